@@ -1,0 +1,73 @@
+import { javascript, typescript } from 'projen';
+
+const project = new typescript.TypeScriptProject({
+  name: 'inferkit',
+  description: 'Model and LLM inference on Kubernetes without an inference controller: cdk8s constructs and Pulumi providers.',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+  typescriptVersion: '5.9.3',
+  // Every layer of the design card is compiled, not only src/.
+  srcdir: 'src',
+  libdir: 'lib',
+  entrypoint: 'lib/index.js',
+  entrypointTypes: 'lib/index.d.ts',
+  sampleCode: false,
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  licensed: true,
+  license: 'Apache-2.0',
+  copyrightOwner: 'inferkit authors',
+  deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0'],
+  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0'],
+  bin: { inferkit: 'lib/cli/inferkit.js' },
+  tsconfig: {
+    include: ['index.ts', 'constructs/**/*.ts', 'providers/**/*.ts', 'imports/**/*.ts', 'cli/**/*.ts'],
+    compilerOptions: { rootDir: '.', skipLibCheck: true },
+  },
+  // The dev tsconfig lives in test/ and type-checks tests, examples and benchmarks together.
+  tsconfigDev: {
+    include: ['../examples/**/*.ts', '../bench/**/*.ts'],
+    compilerOptions: { rootDir: '..', skipLibCheck: true },
+  },
+  jestOptions: {
+    junitReporting: false,
+    // Snapshots change only by an explicit `npx jest -u`, never as a side effect of `npm test`.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      collectCoverage: false,
+    },
+  },
+  eslintOptions: {
+    dirs: ['src', 'constructs', 'providers', 'cli'],
+    devdirs: ['test', 'examples', 'bench'],
+    ignorePatterns: ['imports/**', '*.js', '*.d.ts', 'node_modules/', 'lib/', 'dist/'],
+  },
+  gitignore: ['dist/', 'cdk8s.out/', '.inferkit/'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/test/', '/dist/', '/scripts/'] },
+});
+
+// Examples and benchmarks are not imported by every test: type-check them with the tests.
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+
+project.addTask('examples', {
+  description: 'Synthesize every example into dist/ with cdk8s synth',
+  exec: 'cdk8s synth',
+});
+
+project.addTask('import', {
+  description: 'Regenerate imports/ from the CRDs of the pinned Go modules (needs Go)',
+  exec: 'bash scripts/import-crds.sh',
+});
+
+project.addTask('bench', {
+  description: 'Run the benchmarks in bench/ and print their tables',
+  exec: 'ts-node --transpile-only bench/synth.bench.ts',
+});
+
+project.synth();

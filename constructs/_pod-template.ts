@@ -1,0 +1,176 @@
+import { Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-34';
+import { Issues } from '../src';
+import { PodDefaults } from './pod-defaults';
+
+/** The uid and gid of the restricted default: any non-zero id passes PodSecurity `restricted`. */
+const NON_ROOT_ID = 1000;
+const SHM_VOLUME = 'dshm';
+const CACHE_VOLUME = 'cache';
+const CACHE_PATH = '/cache';
+const STARTUP_PERIOD_SECONDS = 10;
+
+/** Defaults with every field resolved. */
+export interface ResolvedPodDefaults {
+  readonly sharedMemory: false | { sizeLimit?: string };
+  readonly cacheVolume: boolean;
+  readonly startupProbeSeconds: number | false;
+  readonly restricted: boolean;
+  readonly pullIfNotPresent: boolean;
+}
+
+export function resolvePodDefaults(d: PodDefaults = {}): ResolvedPodDefaults {
+  const shm = d.sharedMemory ?? true;
+  const probe = d.startupProbe ?? Duration.minutes(30);
+  return {
+    sharedMemory: shm === false ? false : shm === true ? {} : { sizeLimit: `${shm.toMebibytes()}Mi` },
+    cacheVolume: d.cacheVolume ?? true,
+    startupProbeSeconds: probe === false ? false : probe.toSeconds(),
+    restricted: d.restricted ?? true,
+    pullIfNotPresent: d.pullIfNotPresent ?? true,
+  };
+}
+
+/** What a pod joins and carries: labels, annotations, env and scheduling fields owned by inferkit. */
+export interface PodIdentity {
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly env: k8s.EnvVar[];
+  readonly schedulerName: string;
+  readonly topologySpreadConstraints: readonly k8s.TopologySpreadConstraint[];
+  /** GPU limits and node labels to add (from a role's accelerator). */
+  readonly gpu?: { readonly resourceName: string; readonly count: number; readonly nodeSelector: Record<string, string> };
+}
+
+function withEnv(c: k8s.Container, env: k8s.EnvVar[], issues: Issues, field: string, d: ResolvedPodDefaults): k8s.Container {
+  const own = c.env ?? [];
+  for (const e of own) {
+    issues.check(!env.some(x => x.name === e.name), `${field}.env`, e.name, `sets ${e.name}, which inferkit sets for the role instance`, `Remove ${e.name} from the template`);
+  }
+  const cacheEnv: k8s.EnvVar[] = d.cacheVolume
+    ? [{ name: 'HF_HOME', value: `${CACHE_PATH}/huggingface` }, { name: 'XDG_CACHE_HOME', value: CACHE_PATH }].filter(x => !own.some(e => e.name === x.name))
+    : [];
+  return { ...c, env: [...env, ...cacheEnv, ...own] };
+}
+
+function mounts(c: k8s.Container, d: ResolvedPodDefaults): k8s.VolumeMount[] | undefined {
+  const own = c.volumeMounts ?? [];
+  const add: k8s.VolumeMount[] = [];
+  if (d.sharedMemory && !own.some(m => m.mountPath === '/dev/shm')) add.push({ name: SHM_VOLUME, mountPath: '/dev/shm' });
+  if (d.cacheVolume && !own.some(m => m.mountPath === CACHE_PATH)) add.push({ name: CACHE_VOLUME, mountPath: CACHE_PATH });
+  const all = [...own, ...add];
+  return all.length > 0 ? all : undefined;
+}
+
+function startupProbe(c: k8s.Container, seconds: number): k8s.Probe | undefined {
+  if (c.startupProbe) return c.startupProbe;
+  const from = c.readinessProbe ?? c.livenessProbe;
+  const failureThreshold = Math.max(1, Math.ceil(seconds / STARTUP_PERIOD_SECONDS));
+  if (from) {
+    return { exec: from.exec, grpc: from.grpc, httpGet: from.httpGet, tcpSocket: from.tcpSocket, periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold };
+  }
+  const port = c.ports?.[0]?.containerPort;
+  if (port === undefined) return undefined;
+  return { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold };
+}
+
+function containerSecurity(c: k8s.Container): k8s.SecurityContext {
+  const own = c.securityContext ?? {};
+  return {
+    allowPrivilegeEscalation: false,
+    ...own,
+    capabilities: own.capabilities ?? { drop: ['ALL'] },
+  };
+}
+
+function podSecurity(own: k8s.PodSecurityContext = {}): k8s.PodSecurityContext {
+  const root = own.runAsUser === 0;
+  return {
+    ...(root ? {} : { runAsNonRoot: true, runAsUser: NON_ROOT_ID, runAsGroup: NON_ROOT_ID, fsGroup: NON_ROOT_ID }),
+    seccompProfile: { type: 'RuntimeDefault' },
+    ...own,
+  };
+}
+
+function mergeOwned(issues: Issues, field: string, own: Record<string, string> | undefined, ours: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(own ?? {})) {
+    issues.check(!(k in ours) || ours[k] === v, field, k, `sets ${k}=${v}, which inferkit sets to ${ours[k]}`, `Remove ${k} from the template`);
+  }
+  return { ...own, ...ours };
+}
+
+/**
+ * Renders a user's pod template into the pod inferkit emits: identity labels and env of the role
+ * instance, the scheduler, topology spread, and the GPU-first defaults. Conflicts with what the user
+ * wrote are recorded as issues, never resolved silently.
+ */
+export function renderPodTemplate(t: k8s.PodTemplateSpec, id: PodIdentity, d: ResolvedPodDefaults, issues: Issues, field: string): k8s.PodTemplateSpec {
+  const spec: k8s.PodSpec = t.spec ?? { containers: [] };
+  issues.check(spec.schedulerName === undefined || spec.schedulerName === id.schedulerName, `${field}.spec.schedulerName`, spec.schedulerName,
+    `differs from the ModelInfer's schedulerName '${id.schedulerName}'`, 'Set schedulerName on the ModelInfer, not in the template');
+
+  const containers = spec.containers.map((c, i) => {
+    let out = withEnv(c, id.env, issues, `${field}.spec.containers[${i}]`, d);
+    out = { ...out, volumeMounts: mounts(out, d) };
+    if (d.pullIfNotPresent && !out.imagePullPolicy) out = { ...out, imagePullPolicy: 'IfNotPresent' };
+    if (d.startupProbeSeconds !== false) out = { ...out, startupProbe: startupProbe(out, d.startupProbeSeconds) };
+    if (d.restricted) out = { ...out, securityContext: containerSecurity(out) };
+    if (i === 0 && id.gpu) {
+      const limits = out.resources?.limits ?? {};
+      const current = limits[id.gpu.resourceName];
+      issues.check(current === undefined || String(current.value) === String(id.gpu.count), `${field}.spec.containers[0].resources.limits`, current?.value,
+        `asks for ${current?.value} ${id.gpu.resourceName} while the role's accelerator asks for ${id.gpu.count}`, 'Remove the limit from the template or make them agree');
+      out = { ...out, resources: { ...out.resources, limits: { ...limits, [id.gpu.resourceName]: k8s.Quantity.fromNumber(id.gpu.count) } } };
+    }
+    return out;
+  });
+  const initContainers = spec.initContainers?.map((c, i) => {
+    let out = withEnv(c, id.env, issues, `${field}.spec.initContainers[${i}]`, d);
+    out = { ...out, volumeMounts: mounts(out, d) };
+    if (d.pullIfNotPresent && !out.imagePullPolicy) out = { ...out, imagePullPolicy: 'IfNotPresent' };
+    if (d.restricted) out = { ...out, securityContext: containerSecurity(out) };
+    return out;
+  });
+
+  const volumes = [...(spec.volumes ?? [])];
+  const mounted = (name: string) => [...containers, ...(initContainers ?? [])].some(c => c.volumeMounts?.some(m => m.name === name));
+  if (d.sharedMemory && !volumes.some(v => v.name === SHM_VOLUME) && mounted(SHM_VOLUME)) {
+    volumes.push({ name: SHM_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: d.sharedMemory.sizeLimit ? k8s.Quantity.fromString(d.sharedMemory.sizeLimit) : undefined } });
+  }
+  if (d.cacheVolume && !volumes.some(v => v.name === CACHE_VOLUME) && mounted(CACHE_VOLUME)) {
+    volumes.push({ name: CACHE_VOLUME, emptyDir: {} });
+  }
+
+  const nodeSelector = id.gpu && Object.keys(id.gpu.nodeSelector).length > 0
+    ? mergeOwned(issues, `${field}.spec.nodeSelector`, spec.nodeSelector, id.gpu.nodeSelector)
+    : spec.nodeSelector;
+
+  return {
+    metadata: {
+      ...t.metadata,
+      labels: mergeOwned(issues, `${field}.metadata.labels`, t.metadata?.labels, id.labels),
+      annotations: Object.keys(id.annotations).length > 0 ? mergeOwned(issues, `${field}.metadata.annotations`, t.metadata?.annotations, id.annotations) : t.metadata?.annotations,
+    },
+    spec: {
+      ...spec,
+      schedulerName: id.schedulerName,
+      containers,
+      initContainers,
+      volumes: volumes.length > 0 ? volumes : undefined,
+      nodeSelector,
+      securityContext: d.restricted ? podSecurity(spec.securityContext) : spec.securityContext,
+      topologySpreadConstraints: id.topologySpreadConstraints.length > 0 ? [...(spec.topologySpreadConstraints ?? []), ...id.topologySpreadConstraints] : spec.topologySpreadConstraints,
+    },
+  };
+}
+
+/**
+ * What each container of a pod asks the scheduler for: per resource, the request, or the limit where
+ * no request is set (Kubernetes defaults a missing request to the limit; GPUs are only ever limits).
+ */
+export function containerRequests(t: k8s.PodTemplateSpec | undefined): Array<Record<string, string | number>> {
+  return (t?.spec?.containers ?? []).map(c => {
+    const effective: Record<string, k8s.Quantity> = { ...c.resources?.limits, ...c.resources?.requests };
+    return Object.fromEntries(Object.entries(effective).map(([name, q]) => [name, q.value]));
+  });
+}

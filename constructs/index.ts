@@ -1,0 +1,3 @@
+export * from './model-infer';
+export * from './gang-scheduling';
+export * from './pod-defaults';

@@ -1,0 +1,504 @@
+import { ApiObject, Chart, Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
+import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
+import {
+  Accelerator, GangSpec, Issues, loadModelInferManifest, MANAGED_BY, MANAGED_BY_LABEL, Manifest, ModelInferLabels, NetworkTopologySpec,
+  RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
+  RolloutAnnotations, VolcanoAnnotations, WorkloadBackend,
+} from '../src';
+import { GangScheduling } from './gang-scheduling';
+import { PodDefaults } from './pod-defaults';
+import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
+import { podTemplateFromJson } from './_pod-template-json';
+
+/** Label LWS puts on each pod: the index of its group (our role instance). */
+const LWS_GROUP_INDEX = 'leaderworkerset.sigs.k8s.io/group-index';
+/** Label LWS puts on each pod: 0 for the leader, 1..N for workers. */
+const LWS_WORKER_INDEX = 'leaderworkerset.sigs.k8s.io/worker-index';
+/** Label the StatefulSet controller puts on each pod: its ordinal. */
+const POD_INDEX = 'apps.kubernetes.io/pod-index';
+const NAMESPACE_ENV = 'INFERKIT_NAMESPACE';
+const GROUP_INDEX_ENV = 'INFERKIT_GROUP_INDEX';
+
+/** One role of an InferGroup: `replicas` instances, each an entry pod and `workerReplicas` workers. */
+export interface RoleProps {
+  /** Role name, such as `prefill` or `decode`: a DNS label of at most 12 characters, unique in the ModelInfer. */
+  readonly name: string;
+
+  /**
+   * Instances of this role in each InferGroup (the x and y of xPyD).
+   *
+   * @default 1
+   */
+  readonly replicas?: number;
+
+  /** Pod template of the entry pod, which receives requests and, with workers, coordinates them. */
+  readonly entryTemplate: k8s.PodTemplateSpec;
+
+  /**
+   * Worker pods per role instance.
+   *
+   * @default 0
+   */
+  readonly workerReplicas?: number;
+
+  /**
+   * Pod template of the workers; required when `workerReplicas` is more than 0.
+   *
+   * @default - no workers
+   */
+  readonly workerTemplate?: k8s.PodTemplateSpec;
+
+  /**
+   * GPUs for the first container of every pod of the role, and the node labels of their product.
+   *
+   * @default - GPUs exactly as the templates request them
+   */
+  readonly accelerator?: Accelerator;
+}
+
+/** Rolling upgrade of InferGroups, one group at a time. */
+export interface RolloutStrategyProps {
+  /**
+   * Groups that may be unavailable during an upgrade: an integer or a percentage of `replicas` (rounded down).
+   *
+   * @default 1
+   */
+  readonly maxUnavailable?: number | string;
+
+  /**
+   * Groups that may be created above `replicas` during an upgrade: an integer or a percentage (rounded up).
+   *
+   * @default 0
+   */
+  readonly maxSurge?: number | string;
+
+  /**
+   * Groups with an index below this keep their current revision.
+   *
+   * @default 0
+   */
+  readonly partition?: number;
+}
+
+/** Labels and annotations for every object a ModelInfer renders. */
+export interface ObjectMetadataProps {
+  /** @default - none */
+  readonly labels?: Record<string, string>;
+  /** @default - none */
+  readonly annotations?: Record<string, string>;
+}
+
+/** Props of a {@link ModelInfer}: Kthena's ModelInfer, compiled to plain Kubernetes objects. */
+export interface ModelInferProps {
+  /**
+   * Name of the ModelInfer; every object's name starts with it. A DNS-1035 label.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of every object.
+   *
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * Number of InferGroups.
+   *
+   * @default 1
+   */
+  readonly replicas?: number;
+
+  /**
+   * Scheduler of every pod.
+   *
+   * @default 'volcano'
+   */
+  readonly schedulerName?: string;
+
+  /**
+   * Time to wait for a failed pod to recover before its group is rebuilt. With recoveryPolicy None
+   * nothing is rebuilt (pods restart in place), so any value holds and is recorded on the workloads;
+   * LeaderWorkerSet's recreate policies act at once, so with them only zero is accepted.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly restartGracePeriod?: Duration;
+
+  /**
+   * Gang scheduling of each InferGroup.
+   *
+   * @default - GangScheduling.volcano() when schedulerName is 'volcano', otherwise none
+   */
+  readonly gangScheduling?: GangScheduling;
+
+  /** The roles of each InferGroup, 1 to 4. */
+  readonly roles: RoleProps[];
+
+  /**
+   * Rolling upgrade of InferGroups. Group-by-group rolling is done by the Rollout provider during
+   * `pulumi up`; in plain synth the resolved values are recorded as annotations on every workload.
+   *
+   * @default - maxUnavailable 1, maxSurge 0, partition 0
+   */
+  readonly rolloutStrategy?: RolloutStrategyProps;
+
+  /**
+   * What happens when a pod fails.
+   *
+   * @default - None with the StatefulSet backend, RoleRecreate with LeaderWorkerSet
+   */
+  readonly recoveryPolicy?: RecoveryPolicy;
+
+  /**
+   * Topology spread constraints added to every pod.
+   *
+   * @default - none
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/
+   */
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+
+  /**
+   * The workload that runs each role instance.
+   *
+   * @default WorkloadBackend.STATEFUL_SET
+   */
+  readonly backend?: WorkloadBackend;
+
+  /**
+   * GPU-first pod defaults.
+   *
+   * @default - all on: /dev/shm, a /cache volume, a 30-minute startup probe, restricted security, IfNotPresent
+   */
+  readonly podDefaults?: PodDefaults;
+
+  /**
+   * Labels and annotations added to every object.
+   *
+   * @default - none
+   */
+  readonly metadata?: ObjectMetadataProps;
+
+  /** @internal where the props came from (a manifest), for messages */
+  readonly _source?: { readonly path: string; readonly fieldName: (field: string) => string };
+}
+
+/** Options when loading a seed manifest. */
+export interface FromManifestOptions {
+  /**
+   * The workload that runs each role instance.
+   *
+   * @default WorkloadBackend.STATEFUL_SET
+   */
+  readonly backend?: WorkloadBackend;
+
+  /**
+   * GPU-first pod defaults.
+   *
+   * @default - all on
+   */
+  readonly podDefaults?: PodDefaults;
+}
+
+function topologyMode(t: NetworkTopologySpec) {
+  return { mode: t.mode as unknown as PodGroupSpecNetworkTopologyMode, highestTierAllowed: t.highestTierAllowed, highestTierName: t.highestTierName };
+}
+
+/**
+ * A model served by groups of pods in roles: Kthena's ModelInfer without its controller.
+ *
+ * Each InferGroup `i` becomes, per role instance `j`, an entry StatefulSet (pod `<name>-<i>-<role>-<j>-0`),
+ * a worker StatefulSet (pods `...-w-1` to `-N`) and a headless Service named after the entry pod; or one
+ * LeaderWorkerSet per (group, role) with the LWS backend. Under Volcano each group is one gang PodGroup
+ * `<name>-<i>`. Every container gets `GROUP_SIZE`, `ENTRY_ADDRESS` and `WORKER_INDEX`.
+ */
+export class ModelInfer extends Construct {
+  /**
+   * Loads a Kthena `workload.matrixinfer.ai/v1alpha1` ModelInfer or `workload.serving.volcano.sh/v1alpha1`
+   * ModelServing manifest. Unknown fields, anywhere including the pod templates, are errors.
+   */
+  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: FromManifestOptions = {}): ModelInfer {
+    const loaded = loadModelInferManifest(manifest);
+    const issues = new Issues(`${loaded.kind}/${loaded.name}`);
+    const template = (json: Manifest | undefined, field: string): k8s.PodTemplateSpec | undefined => {
+      if (json === undefined) return undefined;
+      const { template: t, unknownField } = podTemplateFromJson(json);
+      if (unknownField !== undefined) {
+        issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
+      }
+      return t;
+    };
+    const roles = loaded.spec.roles.map((r, i) => ({
+      name: r.name,
+      replicas: r.replicas,
+      workerReplicas: r.workerReplicas,
+      entryTemplate: template(r.entryTemplate, `spec.template.roles[${i}].entryTemplate`)!,
+      workerTemplate: template(r.workerTemplate, `spec.template.roles[${i}].workerTemplate`),
+    }));
+    const tsc = loaded.topologySpreadConstraints?.map((c, i) => {
+      const back = k8s.toJson_TopologySpreadConstraint(c as unknown as k8s.TopologySpreadConstraint);
+      issues.check(JSON.stringify(back) === JSON.stringify(c), `spec.topologySpreadConstraints[${i}]`, c, 'has a field a TopologySpreadConstraint does not know', 'Remove it or fix its spelling');
+      return c as unknown as k8s.TopologySpreadConstraint;
+    });
+    issues.throwIfAny();
+    const s = loaded.spec;
+    return new ModelInfer(scope, id, {
+      name: loaded.name,
+      namespace: loaded.namespace,
+      replicas: s.replicas,
+      schedulerName: s.schedulerName,
+      restartGracePeriod: s.restartGracePeriodSeconds === undefined ? undefined : Duration.seconds(s.restartGracePeriodSeconds),
+      gangScheduling: s.gang === undefined ? undefined : s.gang === false ? GangScheduling.none() : GangScheduling.fromSpec(s.gang),
+      roles,
+      rolloutStrategy: s.rollout,
+      recoveryPolicy: s.recoveryPolicy,
+      topologySpreadConstraints: tsc,
+      backend: options.backend,
+      podDefaults: options.podDefaults,
+      metadata: { labels: loaded.labels, annotations: loaded.annotations },
+      _source: { path: `${loaded.kind}/${loaded.name}`, fieldName: loaded.fieldName },
+    });
+  }
+
+  /** The ModelInfer name. */
+  public readonly name: string;
+  /** Namespace of the objects, if one was given or the chart has one. */
+  public readonly namespace?: string;
+  /** The spec with every default applied. */
+  public readonly spec: ResolvedModelInfer<k8s.PodTemplateSpec>;
+  /** Revision of the group template (the `revision` label of every pod). */
+  public readonly revision: string;
+
+  private readonly defaults: ResolvedPodDefaults;
+  private readonly props: ModelInferProps;
+
+  constructor(scope: Construct, id: string, props: ModelInferProps) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? id;
+    this.namespace = props.namespace ?? Chart.of(this).namespace;
+    const path = props._source?.path ?? this.node.path;
+    this.spec = resolveModelInfer<k8s.PodTemplateSpec>({
+      name: this.name,
+      replicas: props.replicas,
+      schedulerName: props.schedulerName,
+      restartGracePeriodSeconds: props.restartGracePeriod?.toSeconds(),
+      gang: props.gangScheduling?.spec,
+      roles: props.roles,
+      rollout: props.rolloutStrategy,
+      recoveryPolicy: props.recoveryPolicy,
+      backend: props.backend,
+    }, path, props._source?.fieldName);
+    this.defaults = resolvePodDefaults(props.podDefaults);
+    this.revision = revisionHash({
+      schedulerName: this.spec.schedulerName,
+      backend: this.spec.backend,
+      defaults: this.defaults,
+      topologySpreadConstraints: (props.topologySpreadConstraints ?? []).map(k8s.toJson_TopologySpreadConstraint),
+      roles: this.spec.roles.map((r, i) => ({
+        name: r.name,
+        workerReplicas: r.workerReplicas,
+        accelerator: props.roles[i].accelerator,
+        entryTemplate: k8s.toJson_PodTemplateSpec(r.entryTemplate),
+        workerTemplate: k8s.toJson_PodTemplateSpec(r.workerTemplate),
+      })),
+    });
+
+    const issues = new Issues(path, props._source?.fieldName);
+    for (let i = 0; i < this.spec.replicas; i++) this.renderGroup(i, issues);
+    issues.throwIfAny();
+  }
+
+  private metadata(name: string, labels: Record<string, string> = {}): { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string> } {
+    return {
+      name,
+      namespace: this.namespace,
+      labels: { ...this.props.metadata?.labels, ...labels, [MANAGED_BY_LABEL]: MANAGED_BY },
+      annotations: this.props.metadata?.annotations && Object.keys(this.props.metadata.annotations).length > 0 ? { ...this.props.metadata.annotations } : undefined,
+    };
+  }
+
+  private workloadAnnotations(): Record<string, string> {
+    const r = this.spec.rollout;
+    return {
+      ...this.props.metadata?.annotations,
+      [RolloutAnnotations.MAX_UNAVAILABLE]: String(r.maxUnavailable),
+      [RolloutAnnotations.MAX_SURGE]: String(r.maxSurge),
+      [RolloutAnnotations.PARTITION]: String(r.partition),
+      [RolloutAnnotations.RECOVERY_POLICY]: this.spec.recoveryPolicy,
+      [RolloutAnnotations.RESTART_GRACE_PERIOD_SECONDS]: String(this.spec.restartGracePeriodSeconds),
+    };
+  }
+
+  /** `<host>.<service>.<namespace>`, the namespace read from the pod when the chart has none. */
+  private address(host: string, service: string): string {
+    return `${host}.${service}.${this.namespace ?? `$(${NAMESPACE_ENV})`}`;
+  }
+
+  private baseEnv(): k8s.EnvVar[] {
+    return this.namespace ? [] : [{ name: NAMESPACE_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }];
+  }
+
+  private identity(role: ResolvedRole<k8s.PodTemplateSpec>, roleIndex: number, labels: Record<string, string>, annotations: Record<string, string>, env: k8s.EnvVar[]): PodIdentity {
+    const acc = this.props.roles[roleIndex].accelerator;
+    return {
+      labels: { [ModelInferLabels.NAME]: this.name, ...labels, [ModelInferLabels.ROLE]: role.name, [ModelInferLabels.REVISION]: this.revision },
+      annotations,
+      env,
+      schedulerName: this.spec.schedulerName,
+      topologySpreadConstraints: this.props.topologySpreadConstraints ?? [],
+      gpu: acc ? { resourceName: acc.resourceName, count: acc.count, nodeSelector: acc.nodeSelector } : undefined,
+    };
+  }
+
+  private renderGroup(i: number, issues: Issues): void {
+    const group = `${this.name}-${i}`;
+    const gang = this.spec.gang;
+    const totals = new ResourceTotals();
+    const minTaskMember: Record<string, number> = {};
+    const lws = this.spec.backend === WorkloadBackend.LEADER_WORKER_SET;
+
+    this.spec.roles.forEach((role, r) => {
+      const field = `roles[${r}]`;
+      const count = (entry: k8s.PodTemplateSpec, worker?: k8s.PodTemplateSpec) => {
+        for (const c of containerRequests(entry)) totals.add(c, role.minReplicas);
+        for (const c of containerRequests(worker)) totals.add(c, role.minReplicas * role.workerReplicas);
+      };
+      if (lws) {
+        count(...this.renderLeaderWorkerSet(i, role, r, issues, field));
+      } else {
+        for (let j = 0; j < role.replicas; j++) {
+          const pods = this.renderStatefulSets(i, role, r, j, issues, field);
+          // Every instance of a role asks for the same resources: count the first one.
+          if (j === 0) count(...pods);
+          if (j < role.minReplicas) minTaskMember[`${role.name}-${j}`] = role.size;
+        }
+      }
+    });
+    if (gang) this.renderPodGroup(group, gang, lws ? undefined : minTaskMember, totals);
+  }
+
+  private renderStatefulSets(i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, j: number, issues: Issues, field: string): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
+    const n = roleInstanceNames(this.name, i, role.name, j);
+    const common = { [ModelInferLabels.GROUP_NAME]: n.group, [ModelInferLabels.ROLE_ID]: n.roleId };
+    const annotations: Record<string, string> = this.spec.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group, [VolcanoAnnotations.TASK_SPEC]: n.roleId } : {};
+    const env = (index: k8s.EnvVar): k8s.EnvVar[] => [
+      ...this.baseEnv(),
+      { name: RoleEnv.GROUP_SIZE, value: String(role.size) },
+      { name: RoleEnv.ENTRY_ADDRESS, value: this.address(n.entryPod, n.entryPod) },
+      index,
+    ];
+    const selector = (entry: boolean) => ({ [ModelInferLabels.NAME]: this.name, ...common, [ModelInferLabels.ENTRY]: String(entry) });
+
+    const entry = renderPodTemplate(role.entryTemplate,
+      this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'true' }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
+      this.defaults, issues, `${field}.entryTemplate`);
+    new k8s.KubeStatefulSet(this, `${n.instance}-entry`, {
+      metadata: { ...this.metadata(n.instance, common), annotations: this.workloadAnnotations() },
+      spec: {
+        replicas: 1,
+        serviceName: n.entryPod,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: selector(true) },
+        template: entry,
+      },
+    });
+    new k8s.KubeService(this, `${n.instance}-svc`, {
+      metadata: this.metadata(n.entryPod, { ...common, [ModelInferLabels.ROLE]: role.name }),
+      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: selector(true) },
+    });
+
+    if (role.workerReplicas === 0 || !role.workerTemplate) return [entry];
+    const worker = renderPodTemplate(role.workerTemplate,
+      this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'false' }, annotations,
+        env({ name: RoleEnv.WORKER_INDEX, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${POD_INDEX}']` } } })),
+      this.defaults, issues, `${field}.workerTemplate`);
+    new k8s.KubeStatefulSet(this, `${n.instance}-workers`, {
+      metadata: { ...this.metadata(n.workers, common), annotations: this.workloadAnnotations() },
+      spec: {
+        replicas: role.workerReplicas,
+        // Ordinals start at 1 so that each worker's pod index is its WORKER_INDEX.
+        ordinals: { start: 1 },
+        serviceName: n.entryPod,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: selector(false) },
+        template: worker,
+      },
+    });
+    return [entry, worker];
+  }
+
+  private renderLeaderWorkerSet(i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, issues: Issues, field: string): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
+    const n = roleInstanceNames(this.name, i, role.name, 0);
+    const common = { [ModelInferLabels.GROUP_NAME]: n.group };
+    const annotations: Record<string, string> = this.spec.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group } : {};
+    const env = (index: k8s.EnvVar): k8s.EnvVar[] => [
+      ...this.baseEnv(),
+      { name: GROUP_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${LWS_GROUP_INDEX}']` } } },
+      { name: RoleEnv.GROUP_SIZE, value: String(role.size) },
+      { name: RoleEnv.ENTRY_ADDRESS, value: this.address(`${n.leaderWorkerSet}-$(${GROUP_INDEX_ENV})`, n.leaderWorkerSet) },
+      index,
+    ];
+    const leader = renderPodTemplate(role.entryTemplate,
+      this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'true' }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
+      this.defaults, issues, `${field}.entryTemplate`);
+    const worker = role.workerTemplate && role.workerReplicas > 0
+      ? renderPodTemplate(role.workerTemplate,
+        this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'false' }, annotations,
+          env({ name: RoleEnv.WORKER_INDEX, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${LWS_WORKER_INDEX}']` } } })),
+        this.defaults, issues, `${field}.workerTemplate`)
+      : undefined;
+    const restartPolicy = this.spec.recoveryPolicy === RecoveryPolicy.NONE
+      ? LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy.NONE
+      : LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy.RECREATE_GROUP_ON_POD_RESTART;
+    // Pod templates are rendered by the k8s L1 types; the LWS import would re-type every nested field.
+    new ApiObject(this, n.leaderWorkerSet, {
+      ...LeaderWorkerSet.GVK,
+      metadata: { ...this.metadata(n.leaderWorkerSet, common), annotations: this.workloadAnnotations() },
+      spec: {
+        replicas: role.replicas,
+        leaderWorkerTemplate: {
+          size: role.size,
+          restartPolicy,
+          // A single-pod role has only a leader, which LWS builds from the worker template.
+          ...(worker ? { leaderTemplate: k8s.toJson_PodTemplateSpec(leader) } : {}),
+          workerTemplate: k8s.toJson_PodTemplateSpec(worker ?? leader),
+        },
+      },
+    });
+    return [leader, worker];
+  }
+
+  private renderPodGroup(group: string, gang: GangSpec, minTaskMember: Record<string, number> | undefined, totals: ResourceTotals): void {
+    const minMember = this.spec.roles.reduce((sum, r) => sum + r.minReplicas * r.size, 0);
+    const lws = this.spec.backend === WorkloadBackend.LEADER_WORKER_SET;
+    const subGroups: PodGroupSpecSubGroupPolicy[] | undefined = lws || gang.roleNetworkTopology
+      ? this.spec.roles.map(r => ({
+        name: r.name,
+        labelSelector: { matchLabels: { [ModelInferLabels.NAME]: this.name, [ModelInferLabels.ROLE]: r.name } },
+        matchLabelKeys: [lws ? LWS_GROUP_INDEX : ModelInferLabels.ROLE_ID],
+        subGroupSize: r.size,
+        minSubGroups: r.minReplicas,
+        networkTopology: gang.roleNetworkTopology ? topologyMode(gang.roleNetworkTopology) as never : undefined,
+      }))
+      : undefined;
+    const minResources = totals.toRecord();
+    new PodGroup(this, `${group}-podgroup`, {
+      metadata: this.metadata(group, { [ModelInferLabels.NAME]: this.name, [ModelInferLabels.GROUP_NAME]: group }),
+      spec: {
+        minMember,
+        minTaskMember: minTaskMember && Object.keys(minTaskMember).length > 0 ? minTaskMember : undefined,
+        minResources: Object.keys(minResources).length > 0
+          ? Object.fromEntries(Object.entries(minResources).map(([k, v]) => [k, PodGroupSpecMinResources.fromString(v)]))
+          : undefined,
+        networkTopology: gang.networkTopology ? topologyMode(gang.networkTopology) : undefined,
+        subGroupPolicy: subGroups,
+      },
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './src';
+export * from './constructs';

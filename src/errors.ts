@@ -1,0 +1,75 @@
+/**
+ * One problem found in a spec: where it is, which field, the bad value, and how to fix it.
+ */
+export interface SpecIssue {
+  /** Construct path (or manifest `kind/name`) the problem belongs to. */
+  readonly path: string;
+  /** Field path inside the spec, for example `roles[1].name`. */
+  readonly field: string;
+  /** The value that was given. */
+  readonly value: unknown;
+  /** What is wrong, with the values involved. */
+  readonly cause: string;
+  /** What to change. */
+  readonly fix: string;
+}
+
+/** Renders one issue as "Unable to synthesize <path>: <field> <cause>. <fix>." */
+export function formatIssue(issue: SpecIssue): string {
+  const fix = issue.fix.endsWith('.') ? issue.fix : `${issue.fix}.`;
+  return `Unable to synthesize ${issue.path}: ${issue.field} ${issue.cause}. ${fix}`;
+}
+
+/**
+ * Thrown when a spec has one or more issues. Every issue found is reported at once.
+ */
+export class SpecError extends Error {
+  public readonly issues: readonly SpecIssue[];
+
+  constructor(issues: readonly SpecIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'SpecError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Collects issues while a spec is validated, so that the caller sees all of them, not only the first.
+ */
+export class Issues {
+  private readonly found: SpecIssue[] = [];
+
+  /**
+   * @param path construct path or manifest name that every message starts with
+   * @param fieldName maps a field of the construct's props to the name the user wrote (a manifest's field path)
+   */
+  constructor(public readonly path: string, private readonly fieldName: (field: string) => string = f => f) {}
+
+  /** Records a problem with `field`. */
+  public add(field: string, value: unknown, cause: string, fix: string): void {
+    this.found.push({ path: this.path, field: this.fieldName(field), value, cause, fix });
+  }
+
+  /** Records a problem when `ok` is false; returns `ok`. */
+  public check(ok: boolean, field: string, value: unknown, cause: string, fix: string): boolean {
+    if (!ok) this.add(field, value, cause, fix);
+    return ok;
+  }
+
+  /** Issues recorded so far. */
+  public get all(): readonly SpecIssue[] {
+    return [...this.found];
+  }
+
+  /** Throws a `SpecError` carrying every issue recorded, if there is any. */
+  public throwIfAny(): void {
+    if (this.found.length > 0) throw new SpecError(this.found);
+  }
+}
+
+/** Shows a value the way the user wrote it, for messages. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'undefined';
+  return JSON.stringify(value);
+}

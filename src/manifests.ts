@@ -1,0 +1,265 @@
+import { Issues } from './errors';
+import { GangSpec, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
+
+/** A Kubernetes object as parsed from YAML. */
+export type Manifest = Record<string, unknown>;
+
+/** The seed-system kinds the ModelInfer loader reads. */
+export const MODEL_INFER_KINDS = [
+  { apiVersion: 'workload.matrixinfer.ai/v1alpha1', kind: 'ModelInfer' },
+  { apiVersion: 'workload.serving.volcano.sh/v1alpha1', kind: 'ModelServing' },
+] as const;
+
+/** Metadata fields the loader keeps; the server-owned ones are ignored, any other is an error. */
+const SERVER_OWNED_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
+
+/** A ModelInfer read from a seed manifest: the spec with opaque (JSON) pod templates, and its metadata. */
+export interface LoadedModelInfer {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly spec: ModelInferSpec<Manifest>;
+  readonly topologySpreadConstraints?: readonly Manifest[];
+  /** Maps a construct prop name to the manifest field it came from, for messages. */
+  readonly fieldName: (field: string) => string;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Reads an object strictly: every key must be known, or an issue is recorded. */
+class Reader {
+  constructor(private readonly issues: Issues, private readonly kindName: string) {}
+
+  public obj(value: unknown, field: string, known: readonly string[], ignored: readonly string[] = []): Obj {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.issues.add(field, value, 'is not an object', `Write ${field} as a mapping`);
+      return {};
+    }
+    const o = value as Obj;
+    for (const k of Object.keys(o)) {
+      if (!known.includes(k) && !ignored.includes(k)) {
+        this.issues.add(`${field}.${k}`, o[k], `is not a field of ${this.kindName}`, `Remove it; ${field} accepts ${known.join(', ')}`);
+      }
+    }
+    return o;
+  }
+
+  public arr(value: unknown, field: string): unknown[] {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) {
+      this.issues.add(field, value, 'is not a list', `Write ${field} as a list`);
+      return [];
+    }
+    return value;
+  }
+
+  public int(value: unknown, field: string): number | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      this.issues.add(field, value, 'is not an integer', `Write ${field} as a whole number`);
+      return undefined;
+    }
+    return value;
+  }
+
+  public intOrString(value: unknown, field: string): number | string | undefined {
+    if (value === undefined || typeof value === 'number' || typeof value === 'string') return value as number | string | undefined;
+    this.issues.add(field, value, 'is neither an integer nor a percentage', `Write ${field} as 1 or '25%'`);
+    return undefined;
+  }
+
+  public str(value: unknown, field: string): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      this.issues.add(field, value, 'is not a string', `Write ${field} as text`);
+      return undefined;
+    }
+    return value;
+  }
+
+  public stringMap(value: unknown, field: string): Record<string, string> {
+    const o = this.obj(value, field, Object.keys((value ?? {}) as Obj));
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'string') out[k] = v;
+      else this.issues.add(`${field}.${k}`, v, 'is not a string', 'Quote the value');
+    }
+    return out;
+  }
+
+  public intMap(value: unknown, field: string): Record<string, number> | undefined {
+    if (value === undefined) return undefined;
+    const o = this.obj(value, field, Object.keys((value ?? {}) as Obj));
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(o)) {
+      const n = this.int(v, `${field}.${k}`);
+      if (n !== undefined) out[k] = n;
+    }
+    return out;
+  }
+}
+
+function topology(r: Reader, value: unknown, field: string, withName: boolean): NetworkTopologySpec | undefined {
+  if (value === undefined) return undefined;
+  const o = r.obj(value, field, withName ? ['mode', 'highestTierAllowed', 'highestTierName'] : ['mode', 'highestTierAllowed']);
+  return {
+    mode: (r.str(o.mode, `${field}.mode`) ?? NetworkTopologyMode.HARD) as NetworkTopologyMode,
+    highestTierAllowed: r.int(o.highestTierAllowed, `${field}.highestTierAllowed`),
+    highestTierName: withName ? r.str(o.highestTierName, `${field}.highestTierName`) : undefined,
+  };
+}
+
+/** Returns the loader kind of a manifest, or undefined when it is not a ModelInfer/ModelServing. */
+export function isModelInferManifest(doc: Manifest): boolean {
+  return MODEL_INFER_KINDS.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind);
+}
+
+/**
+ * Reads a Kthena `workload.matrixinfer.ai/v1alpha1` ModelInfer or `workload.serving.volcano.sh/v1alpha1`
+ * ModelServing into a ModelInfer spec. Every field their CRDs define is read or rejected with a reason;
+ * a field they do not define is an error.
+ *
+ * @throws SpecError listing every problem found
+ */
+export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
+  const serving = doc.kind === 'ModelServing';
+  const meta = (doc.metadata ?? {}) as Obj;
+  const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
+  const issues = new Issues(`${doc.kind}/${name}`);
+  const r = new Reader(issues, `${doc.apiVersion} ${doc.kind}`);
+
+  r.obj(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
+  const m = r.obj(doc.metadata, 'metadata', ['name', 'namespace', 'labels', 'annotations'], SERVER_OWNED_METADATA);
+  issues.check(typeof m.name === 'string', 'metadata.name', m.name, 'is missing', 'Name the resource');
+
+  const specKeys = serving
+    ? ['replicas', 'schedulerName', 'template', 'rolloutStrategy', 'recoveryPolicy', 'plugins']
+    : ['replicas', 'schedulerName', 'template', 'rolloutStrategy', 'recoveryPolicy', 'topologySpreadConstraints'];
+  const s = r.obj(doc.spec, 'spec', specKeys);
+  if (!serving && 'modelRef' in s) {
+    issues.add('spec.modelRef', s.modelRef, 'belongs to the simple ModelInfer form (a Model reference), which this loader does not read yet',
+      'Write the roles form (spec.template.roles) instead');
+  }
+  if (serving && s.plugins !== undefined) {
+    issues.add('spec.plugins', s.plugins, 'are run by the Kthena controller, which inferkit replaces',
+      'Remove spec.plugins; headless Services are always rendered, and other plugin effects can be written into the pod templates');
+  }
+
+  const t = r.obj(s.template, 'spec.template', serving
+    ? ['roles', 'gangPolicy', 'networkTopology', 'restartGracePeriodSeconds']
+    : ['roles', 'gangSchedule', 'restartGracePeriodSeconds']);
+
+  const roles: RoleSpec<Manifest>[] = r.arr(t.roles, 'spec.template.roles').map((raw, i) => {
+    const f = `spec.template.roles[${i}]`;
+    const o = r.obj(raw, f, serving
+      ? ['name', 'replicas', 'entryTemplate', 'workerReplicas', 'workerTemplate', 'maxUnavailable', 'partition']
+      : ['name', 'replicas', 'entryTemplate', 'workerReplicas', 'workerTemplate']);
+    if (o.maxUnavailable !== undefined || o.partition !== undefined) {
+      issues.add(`${f}.${o.maxUnavailable !== undefined ? 'maxUnavailable' : 'partition'}`, o.maxUnavailable ?? o.partition,
+        'configures a role-by-role rolling update, which inferkit does not do (it rolls InferGroups one by one)',
+        'Remove it and use spec.rolloutStrategy.rollingUpdateConfiguration');
+    }
+    issues.check(o.workerReplicas !== undefined, `${f}.workerReplicas`, undefined, 'is missing; the CRD requires it', 'Add workerReplicas (0 for a single-pod role)');
+    return {
+      name: r.str(o.name, `${f}.name`) ?? '',
+      replicas: r.int(o.replicas, `${f}.replicas`),
+      workerReplicas: r.int(o.workerReplicas, `${f}.workerReplicas`),
+      entryTemplate: o.entryTemplate as Manifest,
+      workerTemplate: o.workerTemplate as Manifest | undefined,
+    };
+  });
+
+  let gang: GangSpec | undefined;
+  if (serving) {
+    const g = r.obj(t.gangPolicy, 'spec.template.gangPolicy', ['minRoleReplicas']);
+    const nt = r.obj(t.networkTopology, 'spec.template.networkTopology', ['groupPolicy', 'rolePolicy']);
+    if (t.gangPolicy !== undefined || t.networkTopology !== undefined) {
+      gang = {
+        minRoleReplicas: r.intMap(g.minRoleReplicas, 'spec.template.gangPolicy.minRoleReplicas'),
+        networkTopology: topology(r, nt.groupPolicy, 'spec.template.networkTopology.groupPolicy', true),
+        roleNetworkTopology: topology(r, nt.rolePolicy, 'spec.template.networkTopology.rolePolicy', true),
+      };
+    }
+  } else if (t.gangSchedule !== undefined) {
+    const g = r.obj(t.gangSchedule, 'spec.template.gangSchedule', ['minRoleReplicas', 'networkTopology']);
+    gang = {
+      minRoleReplicas: r.intMap(g.minRoleReplicas, 'spec.template.gangSchedule.minRoleReplicas'),
+      networkTopology: topology(r, g.networkTopology, 'spec.template.gangSchedule.networkTopology', false),
+    };
+  }
+
+  let rollout: RolloutSpec | undefined;
+  if (s.rolloutStrategy !== undefined) {
+    const ro = r.obj(s.rolloutStrategy, 'spec.rolloutStrategy', ['type', 'rollingUpdateConfiguration']);
+    const groupType = serving ? 'ServingGroupRollingUpdate' : 'InferGroupRollingUpdate';
+    if (ro.type !== undefined) {
+      issues.check(ro.type === groupType, 'spec.rolloutStrategy.type', ro.type, 'is not supported: inferkit rolls whole groups one by one', `Use ${groupType}`);
+    }
+    const c = r.obj(ro.rollingUpdateConfiguration, 'spec.rolloutStrategy.rollingUpdateConfiguration',
+      serving ? ['maxUnavailable', 'partition'] : ['maxUnavailable', 'maxSurge', 'partition']);
+    const f = 'spec.rolloutStrategy.rollingUpdateConfiguration';
+    const partition = serving ? r.intOrString(c.partition, `${f}.partition`) : r.int(c.partition, `${f}.partition`);
+    issues.check(typeof partition !== 'string', `${f}.partition`, partition, 'is a percentage, which a group index cannot be', 'Use the index of the first group to update');
+    rollout = {
+      maxUnavailable: r.intOrString(c.maxUnavailable, `${f}.maxUnavailable`),
+      maxSurge: serving ? undefined : r.intOrString(c.maxSurge, `${f}.maxSurge`),
+      partition: typeof partition === 'number' ? partition : undefined,
+    };
+  }
+
+  let recoveryPolicy: RecoveryPolicy | undefined;
+  const rp = r.str(s.recoveryPolicy, 'spec.recoveryPolicy');
+  if (rp !== undefined) {
+    recoveryPolicy = (rp === 'ServingGroupRecreate' ? RecoveryPolicy.INFER_GROUP_RECREATE : rp) as RecoveryPolicy;
+    const allowed = serving ? ['ServingGroupRecreate', 'RoleRecreate', 'None'] : Object.values(RecoveryPolicy) as string[];
+    issues.check(allowed.includes(rp), 'spec.recoveryPolicy', rp, 'is not a recovery policy', `Use one of ${allowed.join(', ')}`);
+  }
+
+  const tsc = serving ? undefined : r.arr(s.topologySpreadConstraints, 'spec.topologySpreadConstraints') as Manifest[];
+  const namespace = r.str(m.namespace, 'metadata.namespace');
+  const labels = r.stringMap(m.labels, 'metadata.labels');
+  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
+  const replicas = r.int(s.replicas, 'spec.replicas');
+  const schedulerName = r.str(s.schedulerName, 'spec.schedulerName');
+  const restartGracePeriodSeconds = r.int(t.restartGracePeriodSeconds, 'spec.template.restartGracePeriodSeconds');
+  issues.throwIfAny();
+
+  const groupWord = serving ? 'gangPolicy' : 'gangSchedule';
+  const fieldName = (field: string): string => {
+    if (field === 'name') return 'metadata.name';
+    if (field.startsWith('roles')) return `spec.template.${field}`;
+    if (field.startsWith('gangScheduling.minRoleReplicas')) return field.replace('gangScheduling', `spec.template.${groupWord}`);
+    if (field.startsWith('gangScheduling.roleNetworkTopology')) return field.replace('gangScheduling.roleNetworkTopology', 'spec.template.networkTopology.rolePolicy');
+    if (field.startsWith('gangScheduling.networkTopology')) {
+      return field.replace('gangScheduling.networkTopology', serving ? 'spec.template.networkTopology.groupPolicy' : 'spec.template.gangSchedule.networkTopology');
+    }
+    if (field === 'gangScheduling') return `spec.template.${groupWord}`;
+    if (field === 'rolloutStrategy') return 'spec.rolloutStrategy.rollingUpdateConfiguration';
+    if (field.startsWith('rolloutStrategy.')) return field.replace('rolloutStrategy.', 'spec.rolloutStrategy.rollingUpdateConfiguration.');
+    if (field === 'restartGracePeriodSeconds') return 'spec.template.restartGracePeriodSeconds';
+    return `spec.${field}`;
+  };
+
+  return {
+    kind: String(doc.kind),
+    name,
+    namespace,
+    labels,
+    annotations,
+    spec: {
+      name,
+      replicas,
+      schedulerName,
+      restartGracePeriodSeconds,
+      gang,
+      roles,
+      rollout,
+      recoveryPolicy,
+    },
+    topologySpreadConstraints: tsc && tsc.length > 0 ? tsc : undefined,
+    fieldName,
+  };
+}
