@@ -10,11 +10,6 @@ export const GPU_RESOURCE_NAMES: Readonly<Record<GpuVendor, string>> = {
   [GpuVendor.AMD]: 'amd.com/gpu',
 };
 
-/** True for a resource name that counts GPUs of any known vendor. */
-export function isGpuResource(resourceName: string): boolean {
-  return Object.values(GPU_RESOURCE_NAMES).includes(resourceName);
-}
-
 /**
  * A number of GPUs of one vendor (and optionally one product) per pod: a value, not a bare number.
  *

@@ -1,0 +1,18 @@
+// Every example in one cdk8s app: `cdk8s synth` (npm run examples) writes one file per chart into dist/.
+import { App } from 'cdk8s';
+import { anyCluster } from './any-cluster';
+import { lwsSinglePod } from './lws-single-pod';
+import { multiNodeGang } from './multi-node-gang';
+import { seedSample } from './seed-sample';
+
+/** The examples, by chart id; tests apply each of them. */
+export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, anyCluster };
+
+export function buildExamples(app: App = new App()): App {
+  for (const build of Object.values(EXAMPLES)) build(app);
+  return app;
+}
+
+if (require.main === module) {
+  buildExamples().synth();
+}

@@ -1,0 +1,95 @@
+import { ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, SpecError, WorkloadBackend } from '../../src';
+
+const role = (name: string, extra: Partial<RoleSpec<string>> = {}): RoleSpec<string> => ({ name, entryTemplate: 'entry', ...extra });
+const spec = (extra: Partial<ModelInferSpec<string>> = {}): ModelInferSpec<string> => ({ name: 'sample', roles: [role('decode')], ...extra });
+
+function errorOf(s: ModelInferSpec<string>): string {
+  try {
+    resolveModelInfer(s, 'chart/sample');
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('resolving a ModelInfer spec', () => {
+  test('defaults: one group, volcano with a gang, StatefulSet, None, maxUnavailable 1', () => {
+    const r = resolveModelInfer(spec(), 'p');
+    expect(r.replicas).toBe(1);
+    expect(r.schedulerName).toBe('volcano');
+    expect(r.gang).toEqual({});
+    expect(r.backend).toBe(WorkloadBackend.STATEFUL_SET);
+    expect(r.recoveryPolicy).toBe(RecoveryPolicy.NONE);
+    expect(r.rollout).toEqual({ maxUnavailable: 1, maxSurge: 0, partition: 0 });
+    expect(r.roles[0]).toMatchObject({ replicas: 1, workerReplicas: 0, size: 1, minReplicas: 1 });
+  });
+
+  test('LeaderWorkerSet defaults to RoleRecreate; another scheduler defaults to no gang', () => {
+    expect(resolveModelInfer(spec({ backend: WorkloadBackend.LEADER_WORKER_SET }), 'p').recoveryPolicy).toBe(RecoveryPolicy.ROLE_RECREATE);
+    expect(resolveModelInfer(spec({ schedulerName: 'default-scheduler' }), 'p').gang).toBeUndefined();
+  });
+
+  test('percentages resolve against the group count: maxUnavailable down, maxSurge up', () => {
+    const r = resolveModelInfer(spec({ replicas: 10, rollout: { maxUnavailable: '25%', maxSurge: '15%' } }), 'p');
+    expect(r.rollout).toMatchObject({ maxUnavailable: 2, maxSurge: 2 });
+  });
+
+  test('minRoleReplicas lowers the instances the gang needs', () => {
+    const r = resolveModelInfer(spec({ roles: [role('prefill', { replicas: 3 }), role('decode')], gang: { minRoleReplicas: { prefill: 1 } } }), 'p');
+    expect(r.roles.map(x => x.minReplicas)).toEqual([1, 1]);
+  });
+
+  test.each<[string, Partial<ModelInferSpec<string>>, string]>([
+    ['a 13-character role name', { roles: [role('decode-worker')] },
+      "Unable to synthesize chart/sample: roles[0].name 'decode-worker' is 13 characters long, more than 12. Use a role name of at most 12 characters, such as 'prefill'."],
+    ['duplicate roles', { roles: [role('decode'), role('decode')] },
+      "Unable to synthesize chart/sample: roles[1].name 'decode' is used by another role. Give every role a unique name."],
+    ['5 roles', { roles: ['a', 'b', 'c', 'd', 'e'].map(n => role(n)) },
+      'Unable to synthesize chart/sample: roles has 5 roles; an InferGroup has 1 to 4. Merge roles or split the model into several ModelInfers (at most 4 roles).'],
+    ['no role', { roles: [] }, 'Unable to synthesize chart/sample: roles has 0 roles; an InferGroup has 1 to 4. Add at least one role.'],
+    ['partition >= replicas', { replicas: 2, rollout: { partition: 2 } },
+      'Unable to synthesize chart/sample: rolloutStrategy.partition is not less than replicas (2), so no group would ever be updated. Use a partition from 0 to 1.'],
+    ['maxSurge and maxUnavailable both 0', { rollout: { maxSurge: 0, maxUnavailable: 0 } },
+      'Unable to synthesize chart/sample: rolloutStrategy has maxSurge and maxUnavailable both 0, so no group could ever be replaced. Allow at least one: maxUnavailable 1 (replace in place) or maxSurge 1 (add a group first).'],
+    ['a percentage that rounds both to 0', { replicas: 2, rollout: { maxUnavailable: '10%' } },
+      'rolloutStrategy has maxSurge and maxUnavailable both 0'],
+    ['a bad percentage', { rollout: { maxSurge: 'lots' } },
+      "rolloutStrategy.maxSurge is neither an integer nor a percentage. Use an integer or a percentage such as '25%'."],
+    ['minRoleReplicas for an unknown role', { gang: { minRoleReplicas: { prefil: 1 } } },
+      "Unable to synthesize chart/sample: gangScheduling.minRoleReplicas.prefil names role 'prefil', which is not one of the roles (decode). Use the name of a role, or remove the entry."],
+    ['minRoleReplicas above the role replicas', { gang: { minRoleReplicas: { decode: 2 } } },
+      "gangScheduling.minRoleReplicas.decode is not between 0 and the role's 1 replicas. Use 0 to 1."],
+    ['gang scheduling under another scheduler', { schedulerName: 'default-scheduler', gang: {} },
+      "Unable to synthesize chart/sample: gangScheduling needs the Volcano scheduler, but schedulerName is 'default-scheduler'. Set schedulerName to 'volcano', or remove gangScheduling."],
+    ['RoleRecreate on StatefulSets', { recoveryPolicy: RecoveryPolicy.ROLE_RECREATE },
+      'Unable to synthesize chart/sample: recoveryPolicy cannot be honoured by the StatefulSet backend, which restarts only the failed pod. Use backend LeaderWorkerSet (RoleRecreate), or recoveryPolicy None.'],
+    ['InferGroupRecreate on LWS with two role instances', { backend: WorkloadBackend.LEADER_WORKER_SET, recoveryPolicy: RecoveryPolicy.INFER_GROUP_RECREATE, roles: [role('decode', { replicas: 2 })] },
+      'recoveryPolicy cannot be honoured by the LeaderWorkerSet backend when a group has 2 role instances: LWS recreates one role instance at a time. Use RoleRecreate, or a group of a single role instance.'],
+    ['a grace period with a recreate policy', { backend: WorkloadBackend.LEADER_WORKER_SET, restartGracePeriodSeconds: 60 },
+      'restartGracePeriodSeconds cannot be honoured with recoveryPolicy RoleRecreate: the LeaderWorkerSet backend recreates the role instance at once. Remove restartGracePeriodSeconds, or use recoveryPolicy None (failed pods restart in place).'],
+    ['workers without a worker template', { roles: [role('decode', { workerReplicas: 2 })] },
+      'roles[0].workerTemplate is missing while workerReplicas is 2. Add a workerTemplate, or set workerReplicas to 0.'],
+    ['a worker template that would never be used', { roles: [role('decode', { workerTemplate: 'w' })] },
+      'roles[0].workerTemplate is given but workerReplicas is 0, so it would never be used. Set workerReplicas to the number of workers, or remove workerTemplate.'],
+    ['a name that is not a DNS-1035 label', { name: '7b-model' },
+      "Unable to synthesize chart/sample: name '7b-model' is not a DNS-1035 label"],
+    ['a name whose StatefulSet name would be too long', { name: 'a'.repeat(41), replicas: 11, roles: [role('decode', { replicas: 2 })] },
+      `name gives the entry StatefulSet name '${'a'.repeat(41)}-10-decode-1', which is 53 characters long, more than 52. Choose a shorter or DNS-valid name (the entry StatefulSet name must be at most 52 characters).`],
+  ])('%s is refused with a message naming the field and the fix', (_, extra, message) => {
+    expect(errorOf(spec(extra))).toContain(message);
+  });
+
+  test('every problem is reported at once', () => {
+    const message = errorOf(spec({ roles: [role('decode-worker'), role('decode-worker')], rollout: { partition: 5 } }));
+    expect(message.split('\n')).toEqual([
+      expect.stringContaining('roles[0].name'), expect.stringContaining('roles[1].name'),
+      expect.stringContaining('used by another role'), expect.stringContaining('rolloutStrategy.partition'),
+    ]);
+  });
+
+  test('field names can be mapped to a manifest\'s', () => {
+    expect(() => resolveModelInfer(spec({ rollout: { partition: 1 } }), 'ModelInfer/sample', f => `spec.${f}`))
+      .toThrow('Unable to synthesize ModelInfer/sample: spec.rolloutStrategy.partition is not less than replicas (1)');
+  });
+});
