@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { isModelInferManifest, Manifest, ModelInfer, SpecError, WorkloadBackend } from '..';
+import { isModelInferManifest, Manifest, ModelInfer, SpecError, WorkloadBackend } from '../index';
 
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet]
 

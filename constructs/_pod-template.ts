@@ -118,7 +118,7 @@ export function renderPodTemplate(t: k8s.PodTemplateSpec, id: PodIdentity, d: Re
     if (i === 0 && id.gpu) {
       const limits = out.resources?.limits ?? {};
       const current = limits[id.gpu.resourceName];
-      issues.check(current === undefined || String(current.value) === String(id.gpu.count), `${field}.spec.containers[0].resources.limits`, current?.value,
+      issues.check(current === undefined || String(current.value) === String(id.gpu.count), `${field}.spec.containers[0].resources.limits`, { [id.gpu.resourceName]: current?.value },
         `asks for ${current?.value} ${id.gpu.resourceName} while the role's accelerator asks for ${id.gpu.count}`, 'Remove the limit from the template or make them agree');
       out = { ...out, resources: { ...out.resources, limits: { ...limits, [id.gpu.resourceName]: k8s.Quantity.fromNumber(id.gpu.count) } } };
     }

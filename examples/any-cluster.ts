@@ -1,7 +1,7 @@
 // A small CPU model that runs on any cluster: the default scheduler, no gang, built-in controllers only.
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { GangScheduling, ModelInfer } from '..';
+import { GangScheduling, ModelInfer } from '../index';
 
 export function anyCluster(app: App): Chart {
   const chart = new Chart(app, 'any-cluster', { namespace: 'demo' });

@@ -2,7 +2,7 @@
 // (RoleRecreate), which the StatefulSet backend cannot do.
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { Accelerator, ModelInfer, WorkloadBackend } from '..';
+import { Accelerator, ModelInfer, WorkloadBackend } from '../index';
 
 export function lwsSinglePod(app: App): Chart {
   const chart = new Chart(app, 'lws-single-pod', { namespace: 'llm' });

@@ -2,7 +2,7 @@
 // scheduled as one Volcano gang that must fit under one tier-1 HyperNode (one NVLink/IB island).
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { Accelerator, GangScheduling, ModelInfer, NetworkTopology } from '..';
+import { Accelerator, GangScheduling, ModelInfer, NetworkTopology } from '../index';
 
 const image = 'vllm/vllm-openai:v0.11.0';
 

@@ -1,7 +1,7 @@
 // Kthena's 1-prefill/1-decode sample with three workers per role instance, as a construct.
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { ModelInfer } from '..';
+import { ModelInfer } from '../index';
 
 const pod = (name: string): k8s.PodTemplateSpec => ({
   spec: { containers: [{ name, image: 'nginx', ports: [{ containerPort: 8080 }] }] },

@@ -14,10 +14,11 @@ export interface SpecIssue {
   readonly fix: string;
 }
 
-/** Renders one issue as "Unable to synthesize <path>: <field> <cause>. <fix>." */
+/** Renders one issue as "Unable to synthesize <path>: <field> <value> <cause>. <fix>." */
 export function formatIssue(issue: SpecIssue): string {
   const fix = issue.fix.endsWith('.') ? issue.fix : `${issue.fix}.`;
-  return `Unable to synthesize ${issue.path}: ${issue.field} ${issue.cause}. ${fix}`;
+  const value = issue.value === undefined ? '' : ` ${show(issue.value)}`;
+  return `Unable to synthesize ${issue.path}: ${issue.field}${value} ${issue.cause}. ${fix}`;
 }
 
 /**
@@ -67,9 +68,10 @@ export class Issues {
   }
 }
 
-/** Shows a value the way the user wrote it, for messages. */
+const MAX_SHOWN = 80;
+
+/** Shows a value the way the user wrote it, for messages; long values are cut. */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'undefined';
-  return JSON.stringify(value);
+  const text = typeof value === 'string' ? `'${value}'` : value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 3)}...` : text;
 }

@@ -185,16 +185,16 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
 
   // Roles.
   const roles = spec.roles ?? [];
-  issues.check(roles.length >= 1 && roles.length <= MAX_ROLES, 'roles', roles.length,
+  issues.check(roles.length >= 1 && roles.length <= MAX_ROLES, 'roles', undefined,
     `has ${roles.length} roles; an InferGroup has 1 to ${MAX_ROLES}`, roles.length > MAX_ROLES ? `Merge roles or split the model into several ModelInfers (at most ${MAX_ROLES} roles)` : 'Add at least one role');
   const seen = new Set<string>();
   const resolvedRoles: ResolvedRole<T>[] = roles.map((r, idx) => {
     const f = `roles[${idx}]`;
     if (issues.check(typeof r.name === 'string' && r.name.length <= MAX_ROLE_NAME_LENGTH, `${f}.name`, r.name,
-      `${show(r.name)} is ${String(r.name).length} characters long, more than ${MAX_ROLE_NAME_LENGTH}`, `Use a role name of at most ${MAX_ROLE_NAME_LENGTH} characters, such as 'prefill'`)) {
+      `is ${String(r.name).length} characters long, more than ${MAX_ROLE_NAME_LENGTH}`, `Use a role name of at most ${MAX_ROLE_NAME_LENGTH} characters, such as 'prefill'`)) {
       checkName(issues, `${f}.name`, r.name, NameRule.DNS1123_LABEL);
     }
-    issues.check(!seen.has(r.name), `${f}.name`, r.name, `${show(r.name)} is used by another role`, 'Give every role a unique name');
+    issues.check(!seen.has(r.name), `${f}.name`, r.name, 'is used by another role', 'Give every role a unique name');
     seen.add(r.name);
     const rr = r.replicas ?? 1;
     issues.check(isCount(rr, 1), `${f}.replicas`, rr, 'is not a number of role instances', 'Use 1 or more');
@@ -203,7 +203,7 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     if (wr > 0) {
       issues.check(r.workerTemplate !== undefined, `${f}.workerTemplate`, undefined, `is missing while workerReplicas is ${wr}`, 'Add a workerTemplate, or set workerReplicas to 0');
     } else {
-      issues.check(r.workerTemplate === undefined, `${f}.workerTemplate`, '(a pod template)', 'is given but workerReplicas is 0, so it would never be used', 'Set workerReplicas to the number of workers, or remove workerTemplate');
+      issues.check(r.workerTemplate === undefined, `${f}.workerTemplate`, undefined, 'is given but workerReplicas is 0, so it would never be used', 'Set workerReplicas to the number of workers, or remove workerTemplate');
     }
     issues.check(r.entryTemplate !== undefined, `${f}.entryTemplate`, undefined, 'is missing', 'Add the pod template of the entry pod');
     return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate: r.entryTemplate, workerTemplate: r.workerTemplate };
@@ -215,7 +215,7 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     gang = undefined;
   } else if (spec.gang !== undefined || schedulerName === DEFAULT_SCHEDULER) {
     gang = spec.gang ?? {};
-    issues.check(schedulerName === DEFAULT_SCHEDULER, 'gangScheduling', 'volcano PodGroup', `needs the Volcano scheduler, but schedulerName is ${show(schedulerName)}`,
+    issues.check(schedulerName === DEFAULT_SCHEDULER, 'gangScheduling', undefined, `needs the Volcano scheduler, but schedulerName is ${show(schedulerName)}`,
       'Set schedulerName to \'volcano\', or remove gangScheduling');
     for (const [role, min] of Object.entries(gang.minRoleReplicas ?? {})) {
       const f = `gangScheduling.minRoleReplicas.${role}`;

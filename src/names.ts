@@ -1,4 +1,4 @@
-import { Issues, show } from './errors';
+import { Issues } from './errors';
 
 /** Longest DNS-1123 / DNS-1035 label, and so longest name of most Kubernetes objects. */
 export const MAX_NAME_LENGTH = 63;
@@ -57,5 +57,5 @@ export function checkGeneratedNames(issues: Issues, field: string, value: unknow
 /** Checks a user-given name. */
 export function checkName(issues: Issues, field: string, name: string, rule: NameRule, maxLength?: number): boolean {
   const problem = nameProblem(name, rule, maxLength);
-  return issues.check(problem === undefined, field, name, `${show(name)} ${problem}`, `Use a name such as 'llama-70b'`);
+  return issues.check(problem === undefined, field, name, `${problem}`, 'Use a name such as \'llama-70b\'');
 }

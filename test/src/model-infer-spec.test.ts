@@ -49,25 +49,25 @@ describe('resolving a ModelInfer spec', () => {
       'Unable to synthesize chart/sample: roles has 5 roles; an InferGroup has 1 to 4. Merge roles or split the model into several ModelInfers (at most 4 roles).'],
     ['no role', { roles: [] }, 'Unable to synthesize chart/sample: roles has 0 roles; an InferGroup has 1 to 4. Add at least one role.'],
     ['partition >= replicas', { replicas: 2, rollout: { partition: 2 } },
-      'Unable to synthesize chart/sample: rolloutStrategy.partition is not less than replicas (2), so no group would ever be updated. Use a partition from 0 to 1.'],
+      'Unable to synthesize chart/sample: rolloutStrategy.partition 2 is not less than replicas (2), so no group would ever be updated. Use a partition from 0 to 1.'],
     ['maxSurge and maxUnavailable both 0', { rollout: { maxSurge: 0, maxUnavailable: 0 } },
-      'Unable to synthesize chart/sample: rolloutStrategy has maxSurge and maxUnavailable both 0, so no group could ever be replaced. Allow at least one: maxUnavailable 1 (replace in place) or maxSurge 1 (add a group first).'],
+      'Unable to synthesize chart/sample: rolloutStrategy {"maxUnavailable":0,"maxSurge":0} has maxSurge and maxUnavailable both 0, so no group could ever be replaced. Allow at least one: maxUnavailable 1 (replace in place) or maxSurge 1 (add a group first).'],
     ['a percentage that rounds both to 0', { replicas: 2, rollout: { maxUnavailable: '10%' } },
-      'rolloutStrategy has maxSurge and maxUnavailable both 0'],
+      'rolloutStrategy {"maxUnavailable":"10%","maxSurge":0} has maxSurge and maxUnavailable both 0'],
     ['a bad percentage', { rollout: { maxSurge: 'lots' } },
-      "rolloutStrategy.maxSurge is neither an integer nor a percentage. Use an integer or a percentage such as '25%'."],
+      "rolloutStrategy.maxSurge 'lots' is neither an integer nor a percentage. Use an integer or a percentage such as '25%'."],
     ['minRoleReplicas for an unknown role', { gang: { minRoleReplicas: { prefil: 1 } } },
-      "Unable to synthesize chart/sample: gangScheduling.minRoleReplicas.prefil names role 'prefil', which is not one of the roles (decode). Use the name of a role, or remove the entry."],
+      "Unable to synthesize chart/sample: gangScheduling.minRoleReplicas.prefil 1 names role 'prefil', which is not one of the roles (decode). Use the name of a role, or remove the entry."],
     ['minRoleReplicas above the role replicas', { gang: { minRoleReplicas: { decode: 2 } } },
-      "gangScheduling.minRoleReplicas.decode is not between 0 and the role's 1 replicas. Use 0 to 1."],
+      "gangScheduling.minRoleReplicas.decode 2 is not between 0 and the role's 1 replicas. Use 0 to 1."],
     ['gang scheduling under another scheduler', { schedulerName: 'default-scheduler', gang: {} },
       "Unable to synthesize chart/sample: gangScheduling needs the Volcano scheduler, but schedulerName is 'default-scheduler'. Set schedulerName to 'volcano', or remove gangScheduling."],
     ['RoleRecreate on StatefulSets', { recoveryPolicy: RecoveryPolicy.ROLE_RECREATE },
-      'Unable to synthesize chart/sample: recoveryPolicy cannot be honoured by the StatefulSet backend, which restarts only the failed pod. Use backend LeaderWorkerSet (RoleRecreate), or recoveryPolicy None.'],
+      "Unable to synthesize chart/sample: recoveryPolicy 'RoleRecreate' cannot be honoured by the StatefulSet backend, which restarts only the failed pod. Use backend LeaderWorkerSet (RoleRecreate), or recoveryPolicy None."],
     ['InferGroupRecreate on LWS with two role instances', { backend: WorkloadBackend.LEADER_WORKER_SET, recoveryPolicy: RecoveryPolicy.INFER_GROUP_RECREATE, roles: [role('decode', { replicas: 2 })] },
-      'recoveryPolicy cannot be honoured by the LeaderWorkerSet backend when a group has 2 role instances: LWS recreates one role instance at a time. Use RoleRecreate, or a group of a single role instance.'],
+      "recoveryPolicy 'InferGroupRecreate' cannot be honoured by the LeaderWorkerSet backend when a group has 2 role instances: LWS recreates one role instance at a time. Use RoleRecreate, or a group of a single role instance."],
     ['a grace period with a recreate policy', { backend: WorkloadBackend.LEADER_WORKER_SET, restartGracePeriodSeconds: 60 },
-      'restartGracePeriodSeconds cannot be honoured with recoveryPolicy RoleRecreate: the LeaderWorkerSet backend recreates the role instance at once. Remove restartGracePeriodSeconds, or use recoveryPolicy None (failed pods restart in place).'],
+      'restartGracePeriodSeconds 60 cannot be honoured with recoveryPolicy RoleRecreate: the LeaderWorkerSet backend recreates the role instance at once. Remove restartGracePeriodSeconds, or use recoveryPolicy None (failed pods restart in place).'],
     ['workers without a worker template', { roles: [role('decode', { workerReplicas: 2 })] },
       'roles[0].workerTemplate is missing while workerReplicas is 2. Add a workerTemplate, or set workerReplicas to 0.'],
     ['a worker template that would never be used', { roles: [role('decode', { workerTemplate: 'w' })] },
@@ -75,7 +75,7 @@ describe('resolving a ModelInfer spec', () => {
     ['a name that is not a DNS-1035 label', { name: '7b-model' },
       "Unable to synthesize chart/sample: name '7b-model' is not a DNS-1035 label"],
     ['a name whose StatefulSet name would be too long', { name: 'a'.repeat(41), replicas: 11, roles: [role('decode', { replicas: 2 })] },
-      `name gives the entry StatefulSet name '${'a'.repeat(41)}-10-decode-1', which is 53 characters long, more than 52. Choose a shorter or DNS-valid name (the entry StatefulSet name must be at most 52 characters).`],
+      `name '${'a'.repeat(41)}' gives the entry StatefulSet name '${'a'.repeat(41)}-10-decode-1', which is 53 characters long, more than 52. Choose a shorter or DNS-valid name (the entry StatefulSet name must be at most 52 characters).`],
   ])('%s is refused with a message naming the field and the fix', (_, extra, message) => {
     expect(errorOf(spec(extra))).toContain(message);
   });
@@ -90,6 +90,6 @@ describe('resolving a ModelInfer spec', () => {
 
   test('field names can be mapped to a manifest\'s', () => {
     expect(() => resolveModelInfer(spec({ rollout: { partition: 1 } }), 'ModelInfer/sample', f => `spec.${f}`))
-      .toThrow('Unable to synthesize ModelInfer/sample: spec.rolloutStrategy.partition is not less than replicas (1)');
+      .toThrow('Unable to synthesize ModelInfer/sample: spec.rolloutStrategy.partition 1 is not less than replicas (1)');
   });
 });
