@@ -1,4 +1,4 @@
-import { javascript, typescript } from 'projen';
+import { javascript, JsonFile, typescript } from 'projen';
 
 const project = new typescript.TypeScriptProject({
   name: 'inferkit',
@@ -52,6 +52,18 @@ const project = new typescript.TypeScriptProject({
   gitignore: ['dist/', 'cdk8s.out/', '.inferkit/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/test/', '/dist/', '/scripts/'] },
 });
+
+// Error messages are whole sentences: long string literals are fine, long code is not.
+project.eslint?.addRules({
+  '@stylistic/max-len': ['error', { code: 150, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreComments: true, ignoreRegExpLiterals: true }],
+});
+
+// The lint's TypeScript project service looks for the nearest tsconfig.json: give examples and benchmarks one.
+for (const dir of ['examples', 'bench']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: { extends: '../tsconfig.json', compilerOptions: { noEmit: true, rootDir: '..' }, include: ['**/*.ts'] },
+  });
+}
 
 // Examples and benchmarks are not imported by every test: type-check them with the tests.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');

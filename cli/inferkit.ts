@@ -29,13 +29,11 @@ export function parseSynthArgs(argv: readonly string[]): SynthArgs {
       if (v === undefined) throw new Error(`${a} needs a value\n\n${USAGE}`);
       return v;
     };
-    if (a === '-f' || a === '--file') files.push(value());
-    else if (a === '-o' || a === '--output') outdir = value();
-    else if (a === '--backend') {
+    if (a === '-f' || a === '--file') {files.push(value());} else if (a === '-o' || a === '--output') {outdir = value();} else if (a === '--backend') {
       const v = value();
       if (!Object.values(WorkloadBackend).includes(v as WorkloadBackend)) throw new Error(`--backend '${v}' is not a backend: use StatefulSet or LeaderWorkerSet`);
       backend = v as WorkloadBackend;
-    } else throw new Error(`unknown argument '${a}'\n\n${USAGE}`);
+    } else {throw new Error(`unknown argument '${a}'\n\n${USAGE}`);}
   }
   if (files.length === 0) throw new Error(`no input: give at least one -f <file.yaml>\n\n${USAGE}`);
   return { files, outdir, backend };
@@ -86,8 +84,10 @@ export class SpecErrorList extends Error {
   }
 }
 
+type Write = (s: string) => void;
+
 /** Runs the CLI; returns the exit code. */
-export function main(argv: readonly string[], out: (s: string) => void = s => process.stdout.write(s), err: (s: string) => void = s => process.stderr.write(s)): number {
+export function main(argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s)): number {
   const [command, ...rest] = argv;
   if (command !== 'synth') {
     err(`${command === undefined ? 'no command' : `unknown command '${command}'`}\n\n${USAGE}\n`);

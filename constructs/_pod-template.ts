@@ -67,7 +67,8 @@ function startupProbe(c: k8s.Container, seconds: number): k8s.Probe | undefined 
   const from = c.readinessProbe ?? c.livenessProbe;
   const failureThreshold = Math.max(1, Math.ceil(seconds / STARTUP_PERIOD_SECONDS));
   if (from) {
-    return { exec: from.exec, grpc: from.grpc, httpGet: from.httpGet, tcpSocket: from.tcpSocket, periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold };
+    const { exec, grpc, httpGet, tcpSocket } = from;
+    return { exec, grpc, httpGet, tcpSocket, periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold };
   }
   const port = c.ports?.[0]?.containerPort;
   if (port === undefined) return undefined;
@@ -104,7 +105,9 @@ function mergeOwned(issues: Issues, field: string, own: Record<string, string> |
  * instance, the scheduler, topology spread, and the GPU-first defaults. Conflicts with what the user
  * wrote are recorded as issues, never resolved silently.
  */
-export function renderPodTemplate(t: k8s.PodTemplateSpec, id: PodIdentity, d: ResolvedPodDefaults, issues: Issues, field: string): k8s.PodTemplateSpec {
+export function renderPodTemplate(
+  t: k8s.PodTemplateSpec, id: PodIdentity, d: ResolvedPodDefaults, issues: Issues, field: string,
+): k8s.PodTemplateSpec {
   const spec: k8s.PodSpec = t.spec ?? { containers: [] };
   issues.check(spec.schedulerName === undefined || spec.schedulerName === id.schedulerName, `${field}.spec.schedulerName`, spec.schedulerName,
     `differs from the ModelInfer's schedulerName '${id.schedulerName}'`, 'Set schedulerName on the ModelInfer, not in the template');
@@ -159,7 +162,9 @@ export function renderPodTemplate(t: k8s.PodTemplateSpec, id: PodIdentity, d: Re
       volumes: volumes.length > 0 ? volumes : undefined,
       nodeSelector,
       securityContext: d.restricted ? podSecurity(spec.securityContext) : spec.securityContext,
-      topologySpreadConstraints: id.topologySpreadConstraints.length > 0 ? [...(spec.topologySpreadConstraints ?? []), ...id.topologySpreadConstraints] : spec.topologySpreadConstraints,
+      topologySpreadConstraints: id.topologySpreadConstraints.length > 0
+        ? [...(spec.topologySpreadConstraints ?? []), ...id.topologySpreadConstraints]
+        : spec.topologySpreadConstraints,
     },
   };
 }

@@ -8,10 +8,10 @@ import {
   RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
   RolloutAnnotations, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
-import { GangScheduling } from './gang-scheduling';
-import { PodDefaults } from './pod-defaults';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
 import { podTemplateFromJson } from './_pod-template-json';
+import { GangScheduling } from './gang-scheduling';
+import { PodDefaults } from './pod-defaults';
 
 /** Label LWS puts on each pod: the index of its group (our role instance). */
 const LWS_GROUP_INDEX = 'leaderworkerset.sigs.k8s.io/group-index';
@@ -314,12 +314,12 @@ export class ModelInfer extends Construct {
     issues.throwIfAny();
   }
 
-  private metadata(name: string, labels: Record<string, string> = {}): { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string> } {
+  private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
     return {
       name,
       namespace: this.namespace,
       labels: { ...this.props.metadata?.labels, ...labels, [MANAGED_BY_LABEL]: MANAGED_BY },
-      annotations: this.props.metadata?.annotations && Object.keys(this.props.metadata.annotations).length > 0 ? { ...this.props.metadata.annotations } : undefined,
+      annotations: Object.keys(this.props.metadata?.annotations ?? {}).length > 0 ? { ...this.props.metadata?.annotations } : undefined,
     };
   }
 
@@ -344,7 +344,10 @@ export class ModelInfer extends Construct {
     return this.namespace ? [] : [{ name: NAMESPACE_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }];
   }
 
-  private identity(role: ResolvedRole<k8s.PodTemplateSpec>, roleIndex: number, labels: Record<string, string>, annotations: Record<string, string>, env: k8s.EnvVar[]): PodIdentity {
+  private identity(
+    role: ResolvedRole<k8s.PodTemplateSpec>, roleIndex: number,
+    labels: Record<string, string>, annotations: Record<string, string>, env: k8s.EnvVar[],
+  ): PodIdentity {
     const acc = this.props.roles[roleIndex].accelerator;
     return {
       labels: { [ModelInferLabels.NAME]: this.name, ...labels, [ModelInferLabels.ROLE]: role.name, [ModelInferLabels.REVISION]: this.revision },
@@ -383,10 +386,14 @@ export class ModelInfer extends Construct {
     if (gang) this.renderPodGroup(group, gang, lws ? undefined : minTaskMember, totals);
   }
 
-  private renderStatefulSets(i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, j: number, issues: Issues, field: string): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
+  private renderStatefulSets(
+    i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, j: number, issues: Issues, field: string,
+  ): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
     const n = roleInstanceNames(this.name, i, role.name, j);
     const common = { [ModelInferLabels.GROUP_NAME]: n.group, [ModelInferLabels.ROLE_ID]: n.roleId };
-    const annotations: Record<string, string> = this.spec.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group, [VolcanoAnnotations.TASK_SPEC]: n.roleId } : {};
+    const annotations: Record<string, string> = this.spec.gang
+      ? { [VolcanoAnnotations.GROUP_NAME]: n.group, [VolcanoAnnotations.TASK_SPEC]: n.roleId }
+      : {};
     const env = (index: k8s.EnvVar): k8s.EnvVar[] => [
       ...this.baseEnv(),
       { name: RoleEnv.GROUP_SIZE, value: String(role.size) },
@@ -433,7 +440,9 @@ export class ModelInfer extends Construct {
     return [entry, worker];
   }
 
-  private renderLeaderWorkerSet(i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, issues: Issues, field: string): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
+  private renderLeaderWorkerSet(
+    i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, issues: Issues, field: string,
+  ): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
     const n = roleInstanceNames(this.name, i, role.name, 0);
     const common = { [ModelInferLabels.GROUP_NAME]: n.group };
     const annotations: Record<string, string> = this.spec.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group } : {};

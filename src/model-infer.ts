@@ -144,7 +144,9 @@ export function roleInstanceNames(name: string, i: number, role: string, j: numb
 
 const INT_OR_PERCENT = /^(\d+)%$/;
 
-function resolveIntOrPercent(issues: Issues, field: string, value: number | string | undefined, fallback: number, total: number, roundUp: boolean): number {
+function resolveIntOrPercent(
+  issues: Issues, field: string, value: number | string | undefined, fallback: number, total: number, roundUp: boolean,
+): number {
   if (value === undefined) return fallback;
   if (typeof value === 'number') {
     return issues.check(Number.isInteger(value) && value >= 0, field, value, 'is not a non-negative integer', 'Use 0 or more, or a percentage such as \'25%\'') ? value : fallback;
@@ -206,7 +208,8 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
       issues.check(r.workerTemplate === undefined, `${f}.workerTemplate`, undefined, 'is given but workerReplicas is 0, so it would never be used', 'Set workerReplicas to the number of workers, or remove workerTemplate');
     }
     issues.check(r.entryTemplate !== undefined, `${f}.entryTemplate`, undefined, 'is missing', 'Add the pod template of the entry pod');
-    return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate: r.entryTemplate, workerTemplate: r.workerTemplate };
+    const { entryTemplate, workerTemplate } = r;
+    return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate, workerTemplate };
   });
 
   // Gang scheduling: on by default under Volcano, since a partly scheduled group serves nothing.

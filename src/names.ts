@@ -9,8 +9,8 @@ export const MAX_NAME_LENGTH = 63;
  */
 export const MAX_STATEFULSET_NAME_LENGTH = 52;
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Rules a generated name must follow. */
 export enum NameRule {
@@ -23,7 +23,7 @@ export enum NameRule {
 /** Returns why `name` breaks `rule` or exceeds `maxLength`, or undefined when it is valid. */
 export function nameProblem(name: string, rule: NameRule, maxLength: number = MAX_NAME_LENGTH): string | undefined {
   if (name.length > maxLength) return `is ${name.length} characters long, more than ${maxLength}`;
-  const re = rule === NameRule.DNS1035_LABEL ? DNS1035_LABEL : DNS1123_LABEL;
+  const re = rule === NameRule.DNS1035_LABEL ? DNS1035 : DNS1123;
   if (!re.test(name)) {
     return rule === NameRule.DNS1035_LABEL
       ? 'is not a DNS-1035 label (lower-case letters, digits and \'-\', starting with a letter, ending alphanumeric)'

@@ -6,11 +6,22 @@
 const NANO = 1_000_000_000n;
 
 const SUFFIXES: Record<string, bigint> = {
-  'n': 1n, 'u': 1_000n, 'm': 1_000_000n, '': NANO,
-  'k': 1_000n * NANO, 'M': 1_000_000n * NANO, 'G': 1_000_000_000n * NANO, 'T': 1_000_000_000_000n * NANO,
-  'P': 1_000_000_000_000_000n * NANO, 'E': 1_000_000_000_000_000_000n * NANO,
-  'Ki': 1024n * NANO, 'Mi': 1024n ** 2n * NANO, 'Gi': 1024n ** 3n * NANO, 'Ti': 1024n ** 4n * NANO,
-  'Pi': 1024n ** 5n * NANO, 'Ei': 1024n ** 6n * NANO,
+  'n': 1n,
+  'u': 1_000n,
+  'm': 1_000_000n,
+  '': NANO,
+  'k': 1_000n * NANO,
+  'M': 1_000_000n * NANO,
+  'G': 1_000_000_000n * NANO,
+  'T': 1_000_000_000_000n * NANO,
+  'P': 1_000_000_000_000_000n * NANO,
+  'E': 1_000_000_000_000_000_000n * NANO,
+  'Ki': 1024n * NANO,
+  'Mi': 1024n ** 2n * NANO,
+  'Gi': 1024n ** 3n * NANO,
+  'Ti': 1024n ** 4n * NANO,
+  'Pi': 1024n ** 5n * NANO,
+  'Ei': 1024n ** 6n * NANO,
 };
 
 const QUANTITY = /^([+-]?)(\d+)(?:\.(\d+))?(?:([eE])([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;

@@ -84,7 +84,7 @@ describe('loading Kthena manifests', () => {
 
   test.each<[string, (d: any) => void, string]>([
     ['an unknown spec field', d => { d.spec.replica = 2; },
-      "Unable to synthesize ModelInfer/sample: spec.replica 2 is not a field of workload.matrixinfer.ai/v1alpha1 ModelInfer. Remove it; spec accepts replicas, schedulerName, template, rolloutStrategy, recoveryPolicy, topologySpreadConstraints."],
+      'Unable to synthesize ModelInfer/sample: spec.replica 2 is not a field of workload.matrixinfer.ai/v1alpha1 ModelInfer. Remove it; spec accepts replicas, schedulerName, template, rolloutStrategy, recoveryPolicy, topologySpreadConstraints.'],
     ['an unknown field in a pod template', d => { d.spec.template.roles[0].entryTemplate.spec.containers[0].imagePullPolicyy = 'Always'; },
       'Unable to synthesize ModelInfer/sample: spec.template.roles[0].entryTemplate.spec.containers[0].imagePullPolicyy is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type). Remove it or fix its spelling.'],
     ['a 13-character role name', d => { d.spec.template.roles[0].name = 'prefill-stage'; },

@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { Accelerator, GangScheduling, ModelInfer, ModelInferProps, NetworkTopology, WorkloadBackend } from '../../index';
 import { seedSample } from '../../examples/seed-sample';
+import { Accelerator, GangScheduling, ModelInfer, ModelInferProps, NetworkTopology, WorkloadBackend } from '../../index';
 
 type Obj = Record<string, any>;
 
@@ -90,11 +90,14 @@ describe('ModelInfer', () => {
       gangScheduling: GangScheduling.volcano({ minRoleReplicas: { prefill: 1 }, networkTopology: NetworkTopology.soft(2) }),
       roles: [
         {
-          name: 'prefill', replicas: 2,
+          name: 'prefill',
+          replicas: 2,
           entryTemplate: { spec: { containers: [{ name: 'e', image: 'x', resources: { limits: { 'nvidia.com/gpu': k8s.Quantity.fromNumber(4) }, requests: { cpu: k8s.Quantity.fromString('500m') } } }] } },
         },
         {
-          name: 'decode', workerReplicas: 2, accelerator: Accelerator.nvidia(8),
+          name: 'decode',
+          workerReplicas: 2,
+          accelerator: Accelerator.nvidia(8),
           entryTemplate: nginx('e'),
           workerTemplate: nginx('w'),
         },
@@ -200,7 +203,9 @@ describe('ModelInfer', () => {
       const worker = lws.spec.leaderWorkerTemplate.workerTemplate;
       expect(envOf(leader)).toMatchObject({
         INFERKIT_GROUP_INDEX: { fieldRef: { fieldPath: "metadata.labels['leaderworkerset.sigs.k8s.io/group-index']" } },
-        GROUP_SIZE: '2', ENTRY_ADDRESS: 'sample-0-serve-$(INFERKIT_GROUP_INDEX).sample-0-serve.default', WORKER_INDEX: '0',
+        GROUP_SIZE: '2',
+        ENTRY_ADDRESS: 'sample-0-serve-$(INFERKIT_GROUP_INDEX).sample-0-serve.default',
+        WORKER_INDEX: '0',
       });
       expect(envOf(worker)).toMatchObject({ WORKER_INDEX: { fieldRef: { fieldPath: "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']" } } });
     });
