@@ -23,7 +23,8 @@ const project = new typescript.TypeScriptProject({
   license: 'Apache-2.0',
   copyrightOwner: 'inferkit authors',
   deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0'],
-  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0'],
+  // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
+  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29'],
   bin: { inferkit: 'lib/cli/inferkit.js' },
   tsconfig: {
     include: ['index.ts', 'constructs/**/*.ts', 'providers/**/*.ts', 'imports/**/*.ts', 'cli/**/*.ts'],
@@ -36,6 +37,9 @@ const project = new typescript.TypeScriptProject({
     compilerOptions: { rootDir: '..', skipLibCheck: true, isolatedModules: true },
   },
   jestOptions: {
+    // Jest 30 resolves through unrs-resolver, whose per-platform bindings the registry here does not all serve,
+    // which leaves `npm ci` with an incomplete lockfile; Jest 29 has no native dependency.
+    jestVersion: '^29',
     junitReporting: false,
     // Snapshots change only by an explicit `npx jest -u`, never as a side effect of `npm test`.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -57,6 +61,12 @@ const project = new typescript.TypeScriptProject({
 project.eslint?.addRules({
   '@stylistic/max-len': ['error', { code: 150, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreComments: true, ignoreRegExpLiterals: true }],
 });
+
+// eslint-import-resolver-typescript pulls unrs-resolver too (see jestVersion above).
+// The node resolver with TypeScript extensions resolves this project's relative imports just as well.
+project.deps.removeDependency('eslint-import-resolver-typescript');
+project.tryFindObjectFile('.eslintrc.json')?.addDeletionOverride('settings.import/resolver.typescript');
+project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolver.node', { extensions: ['.ts', '.js'] });
 
 // The lint's TypeScript project service looks for the nearest tsconfig.json: give examples and benchmarks one.
 for (const dir of ['examples', 'bench']) {
