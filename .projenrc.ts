@@ -45,6 +45,8 @@ const project = new typescript.TypeScriptProject({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // The integration suite has its own config (test/integration/jest.config.json): it starts a cluster.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
       collectCoverage: false,
     },
   },
@@ -77,6 +79,15 @@ for (const dir of ['examples', 'bench']) {
 
 // Examples and benchmarks are not imported by every test: type-check them with the tests.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+
+// The integration suite runs against a real control plane built from Go modules; the build is cached.
+project.testTask.exec('bash test/cluster/build.sh');
+project.testTask.exec('jest -c test/integration/jest.config.json --ci');
+
+project.addTask('cluster:up', {
+  description: 'Start a test cluster (etcd, apiserver, controller-manager, scheduler, KWOK GPU nodes) until Ctrl-C',
+  exec: 'bash test/cluster/build.sh && ts-node --transpile-only -P test/tsconfig.json test/harness/cluster-up.ts',
+});
 
 project.addTask('examples', {
   description: 'Synthesize every example into dist/ with cdk8s synth',

@@ -4,9 +4,10 @@ import { anyCluster } from './any-cluster';
 import { lwsSinglePod } from './lws-single-pod';
 import { multiNodeGang } from './multi-node-gang';
 import { seedSample } from './seed-sample';
+import { singleGpu } from './single-gpu';
 
 /** The examples, by chart id; tests apply each of them. */
-export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, anyCluster };
+export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster };
 
 export function buildExamples(app: App = new App()): App {
   for (const build of Object.values(EXAMPLES)) build(app);
