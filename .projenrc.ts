@@ -55,7 +55,7 @@ const project = new typescript.TypeScriptProject({
     devdirs: ['test', 'examples', 'bench'],
     ignorePatterns: ['imports/**', '*.js', '*.d.ts', 'node_modules/', 'lib/', 'dist/'],
   },
-  gitignore: ['dist/', 'cdk8s.out/', '.inferkit/'],
+  gitignore: ['dist/', 'cdk8s.out/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/test/', '/dist/', '/scripts/'] },
 });
 

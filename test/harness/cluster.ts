@@ -41,7 +41,7 @@ function openssl(dir: string, ...args: string[]): void {
 /** A CA, a serving certificate for 127.0.0.1 and a service-account key pair, made with openssl. */
 function makePki(dir: string): void {
   openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=inferkit-test-ca', '-days', '2');
-  fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n');
+  fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n');
   openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'apiserver.key', '-out', 'apiserver.csr', '-subj', '/CN=kube-apiserver');
   openssl(dir, 'x509', '-req', '-in', 'apiserver.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.cnf', '-out', 'apiserver.crt');
   openssl(dir, 'genrsa', '-out', 'sa.key', '2048');
@@ -74,11 +74,12 @@ export class TestCluster {
   public readonly token = randomBytes(24).toString('hex');
   public server = '';
   private readonly procs: Proc[] = [];
-  private readonly exitHook = () => this.killNow();
+  private readonly exitHook: () => void;
   private stopped = false;
 
   private constructor(private readonly bin: string, public readonly dir: string) {
     this.kubeconfig = path.join(dir, 'kubeconfig');
+    this.exitHook = () => this.killNow();
     process.on('exit', this.exitHook);
   }
 
@@ -167,7 +168,7 @@ export class TestCluster {
     this.spawn('kwok', [
       `--kubeconfig=${this.kubeconfig}`, '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      '--cidr=10.244.0.0/16', '--node-ip=10.240.0.1', `--server-address=127.0.0.1:${kwokPort}`, ...stages,
+      '--cidr=10.244.0.0/16', '--node-ip=10.240.0.1', '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${kwokPort}`, ...stages,
     ]);
   }
 

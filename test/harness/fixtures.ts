@@ -58,19 +58,22 @@ const nvidia = (product: string, memoryMiB: number, major: number, minor: number
 /** The fleet of one test cluster. */
 export const NODE_POOLS: readonly NodePool[] = [
   {
-    name: 'h100', nodes: 2,
+    name: 'h100',
+    nodes: 2,
     labels: nvidia('NVIDIA-H100-80GB-HBM3', 81559, 9, 0, 8),
     capacity: { 'cpu': '192', 'memory': '2Ti', 'pods': '110', 'nvidia.com/gpu': '8' },
     devices: { count: 8, productName: 'NVIDIA H100 80GB HBM3', memory: '80Gi' },
   },
   {
-    name: 'l4', nodes: 2,
+    name: 'l4',
+    nodes: 2,
     labels: nvidia('NVIDIA-L4', 23034, 8, 9, 4),
     capacity: { 'cpu': '48', 'memory': '192Gi', 'pods': '110', 'nvidia.com/gpu': '4' },
     devices: { count: 4, productName: 'NVIDIA L4', memory: '24Gi' },
   },
   {
-    name: 'mi300x', nodes: 1,
+    name: 'mi300x',
+    nodes: 1,
     labels: { 'amd.com/gpu.product-name': 'AMD_Instinct_MI300X_OAM', 'amd.com/gpu.vram': '192G', 'amd.com/gpu.family': 'AI' },
     capacity: { 'cpu': '192', 'memory': '2Ti', 'pods': '110', 'amd.com/gpu': '8' },
   },

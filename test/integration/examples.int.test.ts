@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
 import { buildExamples } from '../../examples/main';
+import { restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeError, KubeObject } from '../harness/kube';
-import { restrictedNamespace } from '../harness/fixtures';
 
 const kube = Kube.fromKubeconfig(process.env[KUBECONFIG_ENV]!);
 afterAll(() => kube.close());
@@ -103,7 +103,8 @@ describe('negative controls: the checks are known to bite', () => {
 
   test('a pod that breaks the restricted profile is rejected by PodSecurity admission', async () => {
     const pod = {
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: { name: 'privileged', namespace: 'default' },
       spec: { containers: [{ name: 'c', image: 'nginx', securityContext: { privileged: true } }] },
     };
