@@ -7,3 +7,4 @@ export * from './accelerator';
 export * from './quantity';
 export * from './model-infer';
 export * from './manifests';
+export * from './model-source';
