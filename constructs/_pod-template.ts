@@ -36,7 +36,8 @@ export interface PodIdentity {
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   readonly env: k8s.EnvVar[];
-  readonly schedulerName: string;
+  /** Scheduler stamped on the pod; undefined leaves the template's. */
+  readonly schedulerName?: string;
   readonly topologySpreadConstraints: readonly k8s.TopologySpreadConstraint[];
   /** GPU limits and node labels to add (from a role's accelerator). */
   readonly gpu?: { readonly resourceName: string; readonly count: number; readonly nodeSelector: Record<string, string> };
@@ -109,8 +110,8 @@ export function renderPodTemplate(
   t: k8s.PodTemplateSpec, id: PodIdentity, d: ResolvedPodDefaults, issues: Issues, field: string,
 ): k8s.PodTemplateSpec {
   const spec: k8s.PodSpec = t.spec ?? { containers: [] };
-  issues.check(spec.schedulerName === undefined || spec.schedulerName === id.schedulerName, `${field}.spec.schedulerName`, spec.schedulerName,
-    `differs from the ModelInfer's schedulerName '${id.schedulerName}'`, 'Set schedulerName on the ModelInfer, not in the template');
+  issues.check(id.schedulerName === undefined || spec.schedulerName === undefined || spec.schedulerName === id.schedulerName, `${field}.spec.schedulerName`,
+    spec.schedulerName, `differs from the ModelInfer's schedulerName '${id.schedulerName}'`, 'Set schedulerName on the ModelInfer, not in the template');
 
   const containers = spec.containers.map((c, i) => {
     let out = withEnv(c, id.env, issues, `${field}.spec.containers[${i}]`, d);
@@ -156,7 +157,7 @@ export function renderPodTemplate(
     },
     spec: {
       ...spec,
-      schedulerName: id.schedulerName,
+      schedulerName: id.schedulerName ?? spec.schedulerName,
       containers,
       initContainers,
       volumes: volumes.length > 0 ? volumes : undefined,

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
 import {
-  Accelerator, GangSpec, Issues, loadModelInferManifest, MANAGED_BY, MANAGED_BY_LABEL, Manifest, ModelInferLabels, NetworkTopologySpec,
+  Accelerator, GangSpec, Issues, loadModelInferManifest, Manifest, ModelInferLabels, NetworkTopologySpec,
   RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
   RolloutAnnotations, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
@@ -12,6 +12,7 @@ import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, 
 import { podTemplateFromJson } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
 import { PodDefaults } from './pod-defaults';
+import { objectMeta, ObjectMetadataProps } from './_metadata';
 
 /** Label LWS puts on each pod: the index of its group (our role instance). */
 const LWS_GROUP_INDEX = 'leaderworkerset.sigs.k8s.io/group-index';
@@ -81,14 +82,6 @@ export interface RolloutStrategyProps {
    * @default 0
    */
   readonly partition?: number;
-}
-
-/** Labels and annotations for every object a ModelInfer renders. */
-export interface ObjectMetadataProps {
-  /** @default - none */
-  readonly labels?: Record<string, string>;
-  /** @default - none */
-  readonly annotations?: Record<string, string>;
 }
 
 /** Props of a {@link ModelInfer}: Kthena's ModelInfer, compiled to plain Kubernetes objects. */
@@ -315,12 +308,7 @@ export class ModelInfer extends Construct {
   }
 
   private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
-    return {
-      name,
-      namespace: this.namespace,
-      labels: { ...this.props.metadata?.labels, ...labels, [MANAGED_BY_LABEL]: MANAGED_BY },
-      annotations: Object.keys(this.props.metadata?.annotations ?? {}).length > 0 ? { ...this.props.metadata?.annotations } : undefined,
-    };
+    return objectMeta(name, this.namespace, this.props.metadata, labels);
   }
 
   private workloadAnnotations(): Record<string, string> {

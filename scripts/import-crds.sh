@@ -7,20 +7,26 @@ cd "$(dirname "$0")/.."
 VOLCANO=volcano.sh/volcano@v1.15.0
 # lws v0.10.0 is not served by the module proxy ("not available"); v0.9.0 is the newest that is.
 LWS=sigs.k8s.io/lws@v0.9.0
+GATEWAY=sigs.k8s.io/gateway-api@v1.4.0
+KEDA=github.com/kedacore/keda/v2@v2.18.0
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 moddir() { go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'; }
 volcano=$(moddir "$VOLCANO")
 lws=$(moddir "$LWS")
+gateway=$(moddir "$GATEWAY")
+keda=$(moddir "$KEDA")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$volcano/config/crd/volcano/bases/scheduling.volcano.sh_podgroups.yaml" "$work/"
 cp "$volcano/config/crd/volcano/bases/topology.volcano.sh_hypernodes.yaml" "$work/"
 cp "$lws/config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml" "$work/"
+cp "$gateway/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" "$work/"
+cp "$keda/config/crd/bases/keda.sh_scaledobjects.yaml" "$work/"
 
 rm -rf imports && mkdir imports
 for crd in "$work"/*.yaml; do
   npx cdk8s import --language typescript --output imports "$crd"
 done
-echo "imports/ regenerated from $VOLCANO and $LWS"
+echo "imports/ regenerated from $VOLCANO, $LWS, $GATEWAY and $KEDA"
