@@ -26,7 +26,9 @@ cp "$gateway/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" "$wo
 cp "$keda/config/crd/bases/keda.sh_scaledobjects.yaml" "$work/"
 
 rm -rf imports && mkdir imports
+repo=$(pwd)
+# Run from the scratch folder: `cdk8s import` records what it imported in the cdk8s.yaml of its folder.
 for crd in "$work"/*.yaml; do
-  npx cdk8s import --language typescript --output imports "$crd"
+  (cd "$work" && "$repo/node_modules/.bin/cdk8s" import --language typescript --output "$repo/imports" "$crd")
 done
 echo "imports/ regenerated from $VOLCANO, $LWS, $GATEWAY and $KEDA"
