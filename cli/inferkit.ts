@@ -3,12 +3,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { isModelInferManifest, Manifest, ModelInfer, SpecError, WorkloadBackend } from '../index';
+import { INFERENCE_KIND, InferenceService, Manifest, MODEL_INFER_KINDS, ModelInfer, SpecError, WorkloadBackend } from '../index';
+import {
+  checkFits, checkVramInput, estimateVram, findGpu, findModel, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype, MODEL_ARCHITECTURES, ModelArchitecture, show,
+  VramBreakdown, VramInput, WEIGHT_BYTES, WeightDtype,
+} from '../src';
 
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet]
+       inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
-Reads seed-system manifests (Kthena ModelInfer and ModelServing) and writes the plain Kubernetes
-objects inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>.`;
+Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference) and writes the plain
+Kubernetes objects inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>.
+
+size prints the GPU memory one replica of a known model needs and, with --gpu, whether it fits (exit 1 when not).`;
 
 /** Parsed command line of `inferkit synth`. */
 export interface SynthArgs {
@@ -52,6 +59,17 @@ export function readManifests(files: readonly string[]): Array<{ file: string; d
   return out;
 }
 
+/** A seed kind and how it loads into a construct. Each construct's loader is listed here. */
+interface Loader {
+  readonly kinds: ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }>;
+  load(chart: Chart, doc: Manifest, args: Pick<SynthArgs, 'backend'>): void;
+}
+
+const LOADERS: readonly Loader[] = [
+  { kinds: MODEL_INFER_KINDS, load: (chart, doc, args) => ModelInfer.fromManifest(chart, 'model', doc, { backend: args.backend }) },
+  { kinds: [INFERENCE_KIND], load: (chart, doc) => InferenceService.fromManifest(chart, 'inference', doc) },
+];
+
 /**
  * Compiles manifests into an App with one chart per manifest. Every manifest is tried, and all errors
  * are reported together.
@@ -59,15 +77,17 @@ export function readManifests(files: readonly string[]): Array<{ file: string; d
 export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend' | 'outdir'> = {}): App {
   const app = new App({ outdir: args.outdir ?? 'dist', outputFileExtension: '.k8s.yaml' });
   const errors: string[] = [];
+  const known = LOADERS.flatMap(l => l.kinds.map(k => `${k.apiVersion} ${k.kind}`));
   for (const { file, doc } of docs) {
     const meta = (doc.metadata ?? {}) as Manifest;
     const id = `${String(doc.kind).toLowerCase()}-${String(meta.name)}`;
     try {
-      if (!isModelInferManifest(doc)) {
-        throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: apiVersion '${String(doc.apiVersion)}' kind '${String(doc.kind)}' is not a kind inferkit reads. Use workload.matrixinfer.ai/v1alpha1 ModelInfer or workload.serving.volcano.sh/v1alpha1 ModelServing.`);
+      const loader = LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
+      if (!loader) {
+        throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: apiVersion '${String(doc.apiVersion)}' kind '${String(doc.kind)}' is not a kind inferkit reads. Use one of: ${known.join(', ')}.`);
       }
-      const chart = new Chart(app, id, { namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined, disableResourceNameHashes: true });
-      ModelInfer.fromManifest(chart, 'model', doc, { backend: args.backend });
+      const chart = new Chart(app, id, { namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined });
+      loader.load(chart, doc, args);
     } catch (e) {
       errors.push(`${file}: ${(e as Error).message}`);
     }
@@ -84,11 +104,123 @@ export class SpecErrorList extends Error {
   }
 }
 
+/** Parsed command line of `inferkit size`. */
+export interface SizeArgs {
+  /** The known model to size. */
+  readonly model: ModelArchitecture;
+  /** Formats, context, sequences and tensor parallelism, as given. */
+  readonly input: VramInput;
+  /** The GPU to check the fit against, if given. */
+  readonly gpu?: GpuSpec;
+}
+
+/** `size` flags and the sizing field each sets. */
+const SIZE_FLAGS: Readonly<Record<string, string>> = {
+  '--model': 'model', '--dtype': 'dtype', '--kv-dtype': 'kvDtype', '--context': 'contextTokens', '--sequences': 'sequences', '--tp': 'tensorParallel', '--gpu': 'gpu',
+};
+
+/** Parses `size` arguments; throws naming the known models, GPUs or formats on anything it does not know. */
+export function parseSizeArgs(argv: readonly string[]): SizeArgs {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    if (SIZE_FLAGS[argv[i]] === undefined) throw new Error(`unknown argument '${argv[i]}'\n\n${USAGE}`);
+    if (argv[i + 1] === undefined) throw new Error(`${argv[i]} needs a value\n\n${USAGE}`);
+    values.set(argv[i], argv[i + 1]);
+  }
+  const known = (what: string, names: readonly string[]) => `known ${what} are ${names.join(', ')}`;
+  const name = values.get('--model');
+  if (name === undefined) throw new Error(`no model: give --model <name>; ${known('models', MODEL_ARCHITECTURES.map(m => m.name))}`);
+  const model = findModel(name);
+  if (!model) throw new Error(`unknown model '${name}': ${known('models', MODEL_ARCHITECTURES.map(m => m.name))}`);
+  const gpuName = values.get('--gpu');
+  const gpu = gpuName === undefined ? undefined : findGpu(gpuName);
+  if (gpuName !== undefined && !gpu) throw new Error(`unknown GPU '${gpuName}': ${known('GPUs', GPUS.map(g => g.name))}`);
+  const format = <T extends string>(flag: string, table: Readonly<Record<T, number>>): T | undefined => {
+    const v = values.get(flag);
+    if (v !== undefined && !Object.keys(table).includes(v)) throw new Error(`${flag} '${v}' is not a format: ${known('formats', Object.keys(table))}`);
+    return v as T | undefined;
+  };
+  const whole = (flag: string): number | undefined => {
+    const v = values.get(flag);
+    if (v !== undefined && !/^[1-9][0-9]*$/.test(v)) throw new Error(`${flag} '${v}' is not a positive whole number`);
+    return v === undefined ? undefined : Number(v);
+  };
+  const input: VramInput = {
+    model,
+    dtype: format<WeightDtype>('--dtype', WEIGHT_BYTES),
+    kvDtype: format<KvDtype>('--kv-dtype', KV_BYTES),
+    contextTokens: whole('--context'),
+    sequences: whole('--sequences'),
+    tensorParallel: whole('--tp'),
+  };
+  const flagOf = (field: string) => Object.keys(SIZE_FLAGS).find(f => SIZE_FLAGS[f] === field) ?? field;
+  const issues = new Issues(model.name, flagOf);
+  checkVramInput(issues, '', input);
+  if (issues.all.length > 0) throw new Error(issues.all.map(i => `${i.field} ${show(i.value)} ${i.cause}. ${i.fix}.`).join('\n'));
+  return { model, input, gpu };
+}
+
+const GiB = 1024 ** 3;
+const grouped = (text: string) => {
+  const [whole, fraction] = text.split('.');
+  return whole.replace(/\B(?=(\d{3})+$)/g, ',') + (fraction === undefined ? '' : `.${fraction}`);
+};
+
+/** The breakdown as a table: bytes, MiB and GiB of each part. */
+export function formatBreakdown(model: ModelArchitecture, b: VramBreakdown): string {
+  const r = b.input;
+  const rows: Array<[string, number]> = [
+    ['weights', b.weights.bytes],
+    [`KV cache per token (${b.kvPerToken.bytes / 1024} KiB)`, b.kvPerToken.bytes],
+    [`KV cache (${r.sequences} x ${r.contextTokens} tokens)`, b.kvCache.bytes],
+    ['overhead per GPU', b.overheadPerGpu.bytes],
+    ['per GPU', b.perGpu.bytes],
+    [`total (${r.tensorParallel} GPU${r.tensorParallel > 1 ? 's' : ''})`, b.total.bytes],
+  ];
+  const cells = [['', 'bytes', 'MiB', 'GiB'], ...rows.map(([label, bytes]) => [label, grouped(String(bytes)),
+    grouped((bytes / 1024 ** 2).toFixed(2)), (bytes / GiB).toFixed(2)])];
+  const widths = [0, 1, 2, 3].map(c => Math.max(...cells.map(row => row[c].length)));
+  const lines = cells.map(row => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+  return [
+    `${model.name} (${model.huggingFaceId}), ${(model.parameters / 1e9).toFixed(2)}B parameters`,
+    `${r.dtype} weights, ${r.kvDtype} KV cache, tensor parallelism ${r.tensorParallel}, overhead ${r.overhead.fixedMiB} MiB + ${r.overhead.fraction * 100}% per GPU`,
+    '',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+/** Runs `inferkit size`: the table on `out`; with a GPU, whether it fits, and exit 1 with the shortfall when not. */
+function size(argv: readonly string[], out: Write, err: Write): number {
+  const { model, input, gpu } = parseSizeArgs(argv);
+  const breakdown = estimateVram(input);
+  out(formatBreakdown(model, breakdown));
+  if (!gpu) return 0;
+  const issues = new Issues(model.name);
+  checkFits(issues, 'gpu', breakdown, gpu, breakdown.input.tensorParallel);
+  if (issues.all.length > 0) {
+    err(`does not fit: ${issues.all[0].cause}. ${issues.all[0].fix}.\n`);
+    return 1;
+  }
+  const free = gpu.memoryMiB * 1024 ** 2 - breakdown.perGpu.bytes;
+  out(`fits: ${(breakdown.perGpu.bytes / GiB).toFixed(2)} GiB per GPU on ${breakdown.input.tensorParallel} x ${gpu.name} of ` +
+    `${(gpu.memoryMiB / 1024).toFixed(2)} GiB each (${(free / GiB).toFixed(2)} GiB free on each)\n`);
+  return 0;
+}
+
 type Write = (s: string) => void;
 
 /** Runs the CLI; returns the exit code. */
 export function main(argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s)): number {
   const [command, ...rest] = argv;
+  if (command === 'size') {
+    try {
+      return size(rest, out, err);
+    } catch (e) {
+      err(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   if (command !== 'synth') {
     err(`${command === undefined ? 'no command' : `unknown command '${command}'`}\n\n${USAGE}\n`);
     return 2;

@@ -10,7 +10,9 @@ export interface ObjectMetadataProps {
 }
 
 /** Metadata of a rendered object: the user's labels and annotations, the object's own labels, and managed-by. */
-export function objectMeta(name: string, namespace: string | undefined, user: ObjectMetadataProps | undefined, labels: Record<string, string> = {}): k8s.ObjectMeta {
+export function objectMeta(
+  name: string, namespace: string | undefined, user: ObjectMetadataProps | undefined, labels: Record<string, string> = {},
+): k8s.ObjectMeta {
   const annotations = user?.annotations;
   return {
     name,

@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-34';
-import { canonicalJson, Manifest } from '../src';
+import { canonicalJson, Issues, Manifest } from '../src';
 
 /** Keys whose value is a map of quantities, or a quantity, in a pod template. */
 const QUANTITY_MAPS = new Set(['limits', 'requests', 'overhead']);
@@ -62,4 +62,14 @@ export function podTemplateFromJson(json: unknown): { template?: k8s.PodTemplate
   const back = k8s.toJson_PodTemplateSpec(template);
   const diff = firstDifference(json, back, '');
   return diff === undefined ? { template } : { unknownField: diff };
+}
+
+/** Reads a manifest's pod template at `field`, recording an issue for a field Kubernetes does not know. */
+export function readPodTemplate(issues: Issues, field: string, json: unknown): k8s.PodTemplateSpec | undefined {
+  if (json === undefined) return undefined;
+  const { template, unknownField } = podTemplateFromJson(json);
+  if (unknownField !== undefined) {
+    issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
+  }
+  return template;
 }

@@ -1,3 +1,5 @@
 export * from './model-infer';
 export * from './gang-scheduling';
 export * from './pod-defaults';
+export * from './inference-service';
+export type { ObjectMetadataProps } from './_metadata';

@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { objectMeta, ObjectMetadataProps } from './_metadata';
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
 import {
@@ -9,10 +10,9 @@ import {
   RolloutAnnotations, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
-import { podTemplateFromJson } from './_pod-template-json';
+import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
 import { PodDefaults } from './pod-defaults';
-import { objectMeta, ObjectMetadataProps } from './_metadata';
 
 /** Label LWS puts on each pod: the index of its group (our role instance). */
 const LWS_GROUP_INDEX = 'leaderworkerset.sigs.k8s.io/group-index';
@@ -218,20 +218,12 @@ export class ModelInfer extends Construct {
   public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: FromManifestOptions = {}): ModelInfer {
     const loaded = loadModelInferManifest(manifest);
     const issues = new Issues(`${loaded.kind}/${loaded.name}`);
-    const template = (json: Manifest | undefined, field: string): k8s.PodTemplateSpec | undefined => {
-      if (json === undefined) return undefined;
-      const { template: t, unknownField } = podTemplateFromJson(json);
-      if (unknownField !== undefined) {
-        issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
-      }
-      return t;
-    };
     const roles = loaded.spec.roles.map((r, i) => ({
       name: r.name,
       replicas: r.replicas,
       workerReplicas: r.workerReplicas,
-      entryTemplate: template(r.entryTemplate, `spec.template.roles[${i}].entryTemplate`)!,
-      workerTemplate: template(r.workerTemplate, `spec.template.roles[${i}].workerTemplate`),
+      entryTemplate: readPodTemplate(issues, `spec.template.roles[${i}].entryTemplate`, r.entryTemplate)!,
+      workerTemplate: readPodTemplate(issues, `spec.template.roles[${i}].workerTemplate`, r.workerTemplate),
     }));
     const tsc = loaded.topologySpreadConstraints?.map((c, i) => {
       const back = k8s.toJson_TopologySpreadConstraint(c as unknown as k8s.TopologySpreadConstraint);

@@ -8,3 +8,8 @@ export * from './quantity';
 export * from './model-infer';
 export * from './manifests';
 export * from './model-source';
+export * from './inference-manifest';
+export * from './gpus';
+export * from './engines';
+export * from './sizing';
+export * from './compatibility';

@@ -28,9 +28,18 @@ export interface LoadedModelInfer {
 
 type Obj = Record<string, unknown>;
 
-/** Reads an object strictly: every key must be known, or an issue is recorded. */
-class Reader {
+/** Reads a manifest strictly: every key must be known, or an issue is recorded. */
+export class ManifestReader {
   constructor(private readonly issues: Issues, private readonly kindName: string) {}
+
+
+  /** Checks apiVersion/kind/metadata/spec (status and server-owned metadata are ignored); returns the metadata. */
+  public topLevel(doc: Manifest): Obj {
+    this.obj(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
+    const m = this.obj(doc.metadata, 'metadata', ['name', 'namespace', 'labels', 'annotations'], SERVER_OWNED_METADATA);
+    this.issues.check(typeof m.name === 'string', 'metadata.name', m.name, 'is missing', 'Name the resource');
+    return m;
+  }
 
   public obj(value: unknown, field: string, known: readonly string[], ignored: readonly string[] = []): Obj {
     if (value === undefined || value === null) return {};
@@ -102,7 +111,7 @@ class Reader {
   }
 }
 
-function topology(r: Reader, value: unknown, field: string, withName: boolean): NetworkTopologySpec | undefined {
+function topology(r: ManifestReader, value: unknown, field: string, withName: boolean): NetworkTopologySpec | undefined {
   if (value === undefined) return undefined;
   const o = r.obj(value, field, withName ? ['mode', 'highestTierAllowed', 'highestTierName'] : ['mode', 'highestTierAllowed']);
   return {
@@ -110,11 +119,6 @@ function topology(r: Reader, value: unknown, field: string, withName: boolean): 
     highestTierAllowed: r.int(o.highestTierAllowed, `${field}.highestTierAllowed`),
     highestTierName: withName ? r.str(o.highestTierName, `${field}.highestTierName`) : undefined,
   };
-}
-
-/** Returns the loader kind of a manifest, or undefined when it is not a ModelInfer/ModelServing. */
-export function isModelInferManifest(doc: Manifest): boolean {
-  return MODEL_INFER_KINDS.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind);
 }
 
 /**
@@ -129,11 +133,9 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   const meta = (doc.metadata ?? {}) as Obj;
   const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
   const issues = new Issues(`${doc.kind}/${name}`);
-  const r = new Reader(issues, `${doc.apiVersion} ${doc.kind}`);
+  const r = new ManifestReader(issues, `${doc.apiVersion} ${doc.kind}`);
 
-  r.obj(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-  const m = r.obj(doc.metadata, 'metadata', ['name', 'namespace', 'labels', 'annotations'], SERVER_OWNED_METADATA);
-  issues.check(typeof m.name === 'string', 'metadata.name', m.name, 'is missing', 'Name the resource');
+  const m = r.topLevel(doc);
 
   const specKeys = serving
     ? ['replicas', 'schedulerName', 'template', 'rolloutStrategy', 'recoveryPolicy', 'plugins']

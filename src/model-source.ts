@@ -50,6 +50,11 @@ export class ModelSource {
     return s!;
   }
 
+  /** @internal */
+  public static of(kind: SourceKind, uri: string, location: string, subPath?: string): ModelSource {
+    return new ModelSource(kind, uri, location, subPath);
+  }
+
   private constructor(
     /** The kind of source. */
     public readonly kind: SourceKind,
@@ -60,11 +65,6 @@ export class ModelSource {
     /** Path inside the claim (pvc only), without a leading slash. */
     public readonly subPath: string = '',
   ) {}
-
-  /** @internal */
-  public static of(kind: SourceKind, uri: string, location: string, subPath?: string): ModelSource {
-    return new ModelSource(kind, uri, location, subPath);
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
-import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { NODE_POOLS, POOL_LABEL, restrictedNamespace } from '../harness/fixtures';
+import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeObject } from '../harness/kube';
 
 const kube = Kube.fromKubeconfig(process.env[KUBECONFIG_ENV]!);
@@ -27,7 +27,8 @@ describe('the fake GPU fleet', () => {
   test('the real kube-scheduler allocates a DRA claim from the fake ResourceSlices, honouring its CEL selector', async () => {
     await kube.apply(restrictedNamespace('dra'));
     await kube.apply({
-      apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaimTemplate',
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'ResourceClaimTemplate',
       metadata: { name: 'one-l4', namespace: 'dra' },
       spec: {
         spec: {
@@ -44,7 +45,8 @@ describe('the fake GPU fleet', () => {
       },
     });
     await kube.apply({
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: { name: 'dra-l4', namespace: 'dra' },
       spec: {
         securityContext: restricted.securityContext,
