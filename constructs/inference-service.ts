@@ -1,8 +1,9 @@
+import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { HttpRoute } from '../imports/gateway.networking.k8s.io';
-import { checkName, Issues, loadInferenceManifest, Manifest, NameRule } from '../src';
+import { checkName, engineBatching, EngineSpec, Issues, loadInferenceManifest, Manifest, NameRule, resolveEngine } from '../src';
 import { objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
@@ -224,6 +225,7 @@ export class InferenceService extends Construct {
       issues.check(sum === PERCENT, 'predictors[*].trafficPercentage', shares, `add up to ${sum}, not 100`, 'Make the traffic shares add up to exactly 100');
     }
 
+    const engine = resolveEngine(issues, 'framework', props.framework);
     // Contradictory props stop here, before any object exists.
     issues.throwIfAny();
 
@@ -236,7 +238,8 @@ export class InferenceService extends Construct {
       const selector = { [InferenceLabels.INFERENCE]: this.name, [InferenceLabels.PREDICTOR]: p.name };
       const labels = { ...selector, ...(p.modelVersion ? { [InferenceLabels.MODEL_VERSION]: p.modelVersion } : {}) };
       const env = p.modelPath ? [{ name: MODEL_PATH_ENV, value: p.modelPath }] : [];
-      const template = renderPodTemplate(p.template, { labels, annotations: {}, env, topologySpreadConstraints: [] }, defaults, issues, `${f}.template`);
+      const batched = p.batching ? this.batching(issues, `${f}.batching`, engine!, name, p.batching, p.template) : p.template;
+      const template = renderPodTemplate(batched, { labels, annotations: {}, env, topologySpreadConstraints: [] }, defaults, issues, `${f}.template`);
       const ports = (template.spec?.containers ?? []).flatMap(c => c.ports ?? []);
       issues.check(ports.length > 0, `${f}.template.spec.containers`, undefined, 'declare no containerPort, so no Service can reach the predictor', 'Declare the serving port of the container');
       const servicePorts: k8s.ServicePort[] = ports.map(pt => ({
@@ -285,6 +288,41 @@ export class InferenceService extends Construct {
         rules: [{ backendRefs: backendRefs.map(b => ({ kind: 'Service', name: b.name, port: b.port, weight: b.weight })) }],
       },
     });
+  }
+
+  /**
+   * Renders batching as the framework's own configuration: its flags on the first container and its files in a
+   * ConfigMap mounted where the flags point. A framework that reads batching from the model's own configuration
+   * (Triton's config.pbtxt) cannot be configured from outside, so that is an error with the lines to add.
+   */
+  private batching(issues: Issues, field: string, engine: EngineSpec, name: string, b: BatchingProps, t: k8s.PodTemplateSpec): k8s.PodTemplateSpec {
+    const config = engineBatching(issues, field, engine, b.batchSize, { timeoutMicros: b.timeoutSeconds === undefined ? undefined : b.timeoutSeconds * 1_000_000 });
+    if (!config) return t;
+    if (config.modelConfig) {
+      issues.add(field, b, `cannot be applied by inferkit: ${engine.name} reads batching from the model's config.pbtxt`,
+        `Add to the model's config.pbtxt:\n${config.modelConfig}and remove batching`);
+      return t;
+    }
+    const files = Object.entries(config.files);
+    const dirs = new Set(files.map(([file]) => path.posix.dirname(file)));
+    if (files.length > 0) {
+      new k8s.KubeConfigMap(this, `${name}-batching`, {
+        metadata: this.metadata(`${name}-batching`, {}),
+        data: Object.fromEntries(files.map(([file, text]) => [path.posix.basename(file), text])),
+      });
+    }
+    const [first, ...rest] = t.spec?.containers ?? [];
+    if (!first) return t;
+    const volumes = [...dirs].map((_, i) => ({ name: `batching-${i}`, configMap: { name: `${name}-batching` } }));
+    const mounts = [...dirs].map((dir, i) => ({ name: `batching-${i}`, mountPath: dir, readOnly: true }));
+    return {
+      ...t,
+      spec: {
+        ...t.spec,
+        volumes: [...(t.spec?.volumes ?? []), ...volumes],
+        containers: [{ ...first, args: [...(first.args ?? []), ...config.args], volumeMounts: [...(first.volumeMounts ?? []), ...mounts] }, ...rest],
+      },
+    };
   }
 
   private metadata(name: string, labels: Record<string, string>): k8s.ObjectMeta {

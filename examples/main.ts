@@ -1,13 +1,14 @@
 // Every example in one cdk8s app: `cdk8s synth` (npm run examples) writes one file per chart into dist/.
 import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
+import { inferenceService } from './inference-service';
 import { lwsSinglePod } from './lws-single-pod';
 import { multiNodeGang } from './multi-node-gang';
 import { seedSample } from './seed-sample';
 import { singleGpu } from './single-gpu';
 
 /** The examples, by chart id; tests apply each of them. */
-export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster };
+export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster, inferenceService };
 
 export function buildExamples(app: App = new App()): App {
   for (const build of Object.values(EXAMPLES)) build(app);

@@ -95,6 +95,17 @@ describe('InferenceService', () => {
     expect(dep.metadata.annotations).toEqual({ 'autoscaling.inferkit.dev/initial-replicas': '3' });
   });
 
+  test('TF Serving batching becomes its batching parameters file in a ConfigMap and its flags', () => {
+    const objs = synth({ predictors: [predictor('p', { batching: { batchSize: 32, timeoutSeconds: 2 } })] });
+    expect(find(objs, 'ConfigMap', 'hello-inference-p-batching').data).toEqual({
+      'batching_parameters.txt': 'max_batch_size { value: 32 }\nbatch_timeout_micros { value: 2000000 }\nnum_batch_threads { value: 4 }\nmax_enqueued_batches { value: 100 }\n',
+    });
+    const pod = find(objs, 'Deployment', 'hello-inference-p').spec.template.spec;
+    expect(pod.containers[0].args.slice(-2)).toEqual(['--enable_batching=true', '--batching_parameters_file=/etc/inferkit/batching_parameters.txt']);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'batching-0', mountPath: '/etc/inferkit', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'batching-0', configMap: { name: 'hello-inference-p-batching' } });
+  });
+
   test('a single predictor takes all the traffic', () => {
     expect(find(synth({}), 'HTTPRoute', 'hello-inference').spec.rules[0].backendRefs[0].weight).toBe(100);
   });
@@ -116,5 +127,16 @@ describe('InferenceService', () => {
       'predictors[0].template.spec.containers declare no containerPort, so no Service can reach the predictor. Declare the serving port of the container.'],
   ])('%s is refused', (_, predictors, message) => {
     expect(() => synth({ predictors })).toThrow(message);
+  });
+
+  test.each<[string, Partial<InferenceServiceProps>, string]>([
+    ['an unknown framework', { framework: 'Torchserve' },
+      "Unable to synthesize test/hello-inference: framework 'Torchserve' is not a known engine. Use one of vllm, sglang, ollama, mlc-llm, llamacpp, diffusers, comfyui, vllm-omni, TFServing, Triton, or register it."],
+    ['batching for Triton, which reads it from the model\'s config.pbtxt', { framework: 'Triton', predictors: [predictor('p', { batching: { batchSize: 8 } })] },
+      "predictors[0].batching {\"batchSize\":8} cannot be applied by inferkit: Triton reads batching from the model's config.pbtxt. Add to the model's config.pbtxt:\nmax_batch_size: 8\ndynamic_batching {\n  max_queue_delay_microseconds: 100\n}\nand remove batching."],
+    ['a batch size for an engine that batches continuously', { framework: 'vllm', predictors: [predictor('p', { batching: { batchSize: 8 } })] },
+      'predictors[0].batching 8 cannot be configured for engine vllm, which batches continuously on its own.'],
+  ])('%s is refused', (_, props, message) => {
+    expect(() => synth(props)).toThrow(message);
   });
 });

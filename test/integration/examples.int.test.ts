@@ -70,6 +70,21 @@ describe('on the default scheduler', () => {
   });
 });
 
+describe('InferenceService', () => {
+  test('each predictor\'s pods become Ready, and the route\'s weights are stored as rendered', async () => {
+    for (const predictor of ['model-a-predictor', 'model-b-predictor']) {
+      await kube.waitFor(`a Ready ${predictor} pod`, async () => {
+        const pods = await podsOf('kubedl', `serving.kubedl.io/predictor=${predictor}`, 1);
+        return pods.every(isReady) ? pods : undefined;
+      });
+    }
+    const route = await kube.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'kubedl', 'hello-inference');
+    expect(route!.spec.rules[0].backendRefs.map((b: KubeObject) => b.weight)).toEqual([90, 10]);
+    const hpa = await kube.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'kubedl', 'hello-inference-model-a-predictor');
+    expect(hpa!.spec.scaleTargetRef.name).toBe('hello-inference-model-a-predictor');
+  });
+});
+
 describe('on Volcano, which this cluster does not run', () => {
   test('the seed sample\'s pods are admitted as restricted pods and wait for their gang scheduler', async () => {
     // The StatefulSet controller creates the pods only if PodSecurity admission lets them in.
