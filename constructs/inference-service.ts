@@ -296,7 +296,8 @@ export class InferenceService extends Construct {
    * (Triton's config.pbtxt) cannot be configured from outside, so that is an error with the lines to add.
    */
   private batching(issues: Issues, field: string, engine: EngineSpec, name: string, b: BatchingProps, t: k8s.PodTemplateSpec): k8s.PodTemplateSpec {
-    const config = engineBatching(issues, field, engine, b.batchSize, { timeoutMicros: b.timeoutSeconds === undefined ? undefined : b.timeoutSeconds * 1_000_000 });
+    const timeoutMicros = b.timeoutSeconds === undefined ? undefined : b.timeoutSeconds * 1_000_000;
+    const config = engineBatching(issues, field, engine, b.batchSize, { timeoutMicros });
     if (!config) return t;
     if (config.modelConfig) {
       issues.add(field, b, `cannot be applied by inferkit: ${engine.name} reads batching from the model's config.pbtxt`,
