@@ -1,0 +1,613 @@
+import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import { ScaledObject } from '../imports/keda.sh';
+import {
+  checkEngineCompatibility, checkFits, checkName, engineImage, engineInvocation, EngineSpec, enginePaths, estimateVram, findGpu, findModel,
+  GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule,
+  parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
+} from '../src';
+import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
+import { PodDefaults } from './pod-defaults';
+
+/** How a model's files are kept between restarts (FlexInfer `spec.cache.strategy`). */
+export enum CacheStrategy {
+  /** A memory-backed emptyDir: fastest, lost on restart, counts against the pod's memory. */
+  MEMORY = 'Memory',
+  /** A ReadWriteMany PersistentVolumeClaim shared by every replica, filled once by a prefetch Job. */
+  SHARED_PVC = 'SharedPVC',
+  /** A disk emptyDir: downloaded again by each pod. */
+  NONE = 'None',
+}
+
+/** GPUs of a model (FlexInfer `spec.gpu`). */
+export interface ModelGpuProps {
+  /**
+   * Vendor. `nvidia` and `amd` never fall back to the other; `auto` takes the product's vendor, or NVIDIA.
+   *
+   * @default 'auto'
+   */
+  readonly vendor?: GpuVendorChoice;
+
+  /**
+   * GPUs per replica; not allowed with vendor `cpu`.
+   *
+   * @default 1
+   */
+  readonly count?: number;
+
+  /**
+   * GPU product from the catalogue (`H100-80GB`, `L4`, `MI300X`...) or its feature-discovery label value.
+   *
+   * @default - any product of the vendor
+   */
+  readonly product?: string;
+
+  /**
+   * Shared group: models of one group compete for the same GPU nodes, and the higher `priority` preempts
+   * the lower through PriorityClasses. (FlexInfer time-shares one GPU; the scheduler can only share nodes.)
+   *
+   * @default - not shared
+   */
+  readonly shared?: string;
+
+  /**
+   * Priority within the shared group: higher wins.
+   *
+   * @default 0
+   */
+  readonly priority?: number;
+
+  /**
+   * GPU memory one replica needs, in MiB, recorded on the pods for schedulers that bin-pack by it.
+   *
+   * @default - estimated from the model's architecture when it is a known model; none otherwise
+   */
+  readonly vramEstimateMB?: number;
+}
+
+/** Model file cache (FlexInfer `spec.cache`). */
+export interface ModelCacheProps {
+  readonly strategy: CacheStrategy;
+
+  /**
+   * Existing claim to use with SharedPVC.
+   *
+   * @default - a claim `<model>-cache` is created
+   */
+  readonly pvcName?: string;
+
+  /**
+   * Storage class of a created claim.
+   *
+   * @default - the cluster's default storage class
+   */
+  readonly storageClass?: string;
+
+  /**
+   * Size of a created claim, or the limit of a Memory cache.
+   *
+   * @default Size.gibibytes(100) for a created claim; no limit for Memory
+   */
+  readonly size?: Size;
+}
+
+/** Scale-to-zero through KEDA and its HTTP add-on (FlexInfer `spec.serverless`). */
+export interface ServerlessProps {
+  /**
+   * Scale to zero when idle.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Idle time before scaling to zero.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly idleTimeout?: Duration;
+
+  /**
+   * How long a request waits for a replica to start (the HTTP add-on's condition wait).
+   *
+   * @default Duration.minutes(2)
+   */
+  readonly coldStartTimeout?: Duration;
+
+  /**
+   * Most replicas under load.
+   *
+   * @default 1
+   */
+  readonly maxReplicas?: number;
+}
+
+/** LiteLLM discovery (FlexInfer `spec.litellm`). */
+export interface LiteLlmProps {
+  /**
+   * Name clients ask LiteLLM for.
+   *
+   * @default - the model's name
+   */
+  readonly modelName?: string;
+
+  /**
+   * Other names routed to this model.
+   *
+   * @default - none
+   */
+  readonly aliases?: string[];
+
+  /**
+   * Also render a LiteLLM proxy `config.yaml` in a ConfigMap `<model>-litellm`.
+   *
+   * @default false
+   */
+  readonly proxyConfig?: boolean;
+}
+
+/** A key of a Secret. */
+export interface SecretKeyRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** How the VRAM estimate is computed. */
+export interface ModelSizingProps {
+  /**
+   * Known architecture (`Llama-3-8B`, a Hugging Face id...).
+   *
+   * @default - the hf:// repository, if it is a known model
+   */
+  readonly architecture?: string;
+
+  /**
+   * Weight precision or quantisation.
+   *
+   * @default 'bf16'
+   */
+  readonly dtype?: WeightDtype;
+
+  /**
+   * Context tokens the KV cache holds per sequence.
+   *
+   * @default 8192
+   */
+  readonly contextTokens?: number;
+}
+
+/** Props of a {@link Model}: FlexInfer's `ai.flexinfer/v1alpha2` Model, compiled to plain Kubernetes objects. */
+export interface ModelProps {
+  /**
+   * Name of the model; its Deployment and Service carry it. A DNS-1035 label.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of every object.
+   *
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+
+  /** Engine (FlexInfer backend): vllm, sglang, ollama, mlc-llm, llamacpp, diffusers, comfyui, vllm-omni, TFServing, Triton. */
+  readonly backend: string;
+
+  /** Where the weights come from: a {@link ModelSource} or its URI (`hf://`, `ollama://`, `file://`, `pvc://`). */
+  readonly source: ModelSource | string;
+
+  /**
+   * GPUs. Without it the model runs CPU-only.
+   *
+   * @default - CPU only
+   */
+  readonly gpu?: ModelGpuProps;
+
+  /**
+   * File cache.
+   *
+   * @default - an emptyDir at /models, filled by an init container
+   */
+  readonly cache?: ModelCacheProps;
+
+  /**
+   * Scale-to-zero. Without it the model always runs `replicas` pods: it is never at zero by surprise.
+   *
+   * @default - always running
+   */
+  readonly serverless?: ServerlessProps;
+
+  /**
+   * Engine settings, passed through as the engine's flags, plus the download keys `hfAllowPatterns`,
+   * `hfIgnorePatterns`, `hfRevision` (and for llamacpp `ggufFile`, `mmproj`).
+   *
+   * @default {}
+   */
+  readonly config?: Record<string, unknown>;
+
+  /**
+   * Secret key holding a Hugging Face token, for gated repositories. Never a literal token.
+   *
+   * @default - anonymous downloads
+   */
+  readonly hfTokenSecret?: SecretKeyRef;
+
+  /**
+   * Engine image.
+   *
+   * @default - the engine's pinned image for the vendor
+   */
+  readonly image?: string;
+
+  /**
+   * Replicas when not serverless.
+   *
+   * @default 1
+   */
+  readonly replicas?: number;
+
+  /**
+   * Extra resources of the engine container (GPUs are set from `gpu`).
+   *
+   * @default - no CPU or memory requests or limits
+   */
+  readonly resources?: k8s.ResourceRequirements;
+
+  /**
+   * Node labels the pods require.
+   *
+   * @default - the GPU feature-discovery labels of the vendor and product
+   */
+  readonly nodeSelector?: Record<string, string>;
+
+  /**
+   * LiteLLM discovery annotations on the Service.
+   *
+   * @default - none
+   */
+  readonly litellm?: LiteLlmProps;
+
+  /**
+   * Semantic labels of the model (`textgen`, `code`...), for routing.
+   *
+   * @default - none
+   */
+  readonly serviceLabels?: string[];
+
+  /**
+   * How the VRAM estimate is computed.
+   *
+   * @default - from the hf:// repository, bf16, 8192 tokens
+   */
+  readonly sizing?: ModelSizingProps;
+
+  /**
+   * GPU-first pod defaults.
+   *
+   * @default - all on
+   */
+  readonly podDefaults?: PodDefaults;
+
+  /**
+   * Labels and annotations added to every object.
+   *
+   * @default - none
+   */
+  readonly metadata?: ObjectMetadataProps;
+
+  /** @internal where the props came from (a manifest), for messages */
+  readonly _source?: { readonly path: string; readonly fieldName: (field: string) => string };
+}
+
+/** Labels and annotations of Model objects. */
+export const ModelLabels = {
+  MODEL: 'model.inferkit.dev/name',
+  SHARED_GROUP: 'gpu.inferkit.dev/shared-group',
+  VRAM_ESTIMATE: 'gpu.inferkit.dev/vram-estimate-mb',
+  SERVICE_LABELS: 'model.inferkit.dev/service-labels',
+} as const;
+
+/** The image and version of the Hugging Face downloader used by prefetch steps. */
+const HF_DOWNLOADER = { image: 'python:3.12-slim', huggingFaceHub: '0.34.4' };
+const PREFETCH_SCRIPT = [
+  'import json, os',
+  'from huggingface_hub import snapshot_download',
+  "snapshot_download(repo_id=os.environ['HF_REPO'], revision=os.environ.get('HF_REVISION') or None, local_dir=os.environ['MODEL_DIR'],",
+  "  allow_patterns=json.loads(os.environ['HF_ALLOW']), ignore_patterns=json.loads(os.environ['HF_IGNORE']))",
+].join('\n');
+const SHARED_PRIORITY_BASE = 1000;
+const DEFAULT_PVC_SIZE = Size.gibibytes(100);
+
+function patterns(value: unknown): string[] | null {
+  if (value === undefined) return null;
+  return (Array.isArray(value) ? value.map(String) : String(value).split(',')).map(s => s.trim()).filter(Boolean);
+}
+
+/**
+ * A served model, FlexInfer's Model without its controller: a Deployment running the engine, a Service
+ * `<model>`, the model files on a cache volume at /models (filled by a prefetch Job or init container that
+ * downloads only what is needed), optional scale-to-zero through KEDA, priority classes for shared GPUs and
+ * LiteLLM discovery.
+ */
+export class Model extends Construct {
+  /** Name of the model (Deployment and Service). */
+  public readonly name: string;
+  /** Namespace of the objects, if any. */
+  public readonly namespace?: string;
+  /** The engine that serves it. */
+  public readonly engine: EngineSpec;
+  /** The vendor whose image runs it. */
+  public readonly vendor: 'nvidia' | 'amd' | 'cpu';
+  /** The serving port. */
+  public readonly port: number;
+  /** GPU memory one replica needs, in MiB, if known. */
+  public readonly vramEstimateMB?: number;
+
+  private readonly props: ModelProps;
+
+  constructor(scope: Construct, id: string, props: ModelProps) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? id;
+    this.namespace = props.namespace ?? Chart.of(this).namespace;
+    const issues = new Issues(props._source?.path ?? this.node.path, f => (props._source?.fieldName ?? (x => x))(f.replace(/^engine$/, 'backend')));
+    checkName(issues, 'name', this.name, NameRule.DNS1035_LABEL);
+
+    const source = typeof props.source === 'string' ? parseModelSource(issues, 'source', props.source) : props.source;
+    const engine = resolveEngine(issues, 'backend', props.backend);
+    const gpuProps = props.gpu;
+    const product = gpuProps?.product === undefined ? undefined : findGpu(gpuProps.product);
+    if (gpuProps?.product !== undefined) {
+      issues.check(product !== undefined, 'gpu.product', gpuProps.product, 'is not a GPU of the catalogue', 'Use a catalogue name such as H100-80GB, L4 or MI300X');
+    }
+    const config = props.config ?? {};
+    for (const [key, value] of Object.entries(config)) {
+      issues.check(!(typeof value === 'string' && (/token/i.test(key) || /^hf_[A-Za-z0-9]{8,}/.test(value))), `config.${key}`, '(redacted)',
+        'is a literal Hugging Face token, which would be stored in the manifests', 'Put the token in a Secret and reference it with hfTokenSecret');
+    }
+    issues.throwIfAny();
+
+    const gpu = { vendor: gpuProps?.vendor ?? (gpuProps ? 'auto' : 'cpu'), count: gpuProps ? gpuProps.count ?? (gpuProps.vendor === 'cpu' ? undefined : 1) : undefined, product } as const;
+    checkEngineCompatibility(issues, '', engine!, gpu, { config, modelName: this.name, image: props.image });
+    this.engine = engine!;
+    this.vendor = gpu.vendor === 'cpu' ? 'cpu' : resolveVendor(gpu);
+    this.port = engine!.port.port;
+    this.vramEstimateMB = gpuProps?.vramEstimateMB ?? this.estimate(issues, source!, gpu.count ?? 1, product);
+    issues.throwIfAny();
+
+    this.render(issues, source!, gpu.count, product);
+    issues.throwIfAny();
+  }
+
+  private estimate(issues: Issues, source: ModelSource, count: number, product?: GpuSpec): number | undefined {
+    const s = this.props.sizing;
+    const architecture = s?.architecture ?? (source.kind === SourceKind.HUGGING_FACE ? source.location : undefined);
+    const shape = architecture === undefined ? undefined : findModel(architecture);
+    if (s?.architecture !== undefined) {
+      issues.check(shape !== undefined, 'sizing.architecture', s.architecture, 'is not a known model architecture', 'Use a known model such as Llama-3-8B, or give gpu.vramEstimateMB');
+    }
+    if (!shape || this.vendor === 'cpu') return undefined;
+    const breakdown = estimateVram({ model: shape, dtype: s?.dtype, contextTokens: s?.contextTokens, tensorParallel: count });
+    if (product) checkFits(issues, 'gpu', breakdown, product, count);
+    return Math.ceil(breakdown.perGpu.mib);
+  }
+
+  private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
+    return objectMeta(name, this.namespace, this.props.metadata, { [ModelLabels.MODEL]: this.name, ...labels });
+  }
+
+  private render(issues: Issues, source: ModelSource, gpuCount: number | undefined, product: GpuSpec | undefined): void {
+    const p = this.props;
+    const engine = this.engine;
+    const config = p.config ?? {};
+    const selector = { [ModelLabels.MODEL]: this.name };
+
+    // The model volume at /models and the path or name the engine is given.
+    const cache = p.cache;
+    const claim = source.kind === SourceKind.PVC ? source.location
+      : cache?.strategy === CacheStrategy.SHARED_PVC ? cache.pvcName ?? `${this.name}-cache` : undefined;
+    if (source.kind === SourceKind.PVC && cache !== undefined) {
+      issues.add('cache', cache.strategy, 'is ignored for a pvc:// source, which is mounted at /models itself', 'Remove cache');
+    }
+    const volume: k8s.Volume = claim !== undefined
+      ? { name: 'models', persistentVolumeClaim: { claimName: claim } }
+      : { name: 'models', emptyDir: cache?.strategy === CacheStrategy.MEMORY ? { medium: 'Memory', sizeLimit: cache.size ? k8s.Quantity.fromString(`${cache.size.toMebibytes()}Mi`) : undefined } : {} };
+    const modelPath = source.kind === SourceKind.HUGGING_FACE ? `${MODELS_MOUNT_PATH}/${source.location}`
+      : source.kind === SourceKind.PVC ? `${MODELS_MOUNT_PATH}${source.subPath ? `/${source.subPath}` : ''}`
+        : source.location;
+    const model = engine.modelPassing === ModelPassing.NAME ? source.location : modelPath;
+    const invocation = engineInvocation(issues, '', engine, { modelName: this.name, model, sourceKind: source.kind, vendor: this.vendor, config });
+
+    if (claim !== undefined && source.kind !== SourceKind.PVC && p.cache?.pvcName === undefined) {
+      new k8s.KubePersistentVolumeClaim(this, 'cache', {
+        metadata: this.metadata(claim),
+        spec: {
+          accessModes: ['ReadWriteMany'],
+          storageClassName: p.cache?.storageClass,
+          resources: { requests: { storage: k8s.Quantity.fromString(`${(p.cache?.size ?? DEFAULT_PVC_SIZE).toGibibytes()}Gi`) } },
+        },
+      });
+    }
+
+    // Filling the volume: a Job for a shared claim (once for all replicas), an init container otherwise.
+    const fetch = this.fetchContainer(source, model, modelPath);
+    if (fetch && claim !== undefined && source.kind !== SourceKind.PVC) {
+      new k8s.KubeJob(this, 'prefetch', {
+        metadata: this.metadata(`${this.name}-prefetch`),
+        spec: {
+          backoffLimit: 4,
+          template: renderPodTemplate({ metadata: { labels: { [ModelLabels.MODEL]: this.name } }, spec: { restartPolicy: 'OnFailure', containers: [fetch], volumes: [volume] } },
+            { labels: {}, annotations: {}, env: [], topologySpreadConstraints: [] }, { ...resolvePodDefaults(p.podDefaults), startupProbeSeconds: false, sharedMemory: false }, issues, 'prefetch'),
+        },
+      });
+    }
+
+    const gpuLimits = gpuCount !== undefined && this.vendor !== 'cpu'
+      ? { [GPU_RESOURCE_NAMES[this.vendor === 'amd' ? GpuVendor.AMD : GpuVendor.NVIDIA]]: k8s.Quantity.fromNumber(gpuCount) } : {};
+    const paths = enginePaths(engine, this.name);
+    const port = k8s.IntOrString.fromString(engine.port.name);
+    const container: k8s.Container = {
+      name: 'engine',
+      image: engineImage(engine, this.vendor, p.image)!,
+      command: invocation.command ? [...invocation.command] : undefined,
+      args: [...invocation.args],
+      env: Object.entries(invocation.env).map(([name, value]) => ({ name, value })),
+      ports: [engine.port, ...(engine.extraPorts ?? [])].map(x => ({ name: x.name, containerPort: x.port })),
+      readinessProbe: { httpGet: { path: paths.readiness, port }, periodSeconds: 10 },
+      livenessProbe: { httpGet: { path: paths.health, port }, periodSeconds: 30, failureThreshold: 5 },
+      resources: this.resources(gpuLimits),
+      volumeMounts: [{ name: 'models', mountPath: MODELS_MOUNT_PATH }],
+    };
+
+    const group = p.gpu?.shared;
+    const priorityClassName = group !== undefined || p.gpu?.priority !== undefined ? this.priorityClass(group, p.gpu?.priority ?? 0) : undefined;
+    const annotations: Record<string, string> = this.vramEstimateMB !== undefined ? { [ModelLabels.VRAM_ESTIMATE]: String(this.vramEstimateMB) } : {};
+    const nodeSelector = p.nodeSelector ?? (product ? gpuNodeSelector(product) : undefined);
+    const affinity: k8s.Affinity | undefined = p.nodeSelector === undefined && !product && this.vendor !== 'cpu'
+      ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: this.vendor === 'amd' ? 'amd.com/gpu.product-name' : 'nvidia.com/gpu.product', operator: 'Exists' }] }] } } }
+      : undefined;
+    const template = renderPodTemplate({
+      metadata: {},
+      spec: {
+        containers: [container],
+        initContainers: fetch && claim === undefined ? [fetch] : undefined,
+        volumes: [volume],
+        nodeSelector,
+        affinity,
+        priorityClassName,
+      },
+    }, { labels: { ...selector, ...(group ? { [ModelLabels.SHARED_GROUP]: group } : {}) }, annotations, env: [], topologySpreadConstraints: [] },
+    resolvePodDefaults(p.podDefaults), issues, 'pod');
+
+    const serverless = p.serverless && (p.serverless.enabled ?? true) ? p.serverless : undefined;
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: this.metadata(this.name),
+      spec: { replicas: serverless ? undefined : p.replicas ?? 1, selector: { matchLabels: selector }, template },
+    });
+
+    const litellm = p.litellm;
+    const serviceAnnotations: Record<string, string> = {
+      ...(p.serviceLabels && p.serviceLabels.length > 0 ? { [ModelLabels.SERVICE_LABELS]: p.serviceLabels.join(',') } : {}),
+      ...(litellm ? {
+        'litellm.flexinfer.ai/enabled': 'true',
+        'litellm.flexinfer.ai/model-name': litellm.modelName ?? this.name,
+        ...(litellm.aliases?.length ? { 'litellm.flexinfer.ai/aliases': litellm.aliases.join(',') } : {}),
+        'litellm.flexinfer.ai/api-base': `${this.endpoint}/v1`,
+      } : {}),
+    };
+    const svcMeta = this.metadata(this.name);
+    new k8s.KubeService(this, 'service', {
+      metadata: Object.keys(serviceAnnotations).length > 0 ? { ...svcMeta, annotations: { ...svcMeta.annotations, ...serviceAnnotations } } : svcMeta,
+      spec: {
+        selector,
+        ports: [engine.port, ...(engine.extraPorts ?? [])].map(x => ({ name: x.name, port: x.port, targetPort: k8s.IntOrString.fromString(x.name) })),
+      },
+    });
+    if (litellm?.proxyConfig) {
+      const entry = [litellm.modelName ?? this.name, ...(litellm.aliases ?? [])]
+        .map(n => `  - model_name: ${n}\n    litellm_params:\n      model: openai/${this.name}\n      api_base: ${this.endpoint}/v1\n      api_key: none\n`).join('');
+      new k8s.KubeConfigMap(this, 'litellm', { metadata: this.metadata(`${this.name}-litellm`), data: { 'config.yaml': `model_list:\n${entry}` } });
+    }
+    if (serverless) this.renderServerless(issues, serverless);
+  }
+
+  /** The user's resources with the GPU limits added; undefined when there are none. */
+  private resources(gpuLimits: Record<string, k8s.Quantity>): k8s.ResourceRequirements | undefined {
+    const limits = { ...this.props.resources?.limits, ...gpuLimits };
+    const r = { ...this.props.resources, limits: Object.keys(limits).length > 0 ? limits : undefined };
+    return r.limits || r.requests || r.claims ? r : undefined;
+  }
+
+  /** `http://<model>.<namespace>.svc:<port>`, the in-cluster address of the Service. */
+  public get endpoint(): string {
+    return `http://${this.name}${this.namespace ? `.${this.namespace}` : ''}.svc:${this.port}`;
+  }
+
+  private fetchContainer(source: ModelSource, model: string, modelPath: string): k8s.Container | undefined {
+    const config = this.props.config ?? {};
+    const token: k8s.EnvVar[] = this.props.hfTokenSecret
+      ? [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: this.props.hfTokenSecret.name, key: this.props.hfTokenSecret.key } } }] : [];
+    if (source.kind === SourceKind.HUGGING_FACE) {
+      // llama.cpp serves one GGUF file (and its projector): download just those.
+      const projector = config.mmproj === undefined ? [] : [String(config.mmproj)];
+      const gguf = config.ggufFile === undefined ? undefined : [String(config.ggufFile), ...projector];
+      return {
+        name: 'prefetch',
+        image: HF_DOWNLOADER.image,
+        command: ['sh', '-c', `pip install --quiet --no-cache-dir --target /tmp/pylib huggingface_hub==${HF_DOWNLOADER.huggingFaceHub} && PYTHONPATH=/tmp/pylib python -c "$SCRIPT"`],
+        env: [
+          { name: 'SCRIPT', value: PREFETCH_SCRIPT },
+          { name: 'HOME', value: '/tmp' },
+          { name: 'HF_REPO', value: source.location },
+          { name: 'HF_REVISION', value: config.hfRevision === undefined ? '' : String(config.hfRevision) },
+          { name: 'HF_ALLOW', value: JSON.stringify(gguf ?? patterns(config.hfAllowPatterns)) },
+          { name: 'HF_IGNORE', value: JSON.stringify(gguf ? null : patterns(config.hfIgnorePatterns)) },
+          { name: 'MODEL_DIR', value: modelPath },
+          ...token,
+        ],
+        volumeMounts: [{ name: 'models', mountPath: MODELS_MOUNT_PATH }],
+      };
+    }
+    if (source.kind === SourceKind.OLLAMA) {
+      return {
+        name: 'prefetch',
+        image: engineImage(this.engine, this.vendor, this.props.image)!,
+        command: ['sh', '-c', `ollama serve >/dev/null 2>&1 & until ollama list >/dev/null 2>&1; do sleep 1; done; ollama pull ${model}`],
+        env: [{ name: 'OLLAMA_MODELS', value: MODELS_MOUNT_PATH }, { name: 'HOME', value: '/tmp' }],
+        volumeMounts: [{ name: 'models', mountPath: MODELS_MOUNT_PATH }],
+      };
+    }
+    return undefined;
+  }
+
+  /** A PriorityClass per (group, priority), shared by every model of the chart that asks for it. */
+  private priorityClass(group: string | undefined, priority: number): string {
+    const name = `inferkit-${group ?? 'model'}-p${priority}`;
+    const chart = Chart.of(this);
+    if (!chart.node.tryFindChild(name)) {
+      new k8s.KubePriorityClass(chart, name, {
+        metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'inferkit' } },
+        value: SHARED_PRIORITY_BASE + priority,
+        preemptionPolicy: 'PreemptLowerPriority',
+        description: `inferkit: models of GPU group ${group ?? '(none)'} with priority ${priority}; higher preempts lower`,
+      });
+    }
+    return name;
+  }
+
+  private renderServerless(issues: Issues, s: ServerlessProps): void {
+    const max = s.maxReplicas ?? 1;
+    issues.check(Number.isInteger(max) && max >= 1, 'serverless.maxReplicas', max, 'is not a number of replicas', 'Use 1 or more');
+    const idle = (s.idleTimeout ?? Duration.minutes(5)).toSeconds();
+    const coldStart = (s.coldStartTimeout ?? Duration.minutes(2)).toSeconds();
+    // The HTTP add-on holds requests while the model starts; its ScaledObject is ours, so that the idle
+    // count (0) and the cooldown are explicit in the manifests.
+    new ApiObject(this, 'http-scaled-object', {
+      apiVersion: 'http.keda.sh/v1alpha1',
+      kind: 'HTTPScaledObject',
+      metadata: { ...this.metadata(this.name), annotations: { ...this.metadata(this.name).annotations, 'httpscaledobject.keda.sh/skip-scaledobject-creation': 'true' } },
+      spec: {
+        hosts: [`${this.name}${this.namespace ? `.${this.namespace}` : ''}.svc`, this.name],
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name, service: this.name, port: this.port },
+        replicas: { min: 0, max },
+        scaledownPeriod: idle,
+        timeouts: { conditionWait: `${coldStart}s` },
+      },
+    });
+    new ScaledObject(this, 'scaled-object', {
+      metadata: this.metadata(this.name),
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+        idleReplicaCount: 0,
+        minReplicaCount: 1,
+        maxReplicaCount: max,
+        cooldownPeriod: idle,
+        triggers: [{ type: 'external-push', metadata: { httpScaledObject: this.name, scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090' } }],
+      },
+    });
+  }
+}

@@ -1,0 +1,156 @@
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { CacheStrategy, Model, ModelProps } from '../../index';
+
+type Obj = Record<string, any>;
+
+function synth(props: ModelProps, id = 'm'): Obj[] {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'llm' });
+  new Model(chart, id, props);
+  return Testing.synth(chart);
+}
+const find = (objs: Obj[], kind: string, name?: string): Obj => {
+  const o = objs.find(x => x.kind === kind && (name === undefined || x.metadata.name === name));
+  if (!o) throw new Error(`no ${kind} ${name ?? ''} in ${objs.map(x => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  return o;
+};
+const pod = (objs: Obj[]) => find(objs, 'Deployment').spec.template;
+const envOf = (c: Obj) => Object.fromEntries((c.env ?? []).map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
+
+describe('Model', () => {
+  test('the seed\'s minimal Ollama model runs CPU-only, pulling its model into /models first', () => {
+    const objs = synth({ backend: 'ollama', source: 'ollama://llama3:8b' }, 'llama3-8b');
+    expect(objs.map(o => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/llama3-8b', 'Service/llama3-8b']);
+    const p = pod(objs).spec;
+    expect(p.containers[0].image).toMatch(/^ollama\/ollama:/);
+    expect(p.containers[0].resources).toBeUndefined();
+    expect(p.affinity).toBeUndefined();
+    expect(p.initContainers[0].command[2]).toContain('ollama pull llama3:8b');
+    expect(envOf(p.initContainers[0]).OLLAMA_MODELS).toBe('/models');
+    expect(find(objs, 'Service').spec.ports).toEqual([{ name: 'http', port: 11434, targetPort: 'http' }]);
+  });
+
+  test('a GPU model asks for its GPUs and selects nodes by the product\'s feature-discovery label', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: { product: 'L4' } });
+    const p = pod(objs);
+    expect(p.spec.containers[0].resources).toEqual({ limits: { 'nvidia.com/gpu': 1 } });
+    expect(p.spec.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-L4' });
+    expect(Number(p.metadata.annotations['gpu.inferkit.dev/vram-estimate-mb'])).toBeGreaterThan(14_000);
+  });
+
+  test('without a product, a vendor\'s nodes are selected by the presence of its product label', () => {
+    expect(pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: { vendor: 'amd', count: 2 } })).spec.affinity).toEqual({
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'amd.com/gpu.product-name', operator: 'Exists' }] }] } },
+    });
+  });
+
+  test('SharedPVC without a name creates <model>-cache and a prefetch Job that downloads only the allowed files', () => {
+    const objs = synth({
+      backend: 'vllm',
+      source: 'hf://Qwen/Qwen2.5-7B',
+      gpu: {},
+      cache: { strategy: CacheStrategy.SHARED_PVC, storageClass: 'nfs', size: Size.gibibytes(50) },
+      config: { hfAllowPatterns: '*.safetensors, *.json', hfRevision: 'main' },
+      hfTokenSecret: { name: 'hf', key: 'token' },
+    });
+    expect(find(objs, 'PersistentVolumeClaim', 'm-cache').spec).toEqual({
+      accessModes: ['ReadWriteMany'], storageClassName: 'nfs', resources: { requests: { storage: '50Gi' } },
+    });
+    const job = find(objs, 'Job', 'm-prefetch').spec.template.spec;
+    expect(envOf(job.containers[0])).toMatchObject({
+      HF_REPO: 'Qwen/Qwen2.5-7B',
+      HF_REVISION: 'main',
+      HF_ALLOW: '["*.safetensors","*.json"]',
+      HF_IGNORE: 'null',
+      MODEL_DIR: '/models/Qwen/Qwen2.5-7B',
+      HF_TOKEN: { secretKeyRef: { name: 'hf', key: 'token' } },
+    });
+    expect(job.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'm-cache' } });
+    const p = pod(objs).spec;
+    expect(p.initContainers).toBeUndefined();
+    expect(p.containers[0].args[0]).toBe('/models/Qwen/Qwen2.5-7B');
+  });
+
+  test('llama.cpp with a GGUF file downloads just that file and its projector', () => {
+    const objs = synth({ backend: 'llama.cpp', source: 'hf://bartowski/Llama-3.2-3B-Instruct-GGUF', config: { ggufFile: 'Llama-3.2-3B-Instruct-Q4_K_M.gguf', mmproj: 'mmproj.gguf' } });
+    const init = pod(objs).spec.initContainers[0];
+    expect(envOf(init)).toMatchObject({ HF_ALLOW: '["Llama-3.2-3B-Instruct-Q4_K_M.gguf","mmproj.gguf"]', HF_IGNORE: 'null' });
+    expect(pod(objs).spec.containers[0].args.slice(0, 2)).toEqual(['--model', '/models/bartowski/Llama-3.2-3B-Instruct-GGUF/Llama-3.2-3B-Instruct-Q4_K_M.gguf']);
+  });
+
+  test('a pvc:// source mounts that claim at /models', () => {
+    const p = pod(synth({ backend: 'vllm', source: 'pvc://models/llama3', gpu: {} })).spec;
+    expect(p.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'models' } });
+    expect(p.containers[0].args[0]).toBe('/models/llama3');
+    expect(p.initContainers).toBeUndefined();
+  });
+
+  test('serverless scales to zero through a KEDA ScaledObject fed by the HTTP add-on, with the cold-start timeout wired', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: {}, serverless: { idleTimeout: Duration.minutes(10), coldStartTimeout: Duration.seconds(90), maxReplicas: 2 } });
+    expect(find(objs, 'Deployment').spec.replicas).toBeUndefined();
+    expect(find(objs, 'ScaledObject').spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'm' },
+      idleReplicaCount: 0,
+      minReplicaCount: 1,
+      maxReplicaCount: 2,
+      cooldownPeriod: 600,
+      triggers: [{ type: 'external-push', metadata: { httpScaledObject: 'm', scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090' } }],
+    });
+    const http = find(objs, 'HTTPScaledObject');
+    expect(http.metadata.annotations['httpscaledobject.keda.sh/skip-scaledobject-creation']).toBe('true');
+    expect(http.spec).toMatchObject({ replicas: { min: 0, max: 2 }, scaledownPeriod: 600, timeouts: { conditionWait: '90s' }, scaleTargetRef: { name: 'm', service: 'm', port: 8000 } });
+  });
+
+  test('without serverless the model keeps its replicas: never at zero by surprise', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: {}, serverless: { enabled: false } });
+    expect(find(objs, 'Deployment').spec.replicas).toBe(1);
+    expect(objs.some(o => o.kind === 'ScaledObject' || o.kind === 'HTTPScaledObject')).toBe(false);
+  });
+
+  test('a shared-GPU pair: each model gets a PriorityClass of its priority in the group; the higher preempts', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'llm' });
+    new Model(chart, 'chat', { backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: { product: 'L4', shared: 'l4-pool', priority: 100 } });
+    new Model(chart, 'batch', { backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: { product: 'L4', shared: 'l4-pool', priority: 10 } });
+    const objs = Testing.synth(chart);
+    expect(objs.filter(o => o.kind === 'PriorityClass').map(o => [o.metadata.name, o.value, o.preemptionPolicy])).toEqual([
+      ['inferkit-l4-pool-p100', 1100, 'PreemptLowerPriority'], ['inferkit-l4-pool-p10', 1010, 'PreemptLowerPriority'],
+    ]);
+    expect(find(objs, 'Deployment', 'chat').spec.template.spec.priorityClassName).toBe('inferkit-l4-pool-p100');
+    expect(find(objs, 'Deployment', 'batch').spec.template.metadata.labels['gpu.inferkit.dev/shared-group']).toBe('l4-pool');
+  });
+
+  test('LiteLLM discovery annotations, a proxy config and service labels', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: {}, serviceLabels: ['textgen', 'code'], litellm: { aliases: ['qwen'], proxyConfig: true } });
+    expect(find(objs, 'Service').metadata.annotations).toEqual({
+      'model.inferkit.dev/service-labels': 'textgen,code',
+      'litellm.flexinfer.ai/enabled': 'true',
+      'litellm.flexinfer.ai/model-name': 'm',
+      'litellm.flexinfer.ai/aliases': 'qwen',
+      'litellm.flexinfer.ai/api-base': 'http://m.llm.svc:8000/v1',
+    });
+    expect(find(objs, 'ConfigMap', 'm-litellm').data['config.yaml']).toContain('model_name: qwen');
+  });
+
+  test.each<[string, ModelProps, string]>([
+    ['vllm on Maxwell', { backend: 'vllm', source: 'hf://org/model', gpu: { product: 'GTX-980-Ti' } },
+      "Unable to synthesize test/m: backend 'vllm' cannot run on Maxwell GPU GTX-980-Ti (compute capability 5.2): it needs 7.0 or newer. Use another engine (llamacpp, ollama, mlc-llm), or a GPU of compute capability 7.0 or newer."],
+    ['mlc-llm on Maxwell without a precompiled library', { backend: 'mlc-llm', source: 'hf://org/model', gpu: { product: 'GTX-980-Ti' }, image: 'mlc' },
+      "config.jitPolicy must be 'READONLY' for mlc-llm on Maxwell GPU GTX-980-Ti, which its JIT cannot compile for."],
+    ['cpu with a GPU count', { backend: 'ollama', source: 'ollama://llama3:8b', gpu: { vendor: 'cpu', count: 1 } }, 'Unable to synthesize test/m: gpu.count 1 is set with vendor cpu. Remove count, or choose vendor nvidia, amd or auto.'],
+    ['vendor nvidia on an AMD-only product', { backend: 'vllm', source: 'hf://org/model', gpu: { vendor: 'nvidia', product: 'MI300X' } }, "gpu.vendor 'nvidia' selects vendor nvidia on an AMD-only product (MI300X): there is no cross-vendor fallback"],
+    ['a model too large for the GPU', { backend: 'vllm', source: 'hf://meta-llama/Meta-Llama-3-70B', gpu: { product: 'L4' } },
+      "Unable to synthesize test/m: gpu '1 x L4' needs 148.31 GiB (151868 MiB) per GPU but one L4 has 22.49 GiB (23034 MiB): 128834 MiB (125.81 GiB) short"],
+    ['an unknown source scheme', { backend: 'vllm', source: 's3://bucket/llama' }, "source 's3://bucket/llama' has the unknown scheme 's3'. Use one of hf://org/model, ollama://model:tag, file:///path or pvc://claim/path."],
+    ['a literal Hugging Face token', { backend: 'vllm', source: 'hf://org/model', config: { hfToken: 'hf_abcdefghijklmnop' } },
+      "config.hfToken '(redacted)' is a literal Hugging Face token, which would be stored in the manifests. Put the token in a Secret and reference it with hfTokenSecret."],
+    ['an unknown backend', { backend: 'torchserve', source: 'hf://org/model' }, "backend 'torchserve' is not a known engine."],
+    ['an unknown GPU product', { backend: 'vllm', source: 'hf://org/model', gpu: { product: 'V100' } }, "gpu.product 'V100' is not a GPU of the catalogue. Use a catalogue name such as H100-80GB, L4 or MI300X."],
+    ['a cache for a pvc:// source', { backend: 'vllm', source: 'pvc://models/x', gpu: {}, cache: { strategy: CacheStrategy.SHARED_PVC } },
+      "cache 'SharedPVC' is ignored for a pvc:// source, which is mounted at /models itself. Remove cache."],
+  ])('%s is refused with a message naming the field and the fix', (_, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  test('mlc-llm on Maxwell with a precompiled library is accepted', () => {
+    expect(() => synth({ backend: 'mlc-llm', source: 'hf://org/model', gpu: { product: 'GTX-980-Ti' }, image: 'mlc', config: { jitPolicy: 'READONLY' } })).not.toThrow();
+  });
+});
