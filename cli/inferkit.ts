@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { INFERENCE_KIND, InferenceService, Manifest, MODEL_INFER_KINDS, ModelInfer, SpecError, WorkloadBackend } from '../index';
+import { FLEXINFER_MODEL_KIND, INFERENCE_KIND, InferenceService, Manifest, Model, MODEL_INFER_KINDS, ModelInfer, SpecError, WorkloadBackend } from '../index';
 import {
   checkFits, checkVramInput, estimateVram, findGpu, findModel, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype, MODEL_ARCHITECTURES, ModelArchitecture, show,
   VramBreakdown, VramInput, WEIGHT_BYTES, WeightDtype,
@@ -12,7 +12,7 @@ import {
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet]
        inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
-Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference) and writes the plain
+Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference, FlexInfer Model) and writes the plain
 Kubernetes objects inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>.
 
 size prints the GPU memory one replica of a known model needs and, with --gpu, whether it fits (exit 1 when not).`;
@@ -68,6 +68,7 @@ interface Loader {
 const LOADERS: readonly Loader[] = [
   { kinds: MODEL_INFER_KINDS, load: (chart, doc, args) => ModelInfer.fromManifest(chart, 'model', doc, { backend: args.backend }) },
   { kinds: [INFERENCE_KIND], load: (chart, doc) => InferenceService.fromManifest(chart, 'inference', doc) },
+  { kinds: [FLEXINFER_MODEL_KIND], load: (chart, doc) => Model.fromManifest(chart, 'model', doc) },
 ];
 
 /**
@@ -78,10 +79,15 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
   const app = new App({ outdir: args.outdir ?? 'dist', outputFileExtension: '.k8s.yaml' });
   const errors: string[] = [];
   const known = LOADERS.flatMap(l => l.kinds.map(k => `${k.apiVersion} ${k.kind}`));
+  const seen = new Map<string, string>();
   for (const { file, doc } of docs) {
     const meta = (doc.metadata ?? {}) as Manifest;
     const id = `${String(doc.kind).toLowerCase()}-${String(meta.name)}`;
     try {
+      if (seen.has(id)) {
+        throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: it is defined twice, here and in ${seen.get(id)}. Give each resource a unique name.`);
+      }
+      seen.set(id, file);
       const loader = LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
       if (!loader) {
         throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: apiVersion '${String(doc.apiVersion)}' kind '${String(doc.kind)}' is not a kind inferkit reads. Use one of: ${known.join(', ')}.`);

@@ -4,11 +4,12 @@ import { Construct } from 'constructs';
 import { ScaledObject } from '../imports/keda.sh';
 import {
   checkEngineCompatibility, checkFits, checkName, engineImage, engineInvocation, EngineSpec, enginePaths, estimateVram, findGpu, findModel,
-  GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule,
+  GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule,
   parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
 } from '../src';
 import { objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
+import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
 
 /** How a model's files are kept between restarts (FlexInfer `spec.cache.strategy`). */
@@ -334,6 +335,44 @@ function patterns(value: unknown): string[] | null {
  * LiteLLM discovery.
  */
 export class Model extends Construct {
+  /**
+   * Loads a FlexInfer `ai.flexinfer/v1alpha2` Model manifest. Unknown fields are errors.
+   */
+  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: { podDefaults?: PodDefaults } = {}): Model {
+    const m = loadFlexInferModel(manifest);
+    const issues = new Issues(`Model/${m.name}`);
+    // Resources are read through a pod template, so that quantities are typed and unknown fields caught.
+    const resources = m.resources === undefined ? undefined
+      : readPodTemplate(issues, 'spec.resources', { spec: { containers: [{ name: 'engine', resources: m.resources }] } })?.spec?.containers[0].resources;
+    issues.throwIfAny();
+    return new Model(scope, id, {
+      name: m.name,
+      namespace: m.namespace,
+      backend: m.backend,
+      source: m.source,
+      gpu: m.gpu,
+      cache: m.cache && {
+        strategy: m.cache.strategy as CacheStrategy,
+        pvcName: m.cache.pvcName,
+        storageClass: m.cache.storageClass,
+        size: m.cache.sizeMiB === undefined ? undefined : Size.mebibytes(m.cache.sizeMiB),
+      },
+      serverless: m.serverless && {
+        enabled: m.serverless.enabled,
+        idleTimeout: m.serverless.idleTimeoutSeconds === undefined ? undefined : Duration.seconds(m.serverless.idleTimeoutSeconds),
+        coldStartTimeout: m.serverless.coldStartTimeoutSeconds === undefined ? undefined : Duration.seconds(m.serverless.coldStartTimeoutSeconds),
+      },
+      config: m.config,
+      resources,
+      nodeSelector: m.nodeSelector,
+      litellm: m.litellm,
+      serviceLabels: m.serviceLabels,
+      podDefaults: options.podDefaults,
+      metadata: { labels: m.labels, annotations: m.annotations },
+      _source: { path: `Model/${m.name}`, fieldName: f => (f === 'name' ? 'metadata.name' : `spec.${f}`) },
+    });
+  }
+
   /** Name of the model (Deployment and Service). */
   public readonly name: string;
   /** Namespace of the objects, if any. */

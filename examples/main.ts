@@ -3,12 +3,13 @@ import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
 import { inferenceService } from './inference-service';
 import { lwsSinglePod } from './lws-single-pod';
+import { MODEL_EXAMPLES } from './models';
 import { multiNodeGang } from './multi-node-gang';
 import { seedSample } from './seed-sample';
 import { singleGpu } from './single-gpu';
 
 /** The examples, by chart id; tests apply each of them. */
-export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster, inferenceService };
+export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster, inferenceService, ...MODEL_EXAMPLES };
 
 export function buildExamples(app: App = new App()): App {
   for (const build of Object.values(EXAMPLES)) build(app);

@@ -9,6 +9,7 @@ export * from './model-infer';
 export * from './manifests';
 export * from './model-source';
 export * from './inference-manifest';
+export * from './flexinfer-manifest';
 export * from './gpus';
 export * from './engines';
 export * from './sizing';

@@ -23,6 +23,24 @@ describe('inferkit synth', () => {
     expect(docs.filter(d => d.kind === 'PodGroup').map(d => d.spec.networkTopology)).toEqual([undefined, { mode: 'hard', highestTierAllowed: 2 }]);
   });
 
+  test('reads every seed example manifest: Kthena, KubeDL and FlexInfer kinds', () => {
+    // The two KubeDL examples share a name; each run takes one of them.
+    const files = fs.readdirSync(manifests).filter(f => f !== 'inference-single-model.yaml').sort().flatMap(f => ['-f', path.join(manifests, f)]);
+    const { code, out, err } = run('synth', ...files);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'Service', 'StatefulSet']);
+  });
+
+  test('a resource defined twice is an error naming both files', () => {
+    const a = path.join(manifests, 'inference-single-model.yaml');
+    const b = path.join(manifests, 'inference-multi-model.yaml');
+    const { code, err } = run('synth', '-f', a, '-f', b);
+    expect(code).toBe(1);
+    expect(err).toContain(`${b}: Unable to synthesize Inference/hello-inference: it is defined twice, here and in ${a}. Give each resource a unique name.`);
+  });
+
   test('writes one file per manifest with -o', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-cli-'));
     try {

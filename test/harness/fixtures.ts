@@ -19,6 +19,8 @@ export const CRD_MODULES: ReadonlyArray<{ module: string; files: readonly string
   { module: 'sigs.k8s.io/gateway-api@v1.4.0', files: ['config/crd/standard/gateway.networking.k8s.io_httproutes.yaml'] },
   { module: 'sigs.k8s.io/gateway-api-inference-extension@v1.1.0', files: ['config/crd/bases/inference.networking.k8s.io_inferencepools.yaml'] },
   { module: 'github.com/kedacore/keda/v2@v2.18.0', files: ['config/crd/bases/keda.sh_scaledobjects.yaml'] },
+  // The proxy serves http-add-on v0.12.0 and v0.8.0 only.
+  { module: 'github.com/kedacore/http-add-on@v0.12.0', files: ['config/crd/bases/http.keda.sh_httpscaledobjects.yaml'] },
 ];
 
 function moduleDir(module: string): string {

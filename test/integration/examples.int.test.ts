@@ -85,6 +85,30 @@ describe('InferenceService', () => {
   });
 });
 
+describe('Model', () => {
+  const nodeOf = async (namespace: string, model: string): Promise<KubeObject> => {
+    const [pod] = await kube.waitFor(`a Ready ${model} pod`, async () => {
+      const pods = await podsOf(namespace, `model.inferkit.dev/name=${model}`, 1);
+      return pods.every(isReady) ? pods : undefined;
+    });
+    return (await kube.get('v1', 'Node', undefined, pod.spec.nodeName))!;
+  };
+
+  test('GPU models run on nodes of their vendor and product and become Ready', async () => {
+    expect((await nodeOf('models', 'qwen-7b')).metadata.labels['nvidia.com/gpu.product']).toBe('NVIDIA-L4');
+    expect((await nodeOf('models', 'llama3-70b')).metadata.labels['amd.com/gpu.product-name']).toBe('AMD_Instinct_MI300X_OAM');
+    for (const model of ['chat', 'batch']) {
+      expect((await nodeOf('models', model)).metadata.labels['nvidia.com/gpu.product']).toBe('NVIDIA-H100-80GB-HBM3');
+    }
+  });
+
+  test('a CPU-only model runs, and KEDA objects are accepted by their CRDs', async () => {
+    await nodeOf('models', 'llama3-8b');
+    expect((await kube.get('keda.sh/v1alpha1', 'ScaledObject', 'models', 'qwen-7b'))!.spec.idleReplicaCount).toBe(0);
+    expect((await kube.get('http.keda.sh/v1alpha1', 'HTTPScaledObject', 'models', 'qwen-7b'))!.spec.timeouts.conditionWait).toBe('180s');
+  });
+});
+
 describe('on Volcano, which this cluster does not run', () => {
   test('the seed sample\'s pods are admitted as restricted pods and wait for their gang scheduler', async () => {
     // The StatefulSet controller creates the pods only if PodSecurity admission lets them in.
