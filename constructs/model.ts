@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import { ScaledObject } from '../imports/keda.sh';
 import {
   checkEngineCompatibility, checkFits, checkName, engineImage, engineInvocation, EngineSpec, enginePaths, estimateVram, findGpu, findModel,
-  GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule,
-  parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
+  GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest, ModelPassing,
+  MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
 } from '../src';
 import { objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
