@@ -141,14 +141,11 @@ export async function installFixtures(kube: Kube): Promise<void> {
       return c?.status?.conditions?.some((x: KubeObject) => x.type === 'Established' && x.status === 'True') ? true : undefined;
     });
   }
+  // Nodes are created with their status in one request: a Node keeps the status it is created with, and KWOK's
+  // initialize stage then keeps that capacity. (Applying the status afterwards races with KWOK's defaults.)
   for (const node of NODE_POOLS.flatMap(poolNodes)) {
-    const { status, ...spec } = node;
-    await kube.apply(spec);
-    // Capacity is status: KWOK keeps what is there, so set it through the status subresource.
-    const p = await kube.path('v1', 'Node', undefined, node.metadata.name);
-    const res = await kube.request('PATCH', `${p}/status?fieldManager=inferkit-test&force=true`, { apiVersion: 'v1', kind: 'Node', metadata: { name: node.metadata.name }, status },
-      'application/apply-patch+yaml');
-    if (res.status >= 300) throw new Error(`setting the status of node ${node.metadata.name}: ${JSON.stringify(res.body)}`);
+    const res = await kube.request('POST', await kube.path('v1', 'Node', undefined), node);
+    if (res.status >= 300) throw new Error(`creating node ${node.metadata.name}: ${JSON.stringify(res.body)}`);
   }
   for (const obj of draObjects()) await kube.apply(obj);
   await kube.waitFor('every fake node to be Ready', async () => {
