@@ -21,3 +21,16 @@ export function objectMeta(
     annotations: annotations && Object.keys(annotations).length > 0 ? { ...annotations } : undefined,
   };
 }
+
+/** Where a construct's props came from when they were loaded from a manifest: for messages in the manifest's terms. */
+export interface ManifestSource {
+  /** `<Kind>/<name>`, the start of every message. */
+  readonly path: string;
+  /** Maps a prop name to the manifest field it came from. */
+  readonly fieldName: (field: string) => string;
+}
+
+/** The source of props read from a manifest whose spec fields are named like the props. */
+export function manifestSource(kind: string, name: string): ManifestSource {
+  return { path: `${kind}/${name}`, fieldName: f => (f === 'name' ? 'metadata.name' : `spec.${f}`) };
+}

@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { HttpRoute } from '../imports/gateway.networking.k8s.io';
 import { checkName, engineBatching, EngineSpec, Issues, loadInferenceManifest, Manifest, NameRule, resolveEngine } from '../src';
-import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
@@ -148,7 +148,7 @@ export interface InferenceServiceProps {
   readonly metadata?: ObjectMetadataProps;
 
   /** @internal where the props came from (a manifest), for messages */
-  readonly _source?: { readonly path: string; readonly fieldName: (field: string) => string };
+  readonly _source?: ManifestSource;
 }
 
 const PERCENT = 100;
@@ -180,7 +180,7 @@ export class InferenceService extends Construct {
       predictors,
       podDefaults: options.podDefaults,
       metadata: { labels: loaded.labels, annotations: loaded.annotations },
-      _source: { path: `Inference/${loaded.name}`, fieldName: f => (f === 'name' ? 'metadata.name' : `spec.${f}`) },
+      _source: manifestSource('Inference', loaded.name),
     });
   }
 

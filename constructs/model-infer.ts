@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { ManifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
 import {
@@ -178,7 +178,7 @@ export interface ModelInferProps {
   readonly metadata?: ObjectMetadataProps;
 
   /** @internal where the props came from (a manifest), for messages */
-  readonly _source?: { readonly path: string; readonly fieldName: (field: string) => string };
+  readonly _source?: ManifestSource;
 }
 
 /** Options when loading a seed manifest. */

@@ -7,7 +7,7 @@ import {
   GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest, ModelPassing,
   MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
 } from '../src';
-import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
@@ -301,7 +301,7 @@ export interface ModelProps {
   readonly metadata?: ObjectMetadataProps;
 
   /** @internal where the props came from (a manifest), for messages */
-  readonly _source?: { readonly path: string; readonly fieldName: (field: string) => string };
+  readonly _source?: ManifestSource;
 }
 
 /** Labels and annotations of Model objects. */
@@ -369,7 +369,7 @@ export class Model extends Construct {
       serviceLabels: m.serviceLabels,
       podDefaults: options.podDefaults,
       metadata: { labels: m.labels, annotations: m.annotations },
-      _source: { path: `Model/${m.name}`, fieldName: f => (f === 'name' ? 'metadata.name' : `spec.${f}`) },
+      _source: manifestSource('Model', m.name),
     });
   }
 
