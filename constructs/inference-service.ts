@@ -7,6 +7,7 @@ import { checkName, engineBatching, EngineSpec, Issues, loadInferenceManifest, M
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
+import { INITIAL_REPLICAS } from './_simple-model-infer';
 import { PodDefaults } from './pod-defaults';
 
 /** Labels of an InferenceService's pods and services (KubeDL's keys). Selector labels are public API. */
@@ -154,8 +155,7 @@ export interface InferenceServiceProps {
 const PERCENT = 100;
 /** KubeDL's variable for the model's path in the container. */
 const MODEL_PATH_ENV = 'KUBEDL_MODEL_PATH';
-/** Records the starting size of an autoscaled Deployment, which leaves `replicas` to its autoscaler. */
-const INITIAL_REPLICAS = 'autoscaling.inferkit.dev/initial-replicas';
+
 
 /**
  * KubeDL's Inference without its controller: per predictor a Deployment and a Service, one entry Service

@@ -11,7 +11,9 @@ import {
 } from '../src';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
+import { ModelInferAutoscalingProps, renderSimpleForm } from './_simple-model-infer';
 import { GangScheduling } from './gang-scheduling';
+import { Model } from './model';
 import { PodDefaults } from './pod-defaults';
 
 /** Label LWS puts on each pod: the index of its group (our role instance). */
@@ -130,8 +132,56 @@ export interface ModelInferProps {
    */
   readonly gangScheduling?: GangScheduling;
 
-  /** The roles of each InferGroup, 1 to 4. */
-  readonly roles: RoleProps[];
+  /**
+   * The roles of each InferGroup, 1 to 4.
+   *
+   * @default - none: the simple form, with `modelRef`
+   */
+  readonly roles?: RoleProps[];
+
+  /**
+   * The simple form (Kthena seed 000): run this Model's pods, `replicas` of them or as many as `autoscaling`
+   * decides, with this ModelInfer's `resources`, `nodeSelector`, `tolerations` and `affinity`. Its Deployment
+   * keeps the Model's name; the pods carry this ModelInfer's labels.
+   *
+   * @default - none: the roles form
+   */
+  readonly modelRef?: Model;
+
+  /**
+   * Simple form: an `autoscaling/v2` HorizontalPodAutoscaler that owns the replica count.
+   *
+   * @default - a fixed count
+   */
+  readonly autoscaling?: ModelInferAutoscalingProps;
+
+  /**
+   * Simple form: resources of the engine container, over the Model's.
+   *
+   * @default - the Model's
+   */
+  readonly resources?: k8s.ResourceRequirements;
+
+  /**
+   * Simple form: more node labels the pods require.
+   *
+   * @default - the Model's
+   */
+  readonly nodeSelector?: Record<string, string>;
+
+  /**
+   * Simple form: tolerations of the pods.
+   *
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+
+  /**
+   * Simple form: affinity of the pods; required node terms are combined with the Model's GPU selection.
+   *
+   * @default - the Model's
+   */
+  readonly affinity?: k8s.Affinity;
 
   /**
    * Rolling upgrade of InferGroups. Group-by-group rolling is done by the Rollout provider during
@@ -254,12 +304,15 @@ export class ModelInfer extends Construct {
   public readonly name: string;
   /** Namespace of the objects, if one was given or the chart has one. */
   public readonly namespace?: string;
-  /** The spec with every default applied. */
-  public readonly spec: ResolvedModelInfer<k8s.PodTemplateSpec>;
-  /** Revision of the group template (the `revision` label of every pod). */
-  public readonly revision: string;
+  /** The roles form's spec with every default applied; undefined in the simple form. */
+  public readonly spec?: ResolvedModelInfer<k8s.PodTemplateSpec>;
+  /** Revision of the group template (the `revision` label of every pod); in the simple form it is computed at synth. */
+  public readonly revision?: string;
 
   private readonly defaults: ResolvedPodDefaults;
+  // The roles form's spec and revision, for the rendering methods.
+  private readonly groups!: ResolvedModelInfer<k8s.PodTemplateSpec>;
+  private readonly podRevision!: string;
   private readonly props: ModelInferProps;
 
   constructor(scope: Construct, id: string, props: ModelInferProps) {
@@ -268,7 +321,12 @@ export class ModelInfer extends Construct {
     this.name = props.name ?? id;
     this.namespace = props.namespace ?? Chart.of(this).namespace;
     const path = props._source?.path ?? this.node.path;
-    this.spec = resolveModelInfer<k8s.PodTemplateSpec>({
+    this.defaults = resolvePodDefaults(props.podDefaults);
+    if (props.modelRef || !props.roles) {
+      this.simpleForm(new Issues(path, props._source?.fieldName));
+      return;
+    }
+    this.groups = this.spec = resolveModelInfer<k8s.PodTemplateSpec>({
       name: this.name,
       replicas: props.replicas,
       schedulerName: props.schedulerName,
@@ -279,23 +337,48 @@ export class ModelInfer extends Construct {
       recoveryPolicy: props.recoveryPolicy,
       backend: props.backend,
     }, path, props._source?.fieldName);
-    this.defaults = resolvePodDefaults(props.podDefaults);
-    this.revision = revisionHash({
-      schedulerName: this.spec.schedulerName,
-      backend: this.spec.backend,
+    this.podRevision = this.revision = revisionHash({
+      schedulerName: this.groups.schedulerName,
+      backend: this.groups.backend,
       defaults: this.defaults,
       topologySpreadConstraints: (props.topologySpreadConstraints ?? []).map(k8s.toJson_TopologySpreadConstraint),
-      roles: this.spec.roles.map((r, i) => ({
+      roles: this.groups.roles.map((r, i) => ({
         name: r.name,
         workerReplicas: r.workerReplicas,
-        accelerator: props.roles[i].accelerator,
+        accelerator: props.roles![i].accelerator,
         entryTemplate: k8s.toJson_PodTemplateSpec(r.entryTemplate),
         workerTemplate: k8s.toJson_PodTemplateSpec(r.workerTemplate),
       })),
     });
 
     const issues = new Issues(path, props._source?.fieldName);
-    for (let i = 0; i < this.spec.replicas; i++) this.renderGroup(i, issues);
+    for (let i = 0; i < this.groups.replicas; i++) this.renderGroup(i, issues);
+    issues.throwIfAny();
+  }
+
+  /** The simple form: roles-form fields are refused, the rest configures the Model's workload. */
+  private simpleForm(issues: Issues): void {
+    const p = this.props;
+    issues.check(p.modelRef !== undefined, 'roles', undefined, 'is missing, and so is modelRef', 'Give roles (the roles form) or modelRef (the simple form)');
+    const rolesOnly: Array<[string, unknown]> = [['roles', p.roles], ['gangScheduling', p.gangScheduling], ['rolloutStrategy', p.rolloutStrategy],
+      ['recoveryPolicy', p.recoveryPolicy], ['backend', p.backend], ['restartGracePeriod', p.restartGracePeriod], ['topologySpreadConstraints', p.topologySpreadConstraints],
+      ['schedulerName', p.schedulerName], ['podDefaults', p.podDefaults]];
+    for (const [field, value] of rolesOnly) {
+      issues.check(value === undefined, field, undefined, 'belongs to the roles form, but modelRef selects the simple form', `Remove ${field}, or remove modelRef and give roles`);
+    }
+    issues.throwIfAny();
+    renderSimpleForm(this, {
+      name: this.name,
+      namespace: this.namespace,
+      modelRef: p.modelRef!,
+      replicas: p.replicas,
+      autoscaling: p.autoscaling,
+      resources: p.resources,
+      nodeSelector: p.nodeSelector,
+      tolerations: p.tolerations,
+      affinity: p.affinity,
+      metadata: (n, l) => this.metadata(n, l),
+    }, issues);
     issues.throwIfAny();
   }
 
@@ -304,14 +387,14 @@ export class ModelInfer extends Construct {
   }
 
   private workloadAnnotations(): Record<string, string> {
-    const r = this.spec.rollout;
+    const r = this.groups.rollout;
     return {
       ...this.props.metadata?.annotations,
       [RolloutAnnotations.MAX_UNAVAILABLE]: String(r.maxUnavailable),
       [RolloutAnnotations.MAX_SURGE]: String(r.maxSurge),
       [RolloutAnnotations.PARTITION]: String(r.partition),
-      [RolloutAnnotations.RECOVERY_POLICY]: this.spec.recoveryPolicy,
-      [RolloutAnnotations.RESTART_GRACE_PERIOD_SECONDS]: String(this.spec.restartGracePeriodSeconds),
+      [RolloutAnnotations.RECOVERY_POLICY]: this.groups.recoveryPolicy,
+      [RolloutAnnotations.RESTART_GRACE_PERIOD_SECONDS]: String(this.groups.restartGracePeriodSeconds),
     };
   }
 
@@ -328,12 +411,12 @@ export class ModelInfer extends Construct {
     role: ResolvedRole<k8s.PodTemplateSpec>, roleIndex: number,
     labels: Record<string, string>, annotations: Record<string, string>, env: k8s.EnvVar[],
   ): PodIdentity {
-    const acc = this.props.roles[roleIndex].accelerator;
+    const acc = this.props.roles![roleIndex].accelerator;
     return {
-      labels: { [ModelInferLabels.NAME]: this.name, ...labels, [ModelInferLabels.ROLE]: role.name, [ModelInferLabels.REVISION]: this.revision },
+      labels: { [ModelInferLabels.NAME]: this.name, ...labels, [ModelInferLabels.ROLE]: role.name, [ModelInferLabels.REVISION]: this.podRevision },
       annotations,
       env,
-      schedulerName: this.spec.schedulerName,
+      schedulerName: this.groups.schedulerName,
       topologySpreadConstraints: this.props.topologySpreadConstraints ?? [],
       gpu: acc ? { resourceName: acc.resourceName, count: acc.count, nodeSelector: acc.nodeSelector } : undefined,
     };
@@ -341,12 +424,12 @@ export class ModelInfer extends Construct {
 
   private renderGroup(i: number, issues: Issues): void {
     const group = `${this.name}-${i}`;
-    const gang = this.spec.gang;
+    const gang = this.groups.gang;
     const totals = new ResourceTotals();
     const minTaskMember: Record<string, number> = {};
-    const lws = this.spec.backend === WorkloadBackend.LEADER_WORKER_SET;
+    const lws = this.groups.backend === WorkloadBackend.LEADER_WORKER_SET;
 
-    this.spec.roles.forEach((role, r) => {
+    this.groups.roles.forEach((role, r) => {
       const field = `roles[${r}]`;
       const count = (entry: k8s.PodTemplateSpec, worker?: k8s.PodTemplateSpec) => {
         for (const c of containerRequests(entry)) totals.add(c, role.minReplicas);
@@ -371,7 +454,7 @@ export class ModelInfer extends Construct {
   ): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
     const n = roleInstanceNames(this.name, i, role.name, j);
     const common = { [ModelInferLabels.GROUP_NAME]: n.group, [ModelInferLabels.ROLE_ID]: n.roleId };
-    const annotations: Record<string, string> = this.spec.gang
+    const annotations: Record<string, string> = this.groups.gang
       ? { [VolcanoAnnotations.GROUP_NAME]: n.group, [VolcanoAnnotations.TASK_SPEC]: n.roleId }
       : {};
     const env = (index: k8s.EnvVar): k8s.EnvVar[] => [
@@ -425,7 +508,7 @@ export class ModelInfer extends Construct {
   ): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
     const n = roleInstanceNames(this.name, i, role.name, 0);
     const common = { [ModelInferLabels.GROUP_NAME]: n.group };
-    const annotations: Record<string, string> = this.spec.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group } : {};
+    const annotations: Record<string, string> = this.groups.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group } : {};
     const env = (index: k8s.EnvVar): k8s.EnvVar[] => [
       ...this.baseEnv(),
       { name: GROUP_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${LWS_GROUP_INDEX}']` } } },
@@ -442,7 +525,7 @@ export class ModelInfer extends Construct {
           env({ name: RoleEnv.WORKER_INDEX, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${LWS_WORKER_INDEX}']` } } })),
         this.defaults, issues, `${field}.workerTemplate`)
       : undefined;
-    const restartPolicy = this.spec.recoveryPolicy === RecoveryPolicy.NONE
+    const restartPolicy = this.groups.recoveryPolicy === RecoveryPolicy.NONE
       ? LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy.NONE
       : LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy.RECREATE_GROUP_ON_POD_RESTART;
     // Pod templates are rendered by the k8s L1 types; the LWS import would re-type every nested field.
@@ -464,10 +547,10 @@ export class ModelInfer extends Construct {
   }
 
   private renderPodGroup(group: string, gang: GangSpec, minTaskMember: Record<string, number> | undefined, totals: ResourceTotals): void {
-    const minMember = this.spec.roles.reduce((sum, r) => sum + r.minReplicas * r.size, 0);
-    const lws = this.spec.backend === WorkloadBackend.LEADER_WORKER_SET;
+    const minMember = this.groups.roles.reduce((sum, r) => sum + r.minReplicas * r.size, 0);
+    const lws = this.groups.backend === WorkloadBackend.LEADER_WORKER_SET;
     const subGroups: PodGroupSpecSubGroupPolicy[] | undefined = lws || gang.roleNetworkTopology
-      ? this.spec.roles.map(r => ({
+      ? this.groups.roles.map(r => ({
         name: r.name,
         labelSelector: { matchLabels: { [ModelInferLabels.NAME]: this.name, [ModelInferLabels.ROLE]: r.name } },
         matchLabelKeys: [lws ? LWS_GROUP_INDEX : ModelInferLabels.ROLE_ID],

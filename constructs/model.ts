@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ScaledObject } from '../imports/keda.sh';
@@ -304,6 +304,16 @@ export interface ModelProps {
   readonly _source?: ManifestSource;
 }
 
+/** What a workload owner decides for a Model's Deployment. @internal */
+export interface ModelWorkload {
+  /** Construct path of the owner, for messages. */
+  readonly owner: string;
+  /** Replicas; undefined when an autoscaler owns them. */
+  readonly replicas?: number;
+  /** The final pod template, from the Model's. */
+  readonly template: (base: k8s.PodTemplateSpec) => k8s.PodTemplateSpec;
+}
+
 /** Labels and annotations of Model objects. */
 export const ModelLabels = {
   MODEL: 'model.inferkit.dev/name',
@@ -385,8 +395,14 @@ export class Model extends Construct {
   public readonly port: number;
   /** GPU memory one replica needs, in MiB, if known. */
   public readonly vramEstimateMB?: number;
+  /** GPUs of each replica: the extended resource and the count; undefined for a CPU model. */
+  public readonly gpus?: { readonly resourceName: string; readonly count: number };
+  /** Node labels the pods require, if any. */
+  public readonly nodeSelector?: Record<string, string>;
 
   private readonly props: ModelProps;
+  private serverless = false;
+  private workload?: ModelWorkload;
 
   constructor(scope: Construct, id: string, props: ModelProps) {
     super(scope, id);
@@ -416,9 +432,12 @@ export class Model extends Construct {
     this.vendor = gpu.vendor === 'cpu' ? 'cpu' : resolveVendor(gpu);
     this.port = engine!.port.port;
     this.vramEstimateMB = gpuProps?.vramEstimateMB ?? this.estimate(issues, source!, gpu.count ?? 1, product);
+    this.gpus = gpu.count !== undefined && this.vendor !== 'cpu'
+      ? { resourceName: GPU_RESOURCE_NAMES[this.vendor === 'amd' ? GpuVendor.AMD : GpuVendor.NVIDIA], count: gpu.count } : undefined;
+    this.nodeSelector = props.nodeSelector ?? (product ? gpuNodeSelector(product) : undefined);
     issues.throwIfAny();
 
-    this.render(issues, source!, gpu.count, product);
+    this.render(issues, source!, product);
     issues.throwIfAny();
   }
 
@@ -439,7 +458,7 @@ export class Model extends Construct {
     return objectMeta(name, this.namespace, this.props.metadata, { [ModelLabels.MODEL]: this.name, ...labels });
   }
 
-  private render(issues: Issues, source: ModelSource, gpuCount: number | undefined, product: GpuSpec | undefined): void {
+  private render(issues: Issues, source: ModelSource, product: GpuSpec | undefined): void {
     const p = this.props;
     const engine = this.engine;
     const config = p.config ?? {};
@@ -485,8 +504,7 @@ export class Model extends Construct {
       });
     }
 
-    const gpuLimits = gpuCount !== undefined && this.vendor !== 'cpu'
-      ? { [GPU_RESOURCE_NAMES[this.vendor === 'amd' ? GpuVendor.AMD : GpuVendor.NVIDIA]]: k8s.Quantity.fromNumber(gpuCount) } : {};
+    const gpuLimits = this.gpus ? { [this.gpus.resourceName]: k8s.Quantity.fromNumber(this.gpus.count) } : {};
     const paths = enginePaths(engine, this.name);
     const port = k8s.IntOrString.fromString(engine.port.name);
     const container: k8s.Container = {
@@ -505,7 +523,7 @@ export class Model extends Construct {
     const group = p.gpu?.shared;
     const priorityClassName = group !== undefined || p.gpu?.priority !== undefined ? this.priorityClass(group, p.gpu?.priority ?? 0) : undefined;
     const annotations: Record<string, string> = this.vramEstimateMB !== undefined ? { [ModelLabels.VRAM_ESTIMATE]: String(this.vramEstimateMB) } : {};
-    const nodeSelector = p.nodeSelector ?? (product ? gpuNodeSelector(product) : undefined);
+    const nodeSelector = this.nodeSelector;
     const affinity: k8s.Affinity | undefined = p.nodeSelector === undefined && !product && this.vendor !== 'cpu'
       ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: this.vendor === 'amd' ? 'amd.com/gpu.product-name' : 'nvidia.com/gpu.product', operator: 'Exists' }] }] } } }
       : undefined;
@@ -523,9 +541,15 @@ export class Model extends Construct {
     resolvePodDefaults(p.podDefaults), issues, 'pod');
 
     const serverless = p.serverless && (p.serverless.enabled ?? true) ? p.serverless : undefined;
+    this.serverless = serverless !== undefined;
+    // Rendered at synth: a ModelInfer may still take over the workload (replicas, placement, resources).
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: this.metadata(this.name),
-      spec: { replicas: serverless ? undefined : p.replicas ?? 1, selector: { matchLabels: selector }, template },
+      spec: Lazy.any({
+        produce: (): k8s.DeploymentSpec => this.workload
+          ? { replicas: this.workload.replicas, selector: { matchLabels: selector }, template: this.workload.template(template) }
+          : { replicas: serverless ? undefined : p.replicas ?? 1, selector: { matchLabels: selector }, template },
+      }) as unknown as k8s.DeploymentSpec,
     });
 
     const litellm = p.litellm;
@@ -552,6 +576,18 @@ export class Model extends Construct {
       new k8s.KubeConfigMap(this, 'litellm', { metadata: this.metadata(`${this.name}-litellm`), data: { 'config.yaml': `model_list:\n${entry}` } });
     }
     if (serverless) this.renderServerless(issues, serverless);
+  }
+
+  /**
+   * Hands this model's Deployment to a workload owner (a ModelInfer in its simple form), which sets the
+   * replica count and adjusts the pod template at synth. One owner per model; a serverless model has one already.
+   *
+   * @internal
+   */
+  public _bindWorkload(workload: ModelWorkload, issues: Issues): void {
+    issues.check(this.workload === undefined, 'modelRef', this.name, `is already run by ${this.workload?.owner}`, 'Reference each Model from one ModelInfer');
+    issues.check(!this.serverless, 'modelRef', this.name, 'is serverless, so KEDA already owns its replica count', 'Remove serverless from the Model, or use the Model alone');
+    if (this.workload === undefined && !this.serverless) this.workload = workload;
   }
 
   /** The user's resources with the GPU limits added; undefined when there are none. */

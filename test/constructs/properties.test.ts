@@ -64,7 +64,7 @@ describe('for any valid ModelInfer', () => {
         expect(groups).toHaveLength(0);
         return;
       }
-      const expected = props.roles.reduce((sum, r) => sum + (gang.minRoleReplicas?.[r.name] ?? r.replicas!) * (1 + r.workerReplicas!), 0);
+      const expected = props.roles!.reduce((sum, r) => sum + (gang.minRoleReplicas?.[r.name] ?? r.replicas!) * (1 + r.workerReplicas!), 0);
       expect(groups).toHaveLength(props.replicas!);
       for (const g of groups) expect(g.spec.minMember).toBe(expected);
     }), { numRuns: 60 });

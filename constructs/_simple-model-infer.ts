@@ -1,0 +1,148 @@
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import { Issues, ModelInferLabels, revisionHash } from '../src';
+import { Model } from './model';
+
+/** Autoscaling of a simple-form ModelInfer (Kthena seed 000 `spec.autoscaling`). */
+export interface ModelInferAutoscalingProps {
+  /**
+   * Whether the autoscaler runs.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Fewest replicas.
+   *
+   * @default 1
+   */
+  readonly minReplicas?: number;
+
+  /** Most replicas. */
+  readonly maxReplicas: number;
+
+  /**
+   * Average CPU utilisation to aim for.
+   *
+   * @default - 80 when no other metric is given
+   */
+  readonly targetCPUUtilizationPercentage?: number;
+
+  /**
+   * More `autoscaling/v2` metrics (Pods, Object, External).
+   *
+   * @default - none
+   * @see https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/horizontal-pod-autoscaler-v2/
+   */
+  readonly metrics?: k8s.MetricSpecV2[];
+}
+
+/** The simple form's own fields. */
+export interface SimpleFormProps {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly modelRef: Model;
+  readonly replicas?: number;
+  readonly autoscaling?: ModelInferAutoscalingProps;
+  readonly resources?: k8s.ResourceRequirements;
+  readonly nodeSelector?: Record<string, string>;
+  readonly tolerations?: k8s.Toleration[];
+  readonly affinity?: k8s.Affinity;
+  readonly metadata: (name: string, labels?: Record<string, string>) => k8s.ObjectMeta;
+}
+
+const DEFAULT_CPU_TARGET = 80;
+/** Records the starting size of an autoscaled workload, which leaves `replicas` to its autoscaler. */
+export const INITIAL_REPLICAS = 'autoscaling.inferkit.dev/initial-replicas';
+
+/** Merges required node-affinity terms: each of ours is ANDed with every expression of the model's. */
+function mergeAffinity(model: k8s.Affinity | undefined, ours: k8s.Affinity | undefined): k8s.Affinity | undefined {
+  if (!ours) return model;
+  const modelTerms = model?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const ourRequired = ours.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const extra = modelTerms.flatMap(t => t.matchExpressions ?? []);
+  const required = ourRequired
+    ? { nodeSelectorTerms: ourRequired.nodeSelectorTerms.map(t => ({ ...t, matchExpressions: [...(t.matchExpressions ?? []), ...extra] })) }
+    : model?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return {
+    ...model,
+    ...ours,
+    nodeAffinity: ours.nodeAffinity || model?.nodeAffinity
+      ? { ...model?.nodeAffinity, ...ours.nodeAffinity, requiredDuringSchedulingIgnoredDuringExecution: required }
+      : undefined,
+  };
+}
+
+/**
+ * The simple form of ModelInfer (Kthena seed 000): it runs the referenced Model's pods, setting their count
+ * (or an `autoscaling/v2` HorizontalPodAutoscaler that owns it), resources and placement. The pods are the
+ * Model's, rendered by the same pod-template code as every other workload, plus the ModelInfer's labels.
+ */
+export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: Issues): void {
+  const model = p.modelRef;
+  const auto = p.autoscaling && (p.autoscaling.enabled ?? true) ? p.autoscaling : undefined;
+  if (p.autoscaling) {
+    const min = p.autoscaling.minReplicas ?? 1;
+    issues.check(Number.isInteger(min) && min >= 1 && Number.isInteger(p.autoscaling.maxReplicas) && p.autoscaling.maxReplicas >= min, 'autoscaling',
+      { minReplicas: min, maxReplicas: p.autoscaling.maxReplicas }, 'is not a range of replicas', 'Use 1 <= minReplicas <= maxReplicas');
+    if (auto && p.replicas !== undefined) {
+      issues.check(p.replicas >= min && p.replicas <= p.autoscaling.maxReplicas, 'replicas', p.replicas,
+        `is outside the autoscaler's range ${min}..${p.autoscaling.maxReplicas}`, 'Give a starting size within the range, or remove replicas');
+    }
+  }
+  const replicas = p.replicas ?? 1;
+  issues.check(Number.isInteger(replicas) && replicas >= 0, 'replicas', replicas, 'is not a number of replicas', 'Use 0 or more');
+
+  model._bindWorkload({
+    owner: scope.node.path,
+    replicas: auto ? undefined : replicas,
+    template: base => {
+      const spec = base.spec!;
+      const [engine, ...rest] = spec.containers;
+      const limits = { ...engine.resources?.limits, ...p.resources?.limits };
+      const requests = { ...engine.resources?.requests, ...p.resources?.requests };
+      const resources = p.resources ? { ...engine.resources, ...p.resources, limits, requests } : engine.resources;
+      const podSpec: k8s.PodSpec = {
+        ...spec,
+        containers: [{ ...engine, resources }, ...rest],
+        nodeSelector: p.nodeSelector ? { ...spec.nodeSelector, ...p.nodeSelector } : spec.nodeSelector,
+        tolerations: p.tolerations ? [...(spec.tolerations ?? []), ...p.tolerations] : spec.tolerations,
+        affinity: mergeAffinity(spec.affinity, p.affinity),
+      };
+      const revision = revisionHash(k8s.toJson_PodSpec(podSpec));
+      const labels = { ...base.metadata?.labels, [ModelInferLabels.NAME]: p.name, [ModelInferLabels.REVISION]: revision };
+      return { metadata: { ...base.metadata, labels }, spec: podSpec };
+    },
+  }, issues);
+  for (const [name, q] of Object.entries({ ...p.resources?.requests, ...p.resources?.limits })) {
+    if (!/\/gpu$/.test(name)) continue;
+    issues.check(model.gpus?.resourceName === name && String(model.gpus.count) === String(q.value), `resources.${name}`, q.value,
+      `differs from Model ${model.name}, which asks for ${model.gpus ? `${model.gpus.count} ${model.gpus.resourceName}` : 'no GPU'}`,
+      'Set GPUs on the Model, and remove them here or make them agree');
+  }
+  for (const [k, v] of Object.entries(p.nodeSelector ?? {})) {
+    const own = model.nodeSelector?.[k];
+    issues.check(own === undefined || own === v, `nodeSelector.${k}`, v, `contradicts Model ${model.name}, which selects ${k}=${own}`, 'Remove it or make them agree');
+  }
+
+  if (auto) {
+    const metrics: k8s.MetricSpecV2[] = [
+      ...(auto.targetCPUUtilizationPercentage !== undefined || !auto.metrics?.length
+        ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: auto.targetCPUUtilizationPercentage ?? DEFAULT_CPU_TARGET } } }]
+        : []),
+      ...(auto.metrics ?? []),
+    ];
+    const meta = p.metadata(p.name, { [ModelInferLabels.NAME]: p.name });
+    new k8s.KubeHorizontalPodAutoscalerV2(scope, 'hpa', {
+      // A starting size beside an autoscaler is recorded, not applied: the autoscaler owns the count.
+      metadata: p.replicas === undefined ? meta : { ...meta, annotations: { ...meta.annotations, [INITIAL_REPLICAS]: String(p.replicas) } },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: model.name },
+        minReplicas: auto.minReplicas ?? 1,
+        maxReplicas: auto.maxReplicas,
+        metrics,
+      },
+    });
+  }
+}
