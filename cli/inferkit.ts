@@ -3,7 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { FLEXINFER_MODEL_KIND, INFERENCE_KIND, InferenceService, Manifest, Model, MODEL_INFER_KINDS, ModelInfer, SpecError, WorkloadBackend } from '../index';
+import {
+  FLEXINFER_MODEL_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model, MODEL_INFER_KINDS, ModelInfer, SpecError,
+  WorkloadBackend,
+} from '../index';
 import {
   checkFits, checkVramInput, estimateVram, findGpu, findModel, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype, MODEL_ARCHITECTURES, ModelArchitecture, show,
   VramBreakdown, VramInput, WEIGHT_BYTES, WeightDtype,
@@ -59,28 +62,60 @@ export function readManifests(files: readonly string[]): Array<{ file: string; d
   return out;
 }
 
+/** What loaders share during one run: the options, and the Models loaded so far (simple ModelInfers refer to them). */
+interface LoadContext extends Pick<SynthArgs, 'backend'> {
+  readonly models: Map<string, Model>;
+}
+
 /** A seed kind and how it loads into a construct. Each construct's loader is listed here. */
 interface Loader {
   readonly kinds: ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }>;
-  load(chart: Chart, doc: Manifest, args: Pick<SynthArgs, 'backend'>): void;
+  load(chart: Chart, doc: Manifest, ctx: LoadContext): void;
 }
 
+const modelKey = (namespace: unknown, name: unknown) => `${typeof namespace === 'string' ? namespace : ''}/${String(name)}`;
+
 const LOADERS: readonly Loader[] = [
-  { kinds: MODEL_INFER_KINDS, load: (chart, doc, args) => ModelInfer.fromManifest(chart, 'model', doc, { backend: args.backend }) },
+  {
+    kinds: [FLEXINFER_MODEL_KIND],
+    load: (chart, doc, ctx) => {
+      const model = Model.fromManifest(chart, 'model', doc);
+      ctx.models.set(modelKey(model.namespace, model.name), model);
+    },
+  },
+  {
+    kinds: MODEL_INFER_KINDS,
+    load: (chart, doc, ctx) => {
+      if (!isSimpleModelInfer(doc)) {
+        ModelInfer.fromManifest(chart, 'model', doc, { backend: ctx.backend });
+        return;
+      }
+      const meta = (doc.metadata ?? {}) as Manifest;
+      const ref = ((doc.spec as Manifest).modelRef ?? {}) as Manifest;
+      const model = ctx.models.get(modelKey(ref.namespace ?? meta.namespace, ref.name));
+      if (!model) {
+        throw new Error(`Unable to synthesize ModelInfer/${String(meta.name)}: spec.modelRef '${String(ref.name)}' names no Model in the given files. `
+          + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(ref.namespace ?? meta.namespace ?? 'default')}) to the input.`);
+      }
+      ModelInfer.fromSimpleManifest(chart, 'model', doc, model);
+    },
+  },
   { kinds: [INFERENCE_KIND], load: (chart, doc) => InferenceService.fromManifest(chart, 'inference', doc) },
-  { kinds: [FLEXINFER_MODEL_KIND], load: (chart, doc) => Model.fromManifest(chart, 'model', doc) },
 ];
 
 /**
- * Compiles manifests into an App with one chart per manifest. Every manifest is tried, and all errors
- * are reported together.
+ * Compiles manifests into an App with one chart per manifest. Models are loaded first, so that ModelInfers can
+ * refer to them in any order. Every manifest is tried, and all errors are reported together.
  */
 export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend' | 'outdir'> = {}): App {
   const app = new App({ outdir: args.outdir ?? 'dist', outputFileExtension: '.k8s.yaml' });
   const errors: string[] = [];
   const known = LOADERS.flatMap(l => l.kinds.map(k => `${k.apiVersion} ${k.kind}`));
   const seen = new Map<string, string>();
-  for (const { file, doc } of docs) {
+  const ctx: LoadContext = { backend: args.backend, models: new Map() };
+  const loaderOf = (doc: Manifest) => LOADERS.findIndex(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
+  const ordered = [...docs].sort((a, b) => (loaderOf(a.doc) === 0 ? 0 : 1) - (loaderOf(b.doc) === 0 ? 0 : 1));
+  for (const { file, doc } of ordered) {
     const meta = (doc.metadata ?? {}) as Manifest;
     const id = `${String(doc.kind).toLowerCase()}-${String(meta.name)}`;
     try {
@@ -88,12 +123,12 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
         throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: it is defined twice, here and in ${seen.get(id)}. Give each resource a unique name.`);
       }
       seen.set(id, file);
-      const loader = LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
+      const loader = LOADERS[loaderOf(doc)];
       if (!loader) {
         throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: apiVersion '${String(doc.apiVersion)}' kind '${String(doc.kind)}' is not a kind inferkit reads. Use one of: ${known.join(', ')}.`);
       }
       const chart = new Chart(app, id, { namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined });
-      loader.load(chart, doc, args);
+      loader.load(chart, doc, ctx);
     } catch (e) {
       errors.push(`${file}: ${(e as Error).message}`);
     }

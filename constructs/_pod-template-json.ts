@@ -11,10 +11,10 @@ function quantity(v: unknown): k8s.Quantity {
   return typeof v === 'number' ? k8s.Quantity.fromNumber(v) : k8s.Quantity.fromString(String(v));
 }
 
-function toTyped(value: unknown, key: string, parent: string): unknown {
-  if (Array.isArray(value)) return value.map(v => toTyped(v, key, parent));
+function toTyped(value: unknown, key: string, parent: string, quantities: ReadonlySet<string> = QUANTITIES): unknown {
+  if (Array.isArray(value)) return value.map(v => toTyped(v, key, parent, quantities));
   if (value === null || typeof value !== 'object') {
-    if (QUANTITIES.has(key)) return quantity(value);
+    if (quantities.has(key)) return quantity(value);
     if (key === 'port' && INT_OR_STRING_PARENTS.has(parent)) {
       return typeof value === 'number' ? k8s.IntOrString.fromNumber(value) : k8s.IntOrString.fromString(String(value));
     }
@@ -25,7 +25,7 @@ function toTyped(value: unknown, key: string, parent: string): unknown {
     if (QUANTITY_MAPS.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       out[k] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([rk, rv]) => [rk, quantity(rv)]));
     } else {
-      out[k] = toTyped(v, k, key);
+      out[k] = toTyped(v, k, key, quantities);
     }
   }
   return out;
@@ -72,4 +72,19 @@ export function readPodTemplate(issues: Issues, field: string, json: unknown): k
     issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
   }
   return template;
+}
+
+/** Quantity-valued keys of an autoscaling/v2 MetricSpec (its targets). */
+const METRIC_QUANTITIES = new Set(['averageValue', 'value']);
+
+/** Reads `autoscaling/v2` metrics written as JSON, recording an issue for a field Kubernetes does not know. */
+export function readMetrics(issues: Issues, field: string, json: readonly unknown[]): k8s.MetricSpecV2[] {
+  return json.map((m, i) => {
+    const typed = toTyped(m, '', '', METRIC_QUANTITIES) as k8s.MetricSpecV2;
+    const diff = firstDifference(m, k8s.toJson_MetricSpecV2(typed), '');
+    if (diff !== undefined) {
+      issues.add(`${field}[${i}]${diff}`, undefined, 'is not a field of an autoscaling/v2 MetricSpec (or has the wrong type)', 'Remove it or fix its spelling');
+    }
+    return typed;
+  });
 }

@@ -1,16 +1,16 @@
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { ManifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
+import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
 import {
-  Accelerator, GangSpec, Issues, loadModelInferManifest, Manifest, ModelInferLabels, NetworkTopologySpec,
+  Accelerator, GangSpec, Issues, loadModelInferManifest, loadSimpleModelInfer, Manifest, ModelInferLabels, NetworkTopologySpec,
   RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
   RolloutAnnotations, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
-import { readPodTemplate } from './_pod-template-json';
+import { readMetrics, readPodTemplate } from './_pod-template-json';
 import { ModelInferAutoscalingProps, renderSimpleForm } from './_simple-model-infer';
 import { GangScheduling } from './gang-scheduling';
 import { Model } from './model';
@@ -297,6 +297,33 @@ export class ModelInfer extends Construct {
       podDefaults: options.podDefaults,
       metadata: { labels: loaded.labels, annotations: loaded.annotations },
       _source: { path: `${loaded.kind}/${loaded.name}`, fieldName: loaded.fieldName },
+    });
+  }
+
+  /**
+   * Loads the seed document's simple `workload.matrixinfer.ai/v1alpha1` ModelInfer (with `spec.modelRef`),
+   * running `model`, the Model it refers to. Unknown fields are errors.
+   */
+  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model): ModelInfer {
+    const m = loadSimpleModelInfer(manifest);
+    const issues = new Issues(`ModelInfer/${m.name}`);
+    const pod = readPodTemplate(issues, 'spec', {
+      spec: { containers: [{ name: 'engine', resources: m.pod.resources }], nodeSelector: m.pod.nodeSelector, tolerations: m.pod.tolerations, affinity: m.pod.affinity },
+    })?.spec;
+    const metrics = m.autoscaling?.metrics === undefined ? undefined : readMetrics(issues, 'spec.autoscaling.metrics', m.autoscaling.metrics);
+    issues.throwIfAny();
+    return new ModelInfer(scope, id, {
+      name: m.name,
+      namespace: m.namespace,
+      modelRef: model,
+      replicas: m.replicas,
+      autoscaling: m.autoscaling && { ...m.autoscaling, metrics },
+      resources: pod?.containers[0].resources,
+      nodeSelector: pod?.nodeSelector,
+      tolerations: pod?.tolerations,
+      affinity: pod?.affinity,
+      metadata: { labels: m.labels, annotations: m.annotations },
+      _source: manifestSource('ModelInfer', m.name),
     });
   }
 

@@ -3,13 +3,16 @@ import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
 import { inferenceService } from './inference-service';
 import { lwsSinglePod } from './lws-single-pod';
+import { SIMPLE_MODEL_INFER_EXAMPLES } from './modelinfer-simple';
 import { MODEL_EXAMPLES } from './models';
 import { multiNodeGang } from './multi-node-gang';
 import { seedSample } from './seed-sample';
 import { singleGpu } from './single-gpu';
 
 /** The examples, by chart id; tests apply each of them. */
-export const EXAMPLES = { seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster, inferenceService, ...MODEL_EXAMPLES };
+export const EXAMPLES = {
+  seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster, inferenceService, ...MODEL_EXAMPLES, ...SIMPLE_MODEL_INFER_EXAMPLES,
+};
 
 export function buildExamples(app: App = new App()): App {
   for (const build of Object.values(EXAMPLES)) build(app);

@@ -140,10 +140,10 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   const specKeys = serving
     ? ['replicas', 'schedulerName', 'template', 'rolloutStrategy', 'recoveryPolicy', 'plugins']
     : ['replicas', 'schedulerName', 'template', 'rolloutStrategy', 'recoveryPolicy', 'topologySpreadConstraints'];
-  const s = r.obj(doc.spec, 'spec', specKeys);
-  if (!serving && 'modelRef' in s) {
-    issues.add('spec.modelRef', s.modelRef, 'belongs to the simple ModelInfer form (a Model reference), which this loader does not read yet',
-      'Write the roles form (spec.template.roles) instead');
+  const s = r.obj(doc.spec, 'spec', specKeys, serving ? [] : ['modelRef']);
+  if (!serving && s.modelRef !== undefined) {
+    issues.add('spec.modelRef', s.modelRef, 'belongs to the simple ModelInfer form, which cannot be mixed with the roles form (spec.template)',
+      'Keep spec.modelRef and drop spec.template, or the reverse');
   }
   if (serving && s.plugins !== undefined) {
     issues.add('spec.plugins', s.plugins, 'are run by the Kthena controller, which inferkit replaces',
@@ -263,5 +263,81 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
     },
     topologySpreadConstraints: tsc && tsc.length > 0 ? tsc : undefined,
     fieldName,
+  };
+}
+
+/** The simple ModelInfer form of the seed document: a Model reference with scaling and placement. */
+export interface LoadedSimpleModelInfer {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly modelRef: { readonly name: string; readonly namespace?: string };
+  readonly replicas?: number;
+  readonly autoscaling?: {
+    readonly enabled?: boolean;
+    readonly minReplicas?: number;
+    readonly maxReplicas: number;
+    readonly targetCPUUtilizationPercentage?: number;
+    readonly metrics?: Manifest[];
+  };
+  /** Pod-level fields, as JSON: `resources` of the engine container, `nodeSelector`, `tolerations`, `affinity`. */
+  readonly pod: {
+    readonly resources?: Manifest; readonly nodeSelector?: Record<string, string>; readonly tolerations?: Manifest[]; readonly affinity?: Manifest;
+  };
+}
+
+/** True for the seed document's simple `workload.matrixinfer.ai/v1alpha1` ModelInfer (it has `spec.modelRef`). */
+export function isSimpleModelInfer(doc: Manifest): boolean {
+  return doc.apiVersion === MODEL_INFER_KINDS[0].apiVersion && doc.kind === 'ModelInfer' && ((doc.spec ?? {}) as Obj).modelRef !== undefined;
+}
+
+/**
+ * Reads the simple ModelInfer form of the seed document (`spec.modelRef`, `replicas`, `autoscaling`,
+ * `resources`, `nodeSelector`, `tolerations`, `affinity`). Unknown fields are errors.
+ *
+ * @throws SpecError listing every problem found
+ */
+export function loadSimpleModelInfer(doc: Manifest): LoadedSimpleModelInfer {
+  const meta = (doc.metadata ?? {}) as Obj;
+  const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
+  const issues = new Issues(`ModelInfer/${name}`);
+  const r = new ManifestReader(issues, `${doc.apiVersion} ${doc.kind}`);
+  const m = r.topLevel(doc);
+  const s = r.obj(doc.spec, 'spec', ['modelRef', 'replicas', 'autoscaling', 'resources', 'nodeSelector', 'tolerations', 'affinity']);
+  const ref = r.obj(s.modelRef, 'spec.modelRef', ['name', 'namespace']);
+  const refName = r.str(ref.name, 'spec.modelRef.name');
+  issues.check(refName !== undefined, 'spec.modelRef.name', undefined, 'is missing', 'Name the Model');
+  let autoscaling: LoadedSimpleModelInfer['autoscaling'];
+  if (s.autoscaling !== undefined) {
+    const a = r.obj(s.autoscaling, 'spec.autoscaling', ['enabled', 'minReplicas', 'maxReplicas', 'targetCPUUtilizationPercentage', 'metrics']);
+    if (a.enabled !== undefined) issues.check(typeof a.enabled === 'boolean', 'spec.autoscaling.enabled', a.enabled, 'is not true or false', 'Write true or false');
+    const max = r.int(a.maxReplicas, 'spec.autoscaling.maxReplicas');
+    issues.check(max !== undefined || a.enabled === false, 'spec.autoscaling.maxReplicas', undefined, 'is missing', 'Give the largest number of replicas');
+    autoscaling = {
+      enabled: a.enabled as boolean | undefined,
+      minReplicas: r.int(a.minReplicas, 'spec.autoscaling.minReplicas'),
+      maxReplicas: max ?? 1,
+      targetCPUUtilizationPercentage: r.int(a.targetCPUUtilizationPercentage, 'spec.autoscaling.targetCPUUtilizationPercentage'),
+      metrics: a.metrics === undefined ? undefined : r.arr(a.metrics, 'spec.autoscaling.metrics') as Manifest[],
+    };
+  }
+  const replicas = r.int(s.replicas, 'spec.replicas');
+  const nodeSelector = s.nodeSelector === undefined ? undefined : r.stringMap(s.nodeSelector, 'spec.nodeSelector');
+  const tolerations = s.tolerations === undefined ? undefined : r.arr(s.tolerations, 'spec.tolerations') as Manifest[];
+  const namespace = r.str(m.namespace, 'metadata.namespace');
+  const labels = r.stringMap(m.labels, 'metadata.labels');
+  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
+  const refNamespace = r.str(ref.namespace, 'spec.modelRef.namespace');
+  issues.throwIfAny();
+  return {
+    name,
+    namespace,
+    labels,
+    annotations,
+    modelRef: { name: refName!, namespace: refNamespace },
+    replicas,
+    autoscaling,
+    pod: { resources: s.resources as Manifest | undefined, nodeSelector, tolerations, affinity: s.affinity as Manifest | undefined },
   };
 }

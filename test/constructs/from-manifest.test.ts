@@ -101,8 +101,8 @@ describe('loading Kthena manifests', () => {
       "Unable to synthesize ModelInfer/sample: spec.template.gangSchedule.minRoleReplicas.prefil 1 names role 'prefil', which is not one of the roles (prefill, decode). Use the name of a role, or remove the entry."],
     ['RoleRecreate on the StatefulSet backend', d => { d.spec.recoveryPolicy = 'RoleRecreate'; },
       "Unable to synthesize ModelInfer/sample: spec.recoveryPolicy 'RoleRecreate' cannot be honoured by the StatefulSet backend, which restarts only the failed pod. Use backend LeaderWorkerSet (RoleRecreate), or recoveryPolicy None."],
-    ['the simple modelRef form', d => { d.spec.modelRef = { name: 'llama' }; },
-      'spec.modelRef {"name":"llama"} belongs to the simple ModelInfer form (a Model reference), which this loader does not read yet. Write the roles form (spec.template.roles) instead.'],
+    ['the simple modelRef form mixed with roles', d => { d.spec.modelRef = { name: 'llama' }; },
+      'spec.modelRef {"name":"llama"} belongs to the simple ModelInfer form, which cannot be mixed with the roles form (spec.template). Keep spec.modelRef and drop spec.template, or the reverse.'],
   ])('%s fails with a message naming the field and the fix', (_, edit, message) => {
     expect(errorOf(seed(edit))).toContain(message);
   });

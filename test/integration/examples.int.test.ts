@@ -102,6 +102,15 @@ describe('Model', () => {
     }
   });
 
+  test('a simple-form ModelInfer runs its Model\'s pods, as many as it asks for', async () => {
+    await kube.waitFor('two Ready llama-7b pods', async () => {
+      const pods = await podsOf('default', 'modelinfer.matrixinfer.ai/name=llama-7b-infer', 2);
+      return pods.every(isReady) ? pods : undefined;
+    });
+    const hpa = await kube.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'production', 'production-infer');
+    expect(hpa!.spec.scaleTargetRef.name).toBe('production-model');
+  });
+
   test('a CPU-only model runs, and KEDA objects are accepted by their CRDs', async () => {
     await nodeOf('models', 'llama3-8b');
     expect((await kube.get('keda.sh/v1alpha1', 'ScaledObject', 'models', 'qwen-7b'))!.spec.idleReplicaCount).toBe(0);
