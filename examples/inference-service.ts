@@ -47,8 +47,26 @@ export function inferenceService(app: App): Chart {
   return chart;
 }
 
+// KubeDL's single-model Inference (seed 003): one predictor takes all the traffic.
+export function inferenceSingle(app: App): Chart {
+  const chart = new Chart(app, 'inference-single', { namespace: 'kubedl' });
+  new InferenceService(chart, 'hello-single', {
+    framework: 'TFServing',
+    predictors: [{
+      name: 'model-predictor',
+      modelVersion: 'model',
+      replicas: 3,
+      autoScale: { minReplicas: 1, maxReplicas: 10 },
+      batching: { batchSize: 32 },
+      template: tfServing('tensorflow/serving:1.11.1'),
+    }],
+  });
+  return chart;
+}
+
 if (require.main === module) {
   const app = new App();
   inferenceService(app);
+  inferenceSingle(app);
   app.synth();
 }

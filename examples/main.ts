@@ -1,7 +1,7 @@
 // Every example in one cdk8s app: `cdk8s synth` (npm run examples) writes one file per chart into dist/.
 import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
-import { inferenceService } from './inference-service';
+import { inferenceService, inferenceSingle } from './inference-service';
 import { lwsSinglePod } from './lws-single-pod';
 import { SIMPLE_MODEL_INFER_EXAMPLES } from './modelinfer-simple';
 import { MODEL_EXAMPLES } from './models';
@@ -11,7 +11,15 @@ import { singleGpu } from './single-gpu';
 
 /** The examples, by chart id; tests apply each of them. */
 export const EXAMPLES = {
-  seedSample, multiNodeGang, lwsSinglePod, singleGpu, anyCluster, inferenceService, ...MODEL_EXAMPLES, ...SIMPLE_MODEL_INFER_EXAMPLES,
+  seedSample,
+  multiNodeGang,
+  lwsSinglePod,
+  singleGpu,
+  anyCluster,
+  inferenceService,
+  inferenceSingle,
+  ...MODEL_EXAMPLES,
+  ...SIMPLE_MODEL_INFER_EXAMPLES,
 };
 
 export function buildExamples(app: App = new App()): App {

@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { buildExamples, EXAMPLES } from '../examples/main';
 
 const IDS = [
-  'any-cluster', 'inference-service', 'lws-single-pod', 'model-amd-rocm', 'model-basic', 'model-gguf', 'model-maxwell', 'model-scale-to-zero',
+  'any-cluster', 'inference-service', 'inference-single', 'lws-single-pod', 'model-amd-rocm', 'model-basic', 'model-gguf', 'model-maxwell', 'model-scale-to-zero',
   'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'multi-node-gang', 'seed-sample',
   'single-gpu',
 ];
