@@ -1,5 +1,5 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { CacheStrategy, Model, ModelProps } from '../../index';
+import { CacheStrategy, ENGINES, Model, ModelPassing, ModelProps, SourceKind } from '../../index';
 
 type Obj = Record<string, any>;
 
@@ -98,6 +98,37 @@ describe('Model', () => {
     const http = find(objs, 'HTTPScaledObject');
     expect(http.metadata.annotations['httpscaledobject.keda.sh/skip-scaledobject-creation']).toBe('true');
     expect(http.spec).toMatchObject({ replicas: { min: 0, max: 2 }, scaledownPeriod: 600, timeouts: { conditionWait: '90s' }, scaleTargetRef: { name: 'm', service: 'm', port: 8000 } });
+  });
+
+  test('documented defaults: serverless idles 5 min, waits 2 min for a cold start, 1 replica at most; a created cache is 100Gi', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: {}, serverless: {}, cache: { strategy: CacheStrategy.SHARED_PVC } });
+    expect(find(objs, 'ScaledObject').spec).toMatchObject({ cooldownPeriod: 300, maxReplicaCount: 1 });
+    expect(find(objs, 'HTTPScaledObject').spec).toMatchObject({ scaledownPeriod: 300, timeouts: { conditionWait: '120s' }, replicas: { min: 0, max: 1 } });
+    expect(find(objs, 'PersistentVolumeClaim').spec.resources.requests.storage).toBe('100Gi');
+    const p = pod(objs).spec;
+    expect(p.containers[0].resources).toEqual({ limits: { 'nvidia.com/gpu': 1 } });
+    expect(p.priorityClassName).toBeUndefined();
+  });
+
+  test('without a cache the model files live in an emptyDir at /models', () => {
+    const p = pod(synth({ backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: {} })).spec;
+    expect(p.volumes).toContainEqual({ name: 'models', emptyDir: {} });
+    expect(p.containers[0].volumeMounts).toContainEqual({ name: 'models', mountPath: '/models' });
+  });
+
+  test('a registered engine serves a model like a built-in one', () => {
+    ENGINES.register({
+      name: 'echo-llm',
+      images: { cpu: 'example.com/echo-llm:1.0' },
+      port: { name: 'http', port: 9000 },
+      healthPath: '/healthz',
+      readinessPath: '/ready',
+      modelPassing: ModelPassing.PATH,
+      sources: [SourceKind.FILE],
+      invocation: i => ({ args: ['--model', i.model, '--name', i.modelName], env: {} }),
+    });
+    const p = pod(synth({ backend: 'echo-llm', source: 'file:///models/echo' })).spec;
+    expect(p.containers[0]).toMatchObject({ image: 'example.com/echo-llm:1.0', args: ['--model', '/models/echo', '--name', 'm'], readinessProbe: { httpGet: { path: '/ready', port: 'http' } } });
   });
 
   test('without serverless the model keeps its replicas: never at zero by surprise', () => {
