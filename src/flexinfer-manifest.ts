@@ -1,15 +1,10 @@
-import { Issues } from './errors';
-import { Manifest, ManifestReader } from './manifests';
+import { Manifest, ManifestMetadata, readManifest } from './manifests';
 
 /** The FlexInfer kind the Model loader reads. */
 export const FLEXINFER_MODEL_KIND = { apiVersion: 'ai.flexinfer/v1alpha2', kind: 'Model' } as const;
 
 /** A FlexInfer Model read from a manifest, with durations in seconds and sizes in MiB. */
-export interface LoadedFlexInferModel {
-  readonly name: string;
-  readonly namespace?: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
+export interface LoadedFlexInferModel extends ManifestMetadata {
   readonly backend: string;
   readonly source: string;
   readonly gpu?: { vendor?: 'auto' | 'nvidia' | 'amd' | 'cpu'; count?: number; shared?: string; priority?: number; vramEstimateMB?: number };
@@ -38,11 +33,7 @@ export function durationSeconds(text: string): number | undefined {
  * @throws SpecError listing every problem found
  */
 export function loadFlexInferModel(doc: Manifest): LoadedFlexInferModel {
-  const meta = (doc.metadata ?? {}) as Record<string, unknown>;
-  const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
-  const issues = new Issues(`Model/${name}`);
-  const r = new ManifestReader(issues, `${doc.apiVersion} ${doc.kind}`);
-  const m = r.topLevel(doc);
+  const { issues, r, meta } = readManifest(doc);
   const s = r.obj(doc.spec, 'spec', ['backend', 'source', 'gpu', 'serverless', 'cache', 'config', 'resources', 'nodeSelector', 'litellm', 'serviceLabels']);
   const backend = r.str(s.backend, 'spec.backend');
   const source = r.str(s.source, 'spec.source');
@@ -103,15 +94,9 @@ export function loadFlexInferModel(doc: Manifest): LoadedFlexInferModel {
   const config = s.config === undefined ? undefined : r.obj(s.config, 'spec.config', Object.keys((s.config ?? {}) as object));
   const nodeSelector = s.nodeSelector === undefined ? undefined : r.stringMap(s.nodeSelector, 'spec.nodeSelector');
   const serviceLabels = s.serviceLabels === undefined ? undefined : r.arr(s.serviceLabels, 'spec.serviceLabels').map(String);
-  const namespace = r.str(m.namespace, 'metadata.namespace');
-  const labels = r.stringMap(m.labels, 'metadata.labels');
-  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
   issues.throwIfAny();
   return {
-    name,
-    namespace,
-    labels,
-    annotations,
+    ...meta,
     backend: backend!,
     source: source!,
     gpu,

@@ -1,5 +1,4 @@
-import { Issues } from './errors';
-import { Manifest, ManifestReader } from './manifests';
+import { Manifest, ManifestMetadata, readManifest } from './manifests';
 
 /** The KubeDL kind the InferenceService loader reads. */
 export const INFERENCE_KIND = { apiVersion: 'serving.kubedl.io/v1alpha1', kind: 'Inference' } as const;
@@ -17,11 +16,7 @@ export interface LoadedPredictor {
 }
 
 /** A KubeDL Inference read from a manifest. */
-export interface LoadedInference {
-  readonly name: string;
-  readonly namespace?: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
+export interface LoadedInference extends ManifestMetadata {
   readonly framework: string;
   readonly predictors: readonly LoadedPredictor[];
 }
@@ -35,11 +30,7 @@ export interface LoadedInference {
  * @throws SpecError listing every problem found
  */
 export function loadInferenceManifest(doc: Manifest): LoadedInference {
-  const meta = (doc.metadata ?? {}) as Record<string, unknown>;
-  const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
-  const issues = new Issues(`Inference/${name}`);
-  const r = new ManifestReader(issues, `${doc.apiVersion} ${doc.kind}`);
-  const m = r.topLevel(doc);
+  const { issues, r, meta } = readManifest(doc);
   const s = r.obj(doc.spec, 'spec', ['framework', 'predictors']);
   const framework = r.str(s.framework, 'spec.framework');
   issues.check(framework !== undefined, 'spec.framework', undefined, 'is missing', 'Name the framework, such as TFServing');
@@ -79,9 +70,6 @@ export function loadInferenceManifest(doc: Manifest): LoadedInference {
       template: (p.template ?? {}) as Manifest,
     };
   });
-  const namespace = r.str(m.namespace, 'metadata.namespace');
-  const labels = r.stringMap(m.labels, 'metadata.labels');
-  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
   issues.throwIfAny();
-  return { name, namespace, labels, annotations, framework: framework!, predictors };
+  return { ...meta, framework: framework!, predictors };
 }

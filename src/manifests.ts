@@ -14,12 +14,8 @@ export const MODEL_INFER_KINDS = [
 const SERVER_OWNED_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
 
 /** A ModelInfer read from a seed manifest: the spec with opaque (JSON) pod templates, and its metadata. */
-export interface LoadedModelInfer {
+export interface LoadedModelInfer extends ManifestMetadata {
   readonly kind: string;
-  readonly name: string;
-  readonly namespace?: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
   readonly spec: ModelInferSpec<Manifest>;
   readonly topologySpreadConstraints?: readonly Manifest[];
   /** Maps a construct prop name to the manifest field it came from, for messages. */
@@ -111,6 +107,33 @@ export class ManifestReader {
   }
 }
 
+/** Name, namespace, labels and annotations of a manifest. */
+export interface ManifestMetadata {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * Starts reading a manifest: the issues (every message starts with `<Kind>/<name>`), a strict reader, and the
+ * metadata, checked.
+ */
+export function readManifest(doc: Manifest): { issues: Issues; r: ManifestReader; meta: ManifestMetadata } {
+  const raw = (doc.metadata ?? {}) as Obj;
+  const name = typeof raw.name === 'string' ? raw.name : '(unnamed)';
+  const issues = new Issues(`${String(doc.kind)}/${name}`);
+  const r = new ManifestReader(issues, `${String(doc.apiVersion)} ${String(doc.kind)}`);
+  const m = r.topLevel(doc);
+  const meta = {
+    name,
+    namespace: r.str(m.namespace, 'metadata.namespace'),
+    labels: r.stringMap(m.labels, 'metadata.labels'),
+    annotations: r.stringMap(m.annotations, 'metadata.annotations'),
+  };
+  return { issues, r, meta };
+}
+
 function topology(r: ManifestReader, value: unknown, field: string, withName: boolean): NetworkTopologySpec | undefined {
   if (value === undefined) return undefined;
   const o = r.obj(value, field, withName ? ['mode', 'highestTierAllowed', 'highestTierName'] : ['mode', 'highestTierAllowed']);
@@ -130,12 +153,8 @@ function topology(r: ManifestReader, value: unknown, field: string, withName: bo
  */
 export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   const serving = doc.kind === 'ModelServing';
-  const meta = (doc.metadata ?? {}) as Obj;
-  const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
-  const issues = new Issues(`${doc.kind}/${name}`);
-  const r = new ManifestReader(issues, `${doc.apiVersion} ${doc.kind}`);
-
-  const m = r.topLevel(doc);
+  const { issues, r, meta } = readManifest(doc);
+  const name = meta.name;
 
   const specKeys = serving
     ? ['replicas', 'schedulerName', 'template', 'rolloutStrategy', 'recoveryPolicy', 'plugins']
@@ -221,9 +240,6 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   }
 
   const tsc = serving ? undefined : r.arr(s.topologySpreadConstraints, 'spec.topologySpreadConstraints') as Manifest[];
-  const namespace = r.str(m.namespace, 'metadata.namespace');
-  const labels = r.stringMap(m.labels, 'metadata.labels');
-  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
   const replicas = r.int(s.replicas, 'spec.replicas');
   const schedulerName = r.str(s.schedulerName, 'spec.schedulerName');
   const restartGracePeriodSeconds = r.int(t.restartGracePeriodSeconds, 'spec.template.restartGracePeriodSeconds');
@@ -246,11 +262,8 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   };
 
   return {
+    ...meta,
     kind: String(doc.kind),
-    name,
-    namespace,
-    labels,
-    annotations,
     spec: {
       name,
       replicas,
@@ -267,11 +280,7 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
 }
 
 /** The simple ModelInfer form of the seed document: a Model reference with scaling and placement. */
-export interface LoadedSimpleModelInfer {
-  readonly name: string;
-  readonly namespace?: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
+export interface LoadedSimpleModelInfer extends ManifestMetadata {
   readonly modelRef: { readonly name: string; readonly namespace?: string };
   readonly replicas?: number;
   readonly autoscaling?: {
@@ -299,11 +308,7 @@ export function isSimpleModelInfer(doc: Manifest): boolean {
  * @throws SpecError listing every problem found
  */
 export function loadSimpleModelInfer(doc: Manifest): LoadedSimpleModelInfer {
-  const meta = (doc.metadata ?? {}) as Obj;
-  const name = typeof meta.name === 'string' ? meta.name : '(unnamed)';
-  const issues = new Issues(`ModelInfer/${name}`);
-  const r = new ManifestReader(issues, `${doc.apiVersion} ${doc.kind}`);
-  const m = r.topLevel(doc);
+  const { issues, r, meta } = readManifest(doc);
   const s = r.obj(doc.spec, 'spec', ['modelRef', 'replicas', 'autoscaling', 'resources', 'nodeSelector', 'tolerations', 'affinity']);
   const ref = r.obj(s.modelRef, 'spec.modelRef', ['name', 'namespace']);
   const refName = r.str(ref.name, 'spec.modelRef.name');
@@ -325,16 +330,10 @@ export function loadSimpleModelInfer(doc: Manifest): LoadedSimpleModelInfer {
   const replicas = r.int(s.replicas, 'spec.replicas');
   const nodeSelector = s.nodeSelector === undefined ? undefined : r.stringMap(s.nodeSelector, 'spec.nodeSelector');
   const tolerations = s.tolerations === undefined ? undefined : r.arr(s.tolerations, 'spec.tolerations') as Manifest[];
-  const namespace = r.str(m.namespace, 'metadata.namespace');
-  const labels = r.stringMap(m.labels, 'metadata.labels');
-  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
   const refNamespace = r.str(ref.namespace, 'spec.modelRef.namespace');
   issues.throwIfAny();
   return {
-    name,
-    namespace,
-    labels,
-    annotations,
+    ...meta,
     modelRef: { name: refName!, namespace: refNamespace },
     replicas,
     autoscaling,
