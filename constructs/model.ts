@@ -597,9 +597,9 @@ export class Model extends Construct {
     return r.limits || r.requests || r.claims ? r : undefined;
   }
 
-  /** `http://<model>.<namespace>.svc:<port>`, the in-cluster address of the Service. */
+  /** `http://<model>.<namespace>.svc:<port>`, the in-cluster address of the Service (`http://<model>:<port>` without a namespace). */
   public get endpoint(): string {
-    return `http://${this.name}${this.namespace ? `.${this.namespace}` : ''}.svc:${this.port}`;
+    return `http://${this.name}${this.namespace ? `.${this.namespace}.svc` : ''}:${this.port}`;
   }
 
   private fetchContainer(source: ModelSource, model: string, modelPath: string): k8s.Container | undefined {
@@ -666,7 +666,7 @@ export class Model extends Construct {
       kind: 'HTTPScaledObject',
       metadata: { ...this.metadata(this.name), annotations: { ...this.metadata(this.name).annotations, 'httpscaledobject.keda.sh/skip-scaledobject-creation': 'true' } },
       spec: {
-        hosts: [`${this.name}${this.namespace ? `.${this.namespace}` : ''}.svc`, this.name],
+        hosts: [...(this.namespace ? [`${this.name}.${this.namespace}.svc`] : []), this.name],
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name, service: this.name, port: this.port },
         replicas: { min: 0, max },
         scaledownPeriod: idle,

@@ -185,3 +185,10 @@ describe('Model', () => {
     expect(() => synth({ backend: 'mlc-llm', source: 'hf://org/model', gpu: { product: 'GTX-980-Ti' }, image: 'mlc', config: { jitPolicy: 'READONLY' } })).not.toThrow();
   });
 });
+
+describe('Model endpoint', () => {
+  test('is the Service\'s cluster address, or its short name without a namespace', () => {
+    expect(new Model(new Chart(Testing.app(), 'a', { namespace: 'llm' }), 'm', { backend: 'vllm', source: 'hf://a/b', gpu: {} }).endpoint).toBe('http://m.llm.svc:8000');
+    expect(new Model(new Chart(Testing.app(), 'b'), 'm', { backend: 'vllm', source: 'hf://a/b', gpu: {} }).endpoint).toBe('http://m:8000');
+  });
+});
