@@ -4,3 +4,4 @@ export * from './pod-defaults';
 export * from './inference-service';
 export type { ObjectMetadataProps } from './_metadata';
 export * from './model';
+export * from './model-replica';

@@ -3,6 +3,7 @@ import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
 import { inferenceService, inferenceSingle } from './inference-service';
 import { lwsSinglePod } from './lws-single-pod';
+import { MODEL_REPLICA_EXAMPLES } from './model-replica';
 import { SIMPLE_MODEL_INFER_EXAMPLES } from './modelinfer-simple';
 import { MODEL_EXAMPLES } from './models';
 import { multiNodeGang } from './multi-node-gang';
@@ -20,6 +21,7 @@ export const EXAMPLES = {
   inferenceSingle,
   ...MODEL_EXAMPLES,
   ...SIMPLE_MODEL_INFER_EXAMPLES,
+  ...MODEL_REPLICA_EXAMPLES,
 };
 
 export function buildExamples(app: App = new App()): App {

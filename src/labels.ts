@@ -44,3 +44,6 @@ export const RolloutAnnotations = {
   RECOVERY_POLICY: 'rollout.inferkit.dev/recovery-policy',
   RESTART_GRACE_PERIOD_SECONDS: 'rollout.inferkit.dev/restart-grace-period-seconds',
 } as const;
+
+/** The node label naming a node's pool: placement pins replicas to pools by it. Public API. */
+export const NODE_POOL_LABEL = 'inferkit.dev/pool';

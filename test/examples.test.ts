@@ -3,7 +3,8 @@ import { buildExamples, EXAMPLES } from '../examples/main';
 
 const IDS = [
   'any-cluster', 'inference-service', 'inference-single', 'lws-single-pod', 'model-amd-rocm', 'model-basic', 'model-gguf', 'model-maxwell', 'model-scale-to-zero',
-  'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'multi-node-gang', 'seed-sample',
+  'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'multi-node-gang', 'replica-leader-worker',
+  'replica-standalone', 'seed-sample',
   'single-gpu',
 ];
 

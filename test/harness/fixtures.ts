@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { Kube, KubeObject } from './kube';
+import { NODE_POOL_LABEL } from '../../src';
 
 /** CRD files, per Go module that ships them. Versions are pinned; `go mod download` fetches them from the proxy. */
 export const CRD_MODULES: ReadonlyArray<{ module: string; files: readonly string[] }> = [
@@ -36,8 +37,8 @@ export function crdObjects(): KubeObject[] {
   });
 }
 
-/** The node label that names a node's pool; placement pins replicas to pools by it. */
-export const POOL_LABEL = 'inferkit.dev/pool';
+/** The node label that names a node's pool (the library's own constant). */
+export const POOL_LABEL = NODE_POOL_LABEL;
 
 export interface NodePool {
   readonly name: string;

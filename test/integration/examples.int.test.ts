@@ -118,6 +118,25 @@ describe('Model', () => {
   });
 });
 
+describe('ModelReplica', () => {
+  test('the real scheduler allocates the DRA claims on the right pool and the pods become Ready', async () => {
+    const standalone = await kube.waitFor('a Ready standalone replica pod', async () => {
+      const pods = await podsOf('ml-team', 'modelplane.ai/replica=qwen3-8b-l4-0', 1);
+      return pods.every(isReady) ? pods[0] : undefined;
+    });
+    expect(standalone.spec.nodeName).toMatch(/^l4-\d$/);
+    const group = await kube.waitFor('Ready leader and worker pods', async () => {
+      const pods = await podsOf('ml-team', 'modelplane.ai/replica=llama-405b-h100-0', 2);
+      return pods.every(isReady) ? pods : undefined;
+    });
+    // Eight GPUs each: the leader and the worker cannot share an 8-GPU node.
+    expect(new Set(group.map(p => p.spec.nodeName)).size).toBe(2);
+    const claims = await kube.list('resource.k8s.io/v1', 'ResourceClaim', 'ml-team');
+    const allocated = claims.filter(c => c.status?.allocation).map(c => c.status.allocation.devices.results.length).sort();
+    expect(allocated).toEqual([1, 8, 8]);
+  });
+});
+
 describe('on Volcano, which this cluster does not run', () => {
   test('the seed sample\'s pods are admitted as restricted pods and wait for their gang scheduler', async () => {
     // The StatefulSet controller creates the pods only if PodSecurity admission lets them in.

@@ -1,0 +1,334 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import { checkName, Issues, KubernetesVersion, NameRule, NODE_POOL_LABEL } from '../src';
+import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
+import { GangScheduling } from './gang-scheduling';
+import { ModelInfer } from './model-infer';
+import { PodDefaults } from './pod-defaults';
+
+/** The part an engine member plays (Modelplane `EngineMember.role`). */
+export enum MemberRole {
+  /** One pod serves the engine. */
+  STANDALONE = 'Standalone',
+  /** The entry pod of a multi-node engine. */
+  LEADER = 'Leader',
+  /** The worker pods of a multi-node engine, one per node. */
+  WORKER = 'Worker',
+}
+
+/** The phase an engine serves in PrefillDecode mode. */
+export enum EnginePhase {
+  PREFILL = 'Prefill',
+  DECODE = 'Decode',
+}
+
+/** Devices a member's pod claims through DRA (Modelplane `deviceRequests`). */
+export interface DeviceRequestProps {
+  /** Request name, unique in the member. */
+  readonly name: string;
+
+  /** The cluster-scoped DeviceClass to claim through, such as `gpu.nvidia.com`. */
+  readonly deviceClassName: string;
+
+  /**
+   * How many devices.
+   *
+   * @default 1
+   */
+  readonly count?: number;
+
+  /**
+   * CEL expressions a device must satisfy, such as `device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('40Gi')) >= 0`.
+   *
+   * @default - any device of the class
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
+   */
+  readonly selectors?: string[];
+}
+
+/** One member of an engine: its role, hardware and pod template. */
+export interface EngineMemberProps {
+  /**
+   * Role in the engine.
+   *
+   * @default MemberRole.STANDALONE
+   */
+  readonly role?: MemberRole;
+
+  /** The node pool the member's pods run in (nodes labelled `inferkit.dev/pool=<pool>`). */
+  readonly nodePoolName: string;
+
+  /**
+   * Devices each pod claims.
+   *
+   * @default - none
+   */
+  readonly deviceRequests?: DeviceRequestProps[];
+
+  /**
+   * Worker nodes (Worker only), 1 to 63.
+   *
+   * @default - required for a Worker
+   */
+  readonly workerNodes?: number;
+
+  /** Pod template with one container, `engine`. */
+  readonly template: k8s.PodTemplateSpec;
+}
+
+/** One engine of a replica. */
+export interface EngineProps {
+  /** Engine name. */
+  readonly name: string;
+
+  /**
+   * Identical copies of the engine.
+   *
+   * @default 1
+   */
+  readonly copies?: number;
+
+  /**
+   * Phase in PrefillDecode mode.
+   *
+   * @default - none (Unified)
+   */
+  readonly phase?: EnginePhase;
+
+  /** One Standalone member, or one Leader and one Worker. */
+  readonly members: EngineMemberProps[];
+}
+
+/** Props of a {@link ModelReplica}: one replica of a Modelplane ModelDeployment, placed already. */
+export interface ModelReplicaProps {
+  /**
+   * Name of the replica; object names start with it.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of every object.
+   *
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+
+  /** The cluster the replica is pinned to, recorded on every object. */
+  readonly clusterName: string;
+
+  /** The engines, 1 to 8. */
+  readonly engines: EngineProps[];
+
+  /**
+   * Kubernetes version of the cluster: selects the DRA API (`resource.k8s.io/v1`, `v1beta2` or `v1beta1`).
+   *
+   * @default KubernetesVersion.V1_34
+   */
+  readonly kubernetesVersion?: KubernetesVersion;
+
+  /**
+   * GPU-first pod defaults.
+   *
+   * @default - all on
+   */
+  readonly podDefaults?: PodDefaults;
+
+  /**
+   * Labels and annotations added to every object.
+   *
+   * @default - none
+   */
+  readonly metadata?: ObjectMetadataProps;
+}
+
+/** Labels of ModelReplica objects. Selector labels are public API. */
+export const ModelReplicaLabels = {
+  REPLICA: 'modelplane.ai/replica',
+  ENGINE: 'modelplane.ai/engine',
+  PHASE: 'modelplane.ai/phase',
+  CLUSTER: 'modelplane.ai/cluster',
+  /** `"true"` on pods that serve requests (Standalone and Leader); the replica's Service selects them. */
+  SERVING: 'modelplane.ai/serving',
+} as const;
+
+const MAX_ENGINES = 8;
+const MAX_COPIES = 64;
+const MAX_DEVICE_REQUESTS = 16;
+const MAX_DEVICES = 64;
+const MAX_WORKER_NODES = 63;
+const MAX_SELECTORS = 8;
+/** The port readiness is checked on when the template declares none (vLLM and SGLang serve on 8000). */
+const DEFAULT_ENGINE_PORT = 8000;
+const CLAIM = 'devices';
+
+const isCount = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * One placed replica of a Modelplane ModelDeployment, usable without Pulumi: per engine, a Deployment of
+ * `copies` pods (Standalone) or a leader/worker group per copy (the StatefulSet backend of ModelInfer), each pod
+ * claiming its devices through a DRA ResourceClaimTemplate in the API version of the cluster's Kubernetes,
+ * pinned to its node pool by label and tolerating the GPU taint; and a Service over the replica's engines.
+ */
+export class ModelReplica extends Construct {
+  /** Name of the replica. */
+  public readonly name: string;
+  /** Namespace of the objects, if any. */
+  public readonly namespace?: string;
+
+  private readonly props: ModelReplicaProps;
+  private readonly version: KubernetesVersion;
+
+  constructor(scope: Construct, id: string, props: ModelReplicaProps) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? id;
+    this.namespace = props.namespace ?? Chart.of(this).namespace;
+    this.version = props.kubernetesVersion ?? KubernetesVersion.DEFAULT;
+    const issues = new Issues(this.node.path);
+    checkName(issues, 'name', this.name, NameRule.DNS1035_LABEL);
+    issues.check(typeof props.clusterName === 'string' && props.clusterName.length > 0, 'clusterName', props.clusterName, 'is empty', 'Name the cluster the replica runs in');
+    this.validate(issues);
+    issues.throwIfAny();
+
+    for (const [e, engine] of props.engines.entries()) this.renderEngine(issues, e, engine);
+    new k8s.KubeService(this, 'service', {
+      metadata: this.metadata(this.name),
+      spec: { selector: { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.SERVING]: 'true' }, ports: [{ name: 'http', port: DEFAULT_ENGINE_PORT, targetPort: k8s.IntOrString.fromNumber(DEFAULT_ENGINE_PORT) }] },
+    });
+    issues.throwIfAny();
+  }
+
+  private validate(issues: Issues): void {
+    const engines = this.props.engines ?? [];
+    issues.check(engines.length >= 1 && engines.length <= MAX_ENGINES, 'engines', undefined, `has ${engines.length} engines; a replica has 1 to ${MAX_ENGINES}`,
+      `Use 1 to ${MAX_ENGINES} engines`);
+    engines.forEach((engine, e) => {
+      const f = `engines[${e}]`;
+      checkName(issues, `${f}.name`, engine.name, NameRule.DNS1123_LABEL, 63 - this.name.length - 1);
+      issues.check(engines.findIndex(x => x.name === engine.name) === e, `${f}.name`, engine.name, 'is used by another engine', 'Give every engine a unique name');
+      issues.check(isCount(engine.copies ?? 1, 1, MAX_COPIES), `${f}.copies`, engine.copies, `is not between 1 and ${MAX_COPIES}`, `Use 1 to ${MAX_COPIES}`);
+      const roles = engine.members.map(m => m.role ?? MemberRole.STANDALONE).sort().join('+');
+      issues.check(roles === MemberRole.STANDALONE || roles === `${MemberRole.LEADER}+${MemberRole.WORKER}`, `${f}.members`, roles,
+        'is neither one Standalone member nor one Leader and one Worker', 'Give one Standalone member, or one Leader and one Worker');
+      engine.members.forEach((m, i) => {
+        const mf = `${f}.members[${i}]`;
+        const worker = m.role === MemberRole.WORKER;
+        if (worker) {
+          issues.check(isCount(m.workerNodes, 1, MAX_WORKER_NODES), `${mf}.workerNodes`, m.workerNodes, `is not between 1 and ${MAX_WORKER_NODES}`, `Give the worker node count, 1 to ${MAX_WORKER_NODES}`);
+        } else {
+          issues.check(m.workerNodes === undefined, `${mf}.workerNodes`, m.workerNodes, `is set on a ${m.role ?? MemberRole.STANDALONE} member`, 'Set workerNodes on the Worker member only');
+        }
+        const requests = m.deviceRequests ?? [];
+        issues.check(requests.length <= MAX_DEVICE_REQUESTS, `${mf}.deviceRequests`, undefined, `has ${requests.length} requests, more than ${MAX_DEVICE_REQUESTS}`, 'Merge requests');
+        requests.forEach((r, j) => {
+          const rf = `${mf}.deviceRequests[${j}]`;
+          checkName(issues, `${rf}.name`, r.name, NameRule.DNS1123_LABEL);
+          issues.check(isCount(r.count ?? 1, 1, MAX_DEVICES), `${rf}.count`, r.count, `is not between 1 and ${MAX_DEVICES}`, `Use 1 to ${MAX_DEVICES}`);
+          issues.check((r.selectors ?? []).length <= MAX_SELECTORS, `${rf}.selectors`, undefined, `has more than ${MAX_SELECTORS} selectors`, 'Combine them with &&');
+        });
+        issues.check((m.template.spec?.containers ?? []).length === 1, `${mf}.template.spec.containers`, undefined,
+          'must hold exactly one container (the engine)', 'Keep one container in the template');
+      });
+    });
+  }
+
+  private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
+    const own = { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, ...labels };
+    return objectMeta(name, this.namespace, this.props.metadata, own);
+  }
+
+  /** A ResourceClaimTemplate holding a member's requests, in the DRA API version of the cluster. */
+  private claimTemplate(name: string, requests: DeviceRequestProps[], labels: Record<string, string>): void {
+    const metadata = this.metadata(name, labels);
+    const selectors = (r: DeviceRequestProps) => r.selectors?.map(expression => ({ cel: { expression } }));
+    if (this.version.atLeast(KubernetesVersion.V1_34)) {
+      new k8s.KubeResourceClaimTemplate(this, name, {
+        metadata,
+        spec: { spec: { devices: { requests: requests.map(r => ({ name: r.name, exactly: { deviceClassName: r.deviceClassName, allocationMode: 'ExactCount', count: r.count ?? 1, selectors: selectors(r) } })) } } },
+      });
+    } else if (this.version.atLeast(KubernetesVersion.V1_33)) {
+      new k8s.KubeResourceClaimTemplateV1Beta2(this, name, {
+        metadata,
+        spec: { spec: { devices: { requests: requests.map(r => ({ name: r.name, exactly: { deviceClassName: r.deviceClassName, allocationMode: 'ExactCount', count: r.count ?? 1, selectors: selectors(r) } })) } } },
+      });
+    } else {
+      new k8s.KubeResourceClaimTemplateV1Beta1(this, name, {
+        metadata,
+        spec: { spec: { devices: { requests: requests.map(r => ({ name: r.name, deviceClassName: r.deviceClassName, allocationMode: 'ExactCount', count: r.count ?? 1, selectors: selectors(r) })) } } },
+      });
+    }
+  }
+
+  /** The member's pod: its devices claimed, pinned to its pool, tolerating the GPU taint; a serving pod is ready on /health. */
+  private memberTemplate(engineName: string, m: EngineMemberProps, labels: Record<string, string>): k8s.PodTemplateSpec {
+    const serving = (m.role ?? MemberRole.STANDALONE) !== MemberRole.WORKER;
+    const claimName = `${this.name}-${engineName}-${(m.role ?? MemberRole.STANDALONE).toLowerCase()}`;
+    const hasDevices = (m.deviceRequests ?? []).length > 0;
+    if (hasDevices) this.claimTemplate(claimName, m.deviceRequests!, labels);
+    const t = m.template;
+    const [engine] = t.spec!.containers;
+    const port = engine.ports?.[0]?.containerPort ?? DEFAULT_ENGINE_PORT;
+    return {
+      metadata: { ...t.metadata, labels: { ...t.metadata?.labels, ...labels, ...(serving ? { [ModelReplicaLabels.SERVING]: 'true' } : {}) } },
+      spec: {
+        ...t.spec,
+        containers: [{
+          ...engine,
+          readinessProbe: engine.readinessProbe ?? (serving ? { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10 } : undefined),
+          resources: hasDevices ? { ...engine.resources, claims: [...(engine.resources?.claims ?? []), { name: CLAIM }] } : engine.resources,
+        }],
+        resourceClaims: hasDevices
+          ? [...(t.spec?.resourceClaims ?? []), { name: CLAIM, resourceClaimTemplateName: claimName }]
+          : t.spec?.resourceClaims,
+        nodeSelector: { ...t.spec?.nodeSelector, [NODE_POOL_LABEL]: m.nodePoolName },
+        tolerations: hasDevices ? [...(t.spec?.tolerations ?? []), { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : t.spec?.tolerations,
+      },
+    };
+  }
+
+  private renderEngine(issues: Issues, e: number, engine: EngineProps): void {
+    const name = `${this.name}-${engine.name}`;
+    const labels = {
+      [ModelReplicaLabels.REPLICA]: this.name,
+      [ModelReplicaLabels.ENGINE]: engine.name,
+      ...(engine.phase ? { [ModelReplicaLabels.PHASE]: engine.phase.toLowerCase() } : {}),
+    };
+    const byRole = (role: MemberRole) => engine.members.find(m => (m.role ?? MemberRole.STANDALONE) === role);
+    const standalone = byRole(MemberRole.STANDALONE);
+    if (standalone) {
+      const identity = { labels: {}, annotations: {}, env: [], topologySpreadConstraints: [] };
+      const template = renderPodTemplate(this.memberTemplate(engine.name, standalone, labels), identity,
+        resolvePodDefaults(this.props.podDefaults), issues, `engines[${e}].members[0].template`);
+      new k8s.KubeDeployment(this, `${engine.name}-deployment`, {
+        metadata: this.metadata(name, labels),
+        spec: { replicas: engine.copies ?? 1, selector: { matchLabels: labels }, template },
+      });
+      return;
+    }
+    // Leader and workers: the StatefulSet backend of ModelInfer, one role instance per copy, no Volcano.
+    const leader = byRole(MemberRole.LEADER)!;
+    const worker = byRole(MemberRole.WORKER)!;
+    new ModelInfer(this, `${engine.name}-group`, {
+      name,
+      namespace: this.namespace,
+      schedulerName: 'default-scheduler',
+      gangScheduling: GangScheduling.none(),
+      podDefaults: this.props.podDefaults,
+      metadata: {
+        labels: { ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName },
+        annotations: this.props.metadata?.annotations,
+      },
+      roles: [{
+        name: 'engine',
+        replicas: engine.copies ?? 1,
+        entryTemplate: this.memberTemplate(engine.name, leader, labels),
+        workerReplicas: worker.workerNodes,
+        workerTemplate: this.memberTemplate(engine.name, worker, labels),
+      }],
+    });
+  }
+}
