@@ -4,8 +4,8 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  FLEXINFER_MODEL_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model, MODEL_INFER_KINDS, ModelInfer, SpecError,
-  WorkloadBackend,
+  FLEXINFER_MODEL_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model, MODEL_INFER_KINDS, MODEL_REPLICA_KIND, ModelInfer,
+  ModelReplica, SpecError, WorkloadBackend,
 } from '../index';
 import {
   checkFits, checkVramInput, estimateVram, findGpu, findModel, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype, MODEL_ARCHITECTURES, ModelArchitecture, show,
@@ -15,8 +15,9 @@ import {
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet]
        inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
-Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference, FlexInfer Model) and writes the plain
-Kubernetes objects inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>.
+Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference, FlexInfer Model, Modelplane
+ModelReplica) and writes the plain Kubernetes objects inferkit compiles them into: to stdout, or one
+<kind>-<name>.k8s.yaml file per manifest in <dir>.
 
 size prints the GPU memory one replica of a known model needs and, with --gpu, whether it fits (exit 1 when not).`;
 
@@ -101,6 +102,7 @@ const LOADERS: readonly Loader[] = [
     },
   },
   { kinds: [INFERENCE_KIND], load: (chart, doc) => InferenceService.fromManifest(chart, 'inference', doc) },
+  { kinds: [MODEL_REPLICA_KIND], load: (chart, doc) => ModelReplica.fromManifest(chart, 'replica', doc) },
 ];
 
 /**

@@ -1,9 +1,10 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { checkName, Issues, KubernetesVersion, NameRule, NODE_POOL_LABEL } from '../src';
-import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { checkName, Issues, KubernetesVersion, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL } from '../src';
+import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
+import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
 import { ModelInfer } from './model-infer';
 import { PodDefaults } from './pod-defaults';
@@ -143,6 +144,9 @@ export interface ModelReplicaProps {
    * @default - none
    */
   readonly metadata?: ObjectMetadataProps;
+
+  /** @internal where the props came from (a manifest), for messages */
+  readonly _source?: ManifestSource;
 }
 
 /** Labels of ModelReplica objects. Selector labels are public API. */
@@ -174,6 +178,44 @@ const isCount = (v: unknown, min: number, max: number) => typeof v === 'number' 
  * pinned to its node pool by label and tolerating the GPU taint; and a Service over the replica's engines.
  */
 export class ModelReplica extends Construct {
+  /**
+   * Loads a Modelplane `modelplane.ai/v1alpha1` ModelReplica manifest (placement already resolved). Unknown
+   * fields, anywhere including the engine templates, are errors.
+   */
+  public static fromManifest(
+    scope: Construct, id: string, manifest: Manifest, options: { kubernetesVersion?: KubernetesVersion } = {},
+  ): ModelReplica {
+    const m = loadModelReplica(manifest);
+    const issues = new Issues(`ModelReplica/${m.name}`);
+    const engines = m.engines.map((e, i) => {
+      if (e.phase !== undefined) {
+        issues.check(Object.values(EnginePhase).includes(e.phase as EnginePhase), `spec.engines[${i}].phase`, e.phase, 'is not a phase', 'Use Prefill or Decode');
+      }
+      return {
+        name: e.name,
+        copies: e.copies,
+        phase: e.phase as EnginePhase | undefined,
+        members: e.members.map((member, j) => ({
+          role: member.role as MemberRole | undefined,
+          nodePoolName: member.nodePoolName,
+          deviceRequests: member.deviceRequests,
+          workerNodes: member.workerNodes,
+          template: readPodTemplate(issues, `spec.engines[${i}].members[${j}].template`, member.template) ?? {},
+        })),
+      };
+    });
+    issues.throwIfAny();
+    return new ModelReplica(scope, id, {
+      name: m.name,
+      namespace: m.namespace,
+      clusterName: m.clusterName,
+      engines,
+      kubernetesVersion: options.kubernetesVersion,
+      metadata: { labels: m.labels, annotations: m.annotations },
+      _source: manifestSource('ModelReplica', m.name),
+    });
+  }
+
   /** Name of the replica. */
   public readonly name: string;
   /** Namespace of the objects, if any. */
@@ -188,7 +230,7 @@ export class ModelReplica extends Construct {
     this.name = props.name ?? id;
     this.namespace = props.namespace ?? Chart.of(this).namespace;
     this.version = props.kubernetesVersion ?? KubernetesVersion.DEFAULT;
-    const issues = new Issues(this.node.path);
+    const issues = new Issues(props._source?.path ?? this.node.path, props._source?.fieldName);
     checkName(issues, 'name', this.name, NameRule.DNS1035_LABEL);
     issues.check(typeof props.clusterName === 'string' && props.clusterName.length > 0, 'clusterName', props.clusterName, 'is empty', 'Name the cluster the replica runs in');
     this.validate(issues);

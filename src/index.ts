@@ -10,6 +10,7 @@ export * from './manifests';
 export * from './model-source';
 export * from './inference-manifest';
 export * from './flexinfer-manifest';
+export * from './modelplane-manifest';
 export * from './gpus';
 export * from './engines';
 export * from './sizing';

@@ -23,14 +23,14 @@ describe('inferkit synth', () => {
     expect(docs.filter(d => d.kind === 'PodGroup').map(d => d.spec.networkTopology)).toEqual([undefined, { mode: 'hard', highestTierAllowed: 2 }]);
   });
 
-  test('reads every seed example manifest: Kthena, KubeDL and FlexInfer kinds', () => {
+  test('reads every seed example manifest: Kthena, KubeDL, FlexInfer and Modelplane kinds', () => {
     // The two KubeDL examples share a name; each run takes one of them.
     const files = fs.readdirSync(manifests).filter(f => f !== 'inference-single-model.yaml').sort().flatMap(f => ['-f', path.join(manifests, f)]);
     const { code, out, err } = run('synth', ...files);
     expect(err).toBe('');
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'Service', 'StatefulSet']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'Service', 'StatefulSet']);
   });
 
   test('a resource defined twice is an error naming both files', () => {

@@ -1,0 +1,58 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { parse } from 'yaml';
+import { Manifest, MemberRole, ModelReplica } from '../../index';
+
+const seed = (): any => parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'manifests', 'modelreplica-seed.yaml'), 'utf8'));
+
+function fromManifest(doc: Manifest) {
+  const chart = new Chart(Testing.app(), 'c', { namespace: 'ml-team' });
+  ModelReplica.fromManifest(chart, 'r', doc);
+  return Testing.synth(chart);
+}
+function errorOf(doc: Manifest): string {
+  try {
+    fromManifest(doc);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+describe('loading Modelplane ModelReplicas', () => {
+  test('the seed\'s ModelReplica gives the same objects as the construct', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'ml-team' });
+    new ModelReplica(chart, 'qwen3-8b-eks-l4-0', {
+      clusterName: 'eks-l4',
+      engines: [{
+        name: 'qwen3-8b',
+        members: [{
+          role: MemberRole.STANDALONE,
+          nodePoolName: 'gpu-l4',
+          deviceRequests: [{ name: 'gpu', count: 1, deviceClassName: 'gpu.nvidia.com' }],
+          template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.23.0', args: ['--model=Qwen/Qwen3-8B'] }] } },
+        }],
+      }],
+    });
+    expect(fromManifest(seed())).toEqual(Testing.synth(chart));
+  });
+
+  test.each<[string, (d: any) => void, string]>([
+    ['a field outside the curated template', d => { d.spec.engines[0].members[0].template.spec.hostNetwork = true; },
+      'Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines[0].members[0].template.spec.hostNetwork true is not a field of modelplane.ai/v1alpha1 ModelReplica.'],
+    ['a ModelCache reference', d => { d.spec.modelCacheRef = { name: 'qwen' }; },
+      'spec.modelCacheRef {"name":"qwen"} refers to a ModelCache, which inferkit does not render yet. Remove it and mount the model with the engine template.'],
+    ['PrefillDecode serving', d => { d.spec.serving = { mode: 'PrefillDecode' }; },
+      "spec.serving.mode 'PrefillDecode' is not supported yet: inferkit renders Unified serving (a Service). Use Unified."],
+    ['9 engines', d => { d.spec.engines = Array.from({ length: 9 }, (_, i) => ({ ...d.spec.engines[0], name: `e${i}` })); },
+      'Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines has 9 engines; a replica has 1 to 8. Use 1 to 8 engines.'],
+    ['a Worker without a Leader', d => { d.spec.engines[0].members[0].role = 'Worker'; d.spec.engines[0].members[0].worker = { nodes: 1 }; },
+      "spec.engines[0].members 'Worker' is neither one Standalone member nor one Leader and one Worker."],
+    ['an unknown phase', d => { d.spec.engines[0].phase = 'Serve'; }, "spec.engines[0].phase 'Serve' is not a phase. Use Prefill or Decode."],
+  ])('%s is refused with a message naming the field and the fix', (_, edit, message) => {
+    const d = seed();
+    edit(d);
+    expect(errorOf(d)).toContain(message);
+  });
+});
