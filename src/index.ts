@@ -15,3 +15,4 @@ export * from './gpus';
 export * from './engines';
 export * from './sizing';
 export * from './compatibility';
+export * from './placement';
