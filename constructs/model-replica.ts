@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { checkName, Issues, KubernetesVersion, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL } from '../src';
+import { checkName, Issues, KubernetesVersion, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL, validateDemand } from '../src';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
@@ -159,17 +159,10 @@ export const ModelReplicaLabels = {
   SERVING: 'modelplane.ai/serving',
 } as const;
 
-const MAX_ENGINES = 8;
-const MAX_COPIES = 64;
-const MAX_DEVICE_REQUESTS = 16;
-const MAX_DEVICES = 64;
-const MAX_WORKER_NODES = 63;
-const MAX_SELECTORS = 8;
 /** The port readiness is checked on when the template declares none (vLLM and SGLang serve on 8000). */
 const DEFAULT_ENGINE_PORT = 8000;
 const CLAIM = 'devices';
 
-const isCount = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
  * One placed replica of a Modelplane ModelDeployment, usable without Pulumi: per engine, a Deployment of
@@ -244,34 +237,34 @@ export class ModelReplica extends Construct {
     issues.throwIfAny();
   }
 
+  /**
+   * The engines are checked by the core's demand rules (the same the placement solver applies: engine and request
+   * counts, member roles, device requests, CEL selectors that compile); the rest is the construct's own.
+   */
   private validate(issues: Issues): void {
     const engines = this.props.engines ?? [];
-    issues.check(engines.length >= 1 && engines.length <= MAX_ENGINES, 'engines', undefined, `has ${engines.length} engines; a replica has 1 to ${MAX_ENGINES}`,
-      `Use 1 to ${MAX_ENGINES} engines`);
+    validateDemand(issues, {
+      name: this.name,
+      replicas: 1,
+      engines: engines.map(e => ({
+        name: e.name,
+        copies: e.copies,
+        phase: e.phase,
+        members: e.members.map(m => ({
+          role: m.role, pods: m.role === MemberRole.WORKER ? m.workerNodes : undefined, deviceRequests: m.deviceRequests,
+        })),
+      })),
+    });
     engines.forEach((engine, e) => {
       const f = `engines[${e}]`;
       checkName(issues, `${f}.name`, engine.name, NameRule.DNS1123_LABEL, 63 - this.name.length - 1);
-      issues.check(engines.findIndex(x => x.name === engine.name) === e, `${f}.name`, engine.name, 'is used by another engine', 'Give every engine a unique name');
-      issues.check(isCount(engine.copies ?? 1, 1, MAX_COPIES), `${f}.copies`, engine.copies, `is not between 1 and ${MAX_COPIES}`, `Use 1 to ${MAX_COPIES}`);
-      const roles = engine.members.map(m => m.role ?? MemberRole.STANDALONE).sort().join('+');
-      issues.check(roles === MemberRole.STANDALONE || roles === `${MemberRole.LEADER}+${MemberRole.WORKER}`, `${f}.members`, roles,
-        'is neither one Standalone member nor one Leader and one Worker', 'Give one Standalone member, or one Leader and one Worker');
       engine.members.forEach((m, i) => {
         const mf = `${f}.members[${i}]`;
-        const worker = m.role === MemberRole.WORKER;
-        if (worker) {
-          issues.check(isCount(m.workerNodes, 1, MAX_WORKER_NODES), `${mf}.workerNodes`, m.workerNodes, `is not between 1 and ${MAX_WORKER_NODES}`, `Give the worker node count, 1 to ${MAX_WORKER_NODES}`);
+        if (m.role === MemberRole.WORKER) {
+          issues.check(m.workerNodes !== undefined, `${mf}.workerNodes`, undefined, 'is missing', 'Give the number of worker nodes, 1 to 63');
         } else {
           issues.check(m.workerNodes === undefined, `${mf}.workerNodes`, m.workerNodes, `is set on a ${m.role ?? MemberRole.STANDALONE} member`, 'Set workerNodes on the Worker member only');
         }
-        const requests = m.deviceRequests ?? [];
-        issues.check(requests.length <= MAX_DEVICE_REQUESTS, `${mf}.deviceRequests`, undefined, `has ${requests.length} requests, more than ${MAX_DEVICE_REQUESTS}`, 'Merge requests');
-        requests.forEach((r, j) => {
-          const rf = `${mf}.deviceRequests[${j}]`;
-          checkName(issues, `${rf}.name`, r.name, NameRule.DNS1123_LABEL);
-          issues.check(isCount(r.count ?? 1, 1, MAX_DEVICES), `${rf}.count`, r.count, `is not between 1 and ${MAX_DEVICES}`, `Use 1 to ${MAX_DEVICES}`);
-          issues.check((r.selectors ?? []).length <= MAX_SELECTORS, `${rf}.selectors`, undefined, `has more than ${MAX_SELECTORS} selectors`, 'Combine them with &&');
-        });
         issues.check((m.template.spec?.containers ?? []).length === 1, `${mf}.template.spec.containers`, undefined,
           'must hold exactly one container (the engine)', 'Keep one container in the template');
       });

@@ -46,9 +46,9 @@ describe('loading Modelplane ModelReplicas', () => {
     ['PrefillDecode serving', d => { d.spec.serving = { mode: 'PrefillDecode' }; },
       "spec.serving.mode 'PrefillDecode' is not supported yet: inferkit renders Unified serving (a Service). Use Unified."],
     ['9 engines', d => { d.spec.engines = Array.from({ length: 9 }, (_, i) => ({ ...d.spec.engines[0], name: `e${i}` })); },
-      'Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines has 9 engines; a replica has 1 to 8. Use 1 to 8 engines.'],
+      'Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines 9 is outside 1 to 8: a replica runs one to 8 engines.'],
     ['a Worker without a Leader', d => { d.spec.engines[0].members[0].role = 'Worker'; d.spec.engines[0].members[0].worker = { nodes: 1 }; },
-      "spec.engines[0].members 'Worker' is neither one Standalone member nor one Leader and one Worker."],
+      "spec.engines[0].members 'Worker' has a Worker without a Leader: workers join a leader pod."],
     ['an unknown phase', d => { d.spec.engines[0].phase = 'Serve'; }, "spec.engines[0].phase 'Serve' is not a phase. Use Prefill or Decode."],
   ])('%s is refused with a message naming the field and the fix', (_, edit, message) => {
     const d = seed();

@@ -85,15 +85,19 @@ describe('ModelReplica', () => {
 
   test.each<[string, Partial<ModelReplicaProps>, string]>([
     ['9 engines', { engines: Array.from({ length: 9 }, (_, i) => ({ name: `e${i}`, members: [{ nodePoolName: 'l4', template: engineTemplate }] })) },
-      'Unable to synthesize test/qwen3-8b-eks-l4-0: engines has 9 engines; a replica has 1 to 8. Use 1 to 8 engines.'],
+      'Unable to synthesize test/qwen3-8b-eks-l4-0: engines 9 is outside 1 to 8: a replica runs one to 8 engines. Give 1 to 8 engines; put further models in another deployment.'],
     ['a Worker without a Leader', { engines: [{ name: 'e', members: [{ role: MemberRole.WORKER, workerNodes: 1, nodePoolName: 'h100', template: engineTemplate }] }] },
-      "engines[0].members 'Worker' is neither one Standalone member nor one Leader and one Worker. Give one Standalone member, or one Leader and one Worker."],
+      "engines[0].members 'Worker' has a Worker without a Leader: workers join a leader pod. Give one Standalone member, or one Leader and one Worker."],
     ['a Worker without its node count', { engines: [{ name: 'e', members: [{ role: MemberRole.LEADER, nodePoolName: 'h100', template: engineTemplate }, { role: MemberRole.WORKER, nodePoolName: 'h100', template: engineTemplate }] }] },
-      'engines[0].members[1].workerNodes is not between 1 and 63. Give the worker node count, 1 to 63.'],
+      'engines[0].members[1].workerNodes is missing. Give the number of worker nodes, 1 to 63.'],
     ['65 copies', { engines: [{ name: 'e', copies: 65, members: [{ nodePoolName: 'l4', template: engineTemplate }] }] },
-      'engines[0].copies 65 is not between 1 and 64. Use 1 to 64.'],
+      'engines[0].copies 65 is outside 1 to 64. Scale with replicas; copies is a fixed number per replica.'],
     ['two containers', { engines: [{ name: 'e', members: [{ nodePoolName: 'l4', template: { spec: { containers: [{ name: 'engine', image: 'a' }, { name: 'sidecar', image: 'b' }] } } }] }] },
       'engines[0].members[0].template.spec.containers must hold exactly one container (the engine). Keep one container in the template.'],
+    ['a CEL selector that does not compile', { engines: [{ name: 'e', members: [{ nodePoolName: 'l4', deviceRequests: [{ name: 'gpu', deviceClassName: 'gpu.nvidia.com', selectors: ['device.driver =='] }], template: engineTemplate }] }] },
+      "engines[0].members[0].deviceRequests[0].selectors[0] 'device.driver ==' of request 'gpu' is not a valid device selector: Unexpected token: EOF"],
+    ['an engine that claims no devices', { engines: [{ name: 'e', members: [{ nodePoolName: 'l4', template: engineTemplate }] }] },
+      "engines[0].members 'e' claims no devices in any member. Give at least one member device requests; a coordinator-only Leader may claim none."],
   ])('%s is refused', (_, extra, message) => {
     expect(() => synth(standalone(extra))).toThrow(message);
   });
