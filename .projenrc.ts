@@ -46,7 +46,7 @@ const project = new typescript.TypeScriptProject({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      // The integration suite has its own config (test/integration/jest.config.json): it starts a cluster.
+      // The integration suite has its own config (test/integration/jest.config.js): it starts a cluster.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
       collectCoverage: false,
       // @marcbachmann/cel-js is ESM-only and Jest 29 cannot require() ES modules: ts-jest transpiles that one package to CommonJS.
@@ -88,7 +88,7 @@ project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 
 // The integration suite runs against a real control plane built from Go modules; the build is cached.
 project.testTask.exec('bash test/cluster/build.sh');
-project.testTask.exec('jest -c test/integration/jest.config.json --ci');
+project.testTask.exec('jest -c test/integration/jest.config.js --ci');
 
 project.addTask('cluster:up', {
   description: 'Start a test cluster (etcd, apiserver, controller-manager, scheduler, KWOK GPU nodes) until Ctrl-C',
