@@ -41,7 +41,7 @@ const MAX_FIT_CACHE = 100_000;
  * The devices `pod` takes from a node with `free` devices, per kind, or null when it does not fit. Requests that
  * can use several kinds are matched by augmenting paths, so a request never blocks another it could make room for.
  */
-export function fit(free: readonly number[], pod: PodShape): readonly number[] | null {
+export function fitPod(free: readonly number[], pod: PodShape): readonly number[] | null {
   const key = `${pod.key}#${free.join(',')}`;
   const hit = fitCache.get(key);
   if (hit !== undefined) return hit;
@@ -125,7 +125,7 @@ export class PoolCapacity {
   /** Nodes that could each take one more `pod`. */
   public nodesWithRoom(pod: PodShape): number {
     let n = 0;
-    for (const b of this.buckets.values()) if (fit(b.free, pod)) n += b.count;
+    for (const b of this.buckets.values()) if (fitPod(b.free, pod)) n += b.count;
     return n;
   }
 
@@ -178,7 +178,7 @@ export class PoolCapacity {
   private bestFit(pod: PodShape): { key: string; taken: readonly number[]; after: number[] } | undefined {
     let best: { key: string; taken: readonly number[]; after: number[]; left: number } | undefined;
     for (const [key, b] of this.buckets) {
-      const taken = fit(b.free, pod);
+      const taken = fitPod(b.free, pod);
       if (!taken) continue;
       const after = b.free.map((f, k) => f - taken[k]);
       const left = after.reduce((x, y) => x + y, 0);

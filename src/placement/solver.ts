@@ -14,7 +14,7 @@
  * engine first), which lands them on the same nodes as long as the pool and the ledger are unchanged.
  */
 import { Issues } from '../errors';
-import { fit, PodShape, podShape, PoolCapacity } from './_capacity';
+import { fitPod, PodShape, podShape, PoolCapacity } from './_capacity';
 import { compileDeviceSelector, DeviceSelector } from './cel';
 import {
   clusterSelectorMismatch, describeTaint, DeviceRequestDemand, FleetCluster, FleetDevice, FleetInventory, FleetNodePool, LedgerEntry,
@@ -176,7 +176,7 @@ class PoolState {
       requests.push({ count: request.count, kinds });
     }
     const pod = podShape(requests);
-    if (pod.devices > 0 && !fit(this.perNode, pod)) {
+    if (pod.devices > 0 && !fitPod(this.perNode, pod)) {
       const wanted = member.requests.map(r => `${plural(r.count, 'device')} for request '${r.name}'`).join(' and ');
       const has = requests.map((r, i) => `${r.kinds.reduce((n, k) => n + this.perNode[k], 0)} matching '${member.requests[i].name}'`).join(', ');
       return refuse('TooFewDevicesPerNode', `a pod of ${describeMember(engine, member)} needs ${wanted} on one node; a node has ${has}`);

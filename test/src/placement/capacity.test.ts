@@ -1,4 +1,4 @@
-import { fit, podShape, PoolCapacity } from '../../../src/placement/_capacity';
+import { fitPod, podShape, PoolCapacity } from '../../../src/placement/_capacity';
 
 const gpus = (n: number) => podShape([{ count: n, kinds: [0] }]);
 const pool = (nodes: number, perNode: number[]) => new PoolCapacity({ name: 'p', nodes, devicesPerNode: [] }, perNode);
@@ -60,6 +60,6 @@ describe('fitting one pod on one node', () => {
     [[1, 0], [[1, [0, 1]], [1, [0]]], null],
     [[2, 1], [[2, [0, 1]], [1, [0]]], [2, 1]],
   ])('free %j, requests %j: takes %j', (free, requests, taken) => {
-    expect(fit(free, podShape(requests.map(([count, kinds]) => ({ count, kinds }))))).toEqual(taken);
+    expect(fitPod(free, podShape(requests.map(([count, kinds]) => ({ count, kinds }))))).toEqual(taken);
   });
 });
