@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { Issues, ModelInferLabels, revisionHash } from '../src';
+import { checkAutoscaler, INITIAL_REPLICAS, renderAutoscaler } from './_autoscaler';
 import { Model } from './model';
 
 /** Autoscaling of a simple-form ModelInfer (Kthena seed 000 `spec.autoscaling`). */
@@ -52,9 +53,6 @@ export interface SimpleFormProps {
   readonly metadata: (name: string, labels?: Record<string, string>) => k8s.ObjectMeta;
 }
 
-const DEFAULT_CPU_TARGET = 80;
-/** Records the starting size of an autoscaled workload, which leaves `replicas` to its autoscaler. */
-export const INITIAL_REPLICAS = 'autoscaling.inferkit.dev/initial-replicas';
 
 /** Merges required node-affinity terms: each of ours is ANDed with every expression of the model's. */
 function mergeAffinity(model: k8s.Affinity | undefined, ours: k8s.Affinity | undefined): k8s.Affinity | undefined {
@@ -82,15 +80,7 @@ function mergeAffinity(model: k8s.Affinity | undefined, ours: k8s.Affinity | und
 export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: Issues): void {
   const model = p.modelRef;
   const auto = p.autoscaling && (p.autoscaling.enabled ?? true) ? p.autoscaling : undefined;
-  if (p.autoscaling) {
-    const min = p.autoscaling.minReplicas ?? 1;
-    issues.check(Number.isInteger(min) && min >= 1 && Number.isInteger(p.autoscaling.maxReplicas) && p.autoscaling.maxReplicas >= min, 'autoscaling',
-      { minReplicas: min, maxReplicas: p.autoscaling.maxReplicas }, 'is not a range of replicas', 'Use 1 <= minReplicas <= maxReplicas');
-    if (auto && p.replicas !== undefined) {
-      issues.check(p.replicas >= min && p.replicas <= p.autoscaling.maxReplicas, 'replicas', p.replicas,
-        `is outside the autoscaler's range ${min}..${p.autoscaling.maxReplicas}`, 'Give a starting size within the range, or remove replicas');
-    }
-  }
+  if (p.autoscaling) checkAutoscaler(issues, 'autoscaling', p.autoscaling, 'replicas', auto ? p.replicas : undefined);
   const replicas = p.replicas ?? 1;
   issues.check(Number.isInteger(replicas) && replicas >= 0, 'replicas', replicas, 'is not a number of replicas', 'Use 0 or more');
 
@@ -127,22 +117,9 @@ export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: I
   }
 
   if (auto) {
-    const metrics: k8s.MetricSpecV2[] = [
-      ...(auto.targetCPUUtilizationPercentage !== undefined || !auto.metrics?.length
-        ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: auto.targetCPUUtilizationPercentage ?? DEFAULT_CPU_TARGET } } }]
-        : []),
-      ...(auto.metrics ?? []),
-    ];
     const meta = p.metadata(p.name, { [ModelInferLabels.NAME]: p.name });
-    new k8s.KubeHorizontalPodAutoscalerV2(scope, 'hpa', {
-      // A starting size beside an autoscaler is recorded, not applied: the autoscaler owns the count.
-      metadata: p.replicas === undefined ? meta : { ...meta, annotations: { ...meta.annotations, [INITIAL_REPLICAS]: String(p.replicas) } },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: model.name },
-        minReplicas: auto.minReplicas ?? 1,
-        maxReplicas: auto.maxReplicas,
-        metrics,
-      },
-    });
+    // A starting size beside an autoscaler is recorded, not applied: the autoscaler owns the count.
+    const metadata = p.replicas === undefined ? meta : { ...meta, annotations: { ...meta.annotations, [INITIAL_REPLICAS]: String(p.replicas) } };
+    renderAutoscaler(scope, 'hpa', metadata, model.name, auto);
   }
 }

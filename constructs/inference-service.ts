@@ -4,10 +4,10 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { HttpRoute } from '../imports/gateway.networking.k8s.io';
 import { checkName, engineBatching, EngineSpec, Issues, loadInferenceManifest, Manifest, NameRule, resolveEngine } from '../src';
+import { checkAutoscaler, INITIAL_REPLICAS, renderAutoscaler } from './_autoscaler';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
-import { INITIAL_REPLICAS } from './_simple-model-infer';
 import { PodDefaults } from './pod-defaults';
 
 /** Labels of an InferenceService's pods and services (KubeDL's keys). Selector labels are public API. */
@@ -212,13 +212,7 @@ export class InferenceService extends Construct {
         issues.check(Number.isInteger(p.trafficPercentage) && p.trafficPercentage >= 0 && p.trafficPercentage <= PERCENT, `${f}.trafficPercentage`,
           p.trafficPercentage, 'is not a whole percentage', 'Use 0 to 100');
       }
-      if (p.autoScale) {
-        const min = p.autoScale.minReplicas ?? 1;
-        issues.check(Number.isInteger(min) && min >= 1 && Number.isInteger(p.autoScale.maxReplicas) && p.autoScale.maxReplicas >= min, `${f}.autoScale`,
-          { minReplicas: min, maxReplicas: p.autoScale.maxReplicas }, 'is not a range of replicas', 'Use 1 <= minReplicas <= maxReplicas');
-        issues.check(p.replicas === undefined || (p.replicas >= min && p.replicas <= p.autoScale.maxReplicas), `${f}.replicas`, p.replicas,
-          `is outside the autoscaler's range ${min}..${p.autoScale.maxReplicas}`, 'Give a starting size within the range, or remove replicas');
-      }
+      if (p.autoScale) checkAutoscaler(issues, `${f}.autoScale`, p.autoScale, `${f}.replicas`, p.replicas);
     });
     if (shares.every(s => s !== undefined)) {
       const sum = shares.reduce((a, b) => a! + b!, 0)!;
@@ -262,17 +256,7 @@ export class InferenceService extends Construct {
         metadata: this.metadata(name, labels),
         spec: { selector, ports: servicePorts },
       });
-      if (p.autoScale) {
-        new k8s.KubeHorizontalPodAutoscalerV2(this, `${p.name}-hpa`, {
-          metadata: this.metadata(name, labels),
-          spec: {
-            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-            minReplicas: p.autoScale.minReplicas ?? 1,
-            maxReplicas: p.autoScale.maxReplicas,
-            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: p.autoScale.targetCPUUtilizationPercentage ?? 80 } } }],
-          },
-        });
-      }
+      if (p.autoScale) renderAutoscaler(this, `${p.name}-hpa`, this.metadata(name, labels), name, p.autoScale);
       if (servicePorts.length > 0) backendRefs.push({ name, port: servicePorts[0].port, weight: shares[i] ?? 0 });
     });
     issues.throwIfAny();

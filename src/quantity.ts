@@ -26,6 +26,11 @@ const SUFFIXES: Record<string, bigint> = {
 
 const QUANTITY = /^([+-]?)(\d+)(?:\.(\d+))?(?:([eE])([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
+/** True for text that is a Kubernetes quantity. */
+export function isQuantity(value: string | number): boolean {
+  return QUANTITY.test(String(value).trim());
+}
+
 /** Parses a quantity into nano-units (exact); throws on text that is not a Kubernetes quantity. */
 export function parseQuantity(value: string | number): bigint {
   const text = String(value).trim();

@@ -11,7 +11,7 @@
  * @see https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-semver-library
  */
 import type * as CelJs from '@marcbachmann/cel-js';
-import { formatQuantity, parseQuantity } from '../quantity';
+import { formatQuantity, isQuantity, parseQuantity } from '../quantity';
 import type { DeviceAttributeValue, FleetDevice } from './inventory';
 
 const NANO = 1_000_000_000n;
@@ -140,7 +140,7 @@ function celEnvironment(): CelJs.Environment {
     })
     .registerVariable('device', 'Device')
     .registerFunction('quantity(string): Quantity', (s: string) => CelQuantity.parse(s))
-    .registerFunction('isQuantity(string): bool', (s: string) => succeeds(() => parseQuantity(s)))
+    .registerFunction('isQuantity(string): bool', (s: string) => isQuantity(s))
     .registerFunction('Quantity.sign(): int', (q: CelQuantity) => BigInt(sign(q.nanos)))
     .registerFunction('Quantity.isInteger(): bool', (q: CelQuantity) => q.isInteger)
     .registerFunction('Quantity.asInteger(): int', (q: CelQuantity) => {
@@ -158,8 +158,8 @@ function celEnvironment(): CelJs.Environment {
     .registerOperator('Quantity == Quantity', (a: CelQuantity, b: CelQuantity) => a.compareTo(b) === 0)
     .registerFunction('semver(string): Semver', (s: string) => parseSemver(s))
     .registerFunction('semver(string, bool): Semver', (s: string, normalize: boolean) => parseSemver(s, normalize))
-    .registerFunction('isSemver(string): bool', (s: string) => succeeds(() => parseSemver(s)))
-    .registerFunction('isSemver(string, bool): bool', (s: string, normalize: boolean) => succeeds(() => parseSemver(s, normalize)))
+    .registerFunction('isSemver(string): bool', (s: string) => isSemver(s))
+    .registerFunction('isSemver(string, bool): bool', (s: string, normalize: boolean) => isSemver(s, normalize))
     .registerFunction('Semver.major(): int', (v: CelSemver) => int(v.major))
     .registerFunction('Semver.minor(): int', (v: CelSemver) => int(v.minor))
     .registerFunction('Semver.patch(): int', (v: CelSemver) => int(v.patch))
@@ -171,9 +171,10 @@ function celEnvironment(): CelJs.Environment {
   return env;
 }
 
-function succeeds(f: () => unknown): boolean {
+/** True for text that is a semantic version (`normalize` accepts the forms Kubernetes' semver() normalizes). */
+export function isSemver(text: string, normalize = false): boolean {
   try {
-    f();
+    parseSemver(text, normalize);
     return true;
   } catch {
     return false;
@@ -268,8 +269,8 @@ function badLiteral(ast: CelJs.ASTNode): string | undefined {
     const arg = args[0];
     if ((fn !== 'quantity' && fn !== 'semver') || args.length !== 1 || arg.op !== 'value' || typeof arg.args !== 'string') return;
     const text = arg.args;
-    if (fn === 'quantity' && !succeeds(() => parseQuantity(text))) problem = `quantity('${text}') is not a Kubernetes quantity`;
-    if (fn === 'semver' && !succeeds(() => parseSemver(text))) problem = `semver('${text}') is not a semantic version`;
+    if (fn === 'quantity' && !isQuantity(text)) problem = `quantity('${text}') is not a Kubernetes quantity`;
+    if (fn === 'semver' && !isSemver(text)) problem = `semver('${text}') is not a semantic version`;
   });
   return problem;
 }

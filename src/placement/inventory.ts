@@ -9,8 +9,8 @@
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
 import { Issues } from '../errors';
-import { parseQuantity } from '../quantity';
-import { deviceSelectorError, parseSemver } from './cel';
+import { isQuantity } from '../quantity';
+import { deviceSelectorError, isSemver } from './cel';
 
 /** How a cluster taint repels replicas: NoSchedule keeps new ones off, NoExecute also drains the ones already there. */
 export type TaintEffect = 'NoSchedule' | 'NoExecute';
@@ -419,20 +419,11 @@ function validateDevice(issues: Issues, f: string, d: FleetDevice, seen: Set<str
     if (typeof value === 'number') {
       issues.check(Number.isSafeInteger(value), af, value, 'is not an integer: DRA attributes are int, bool, string or version', 'Give a whole number');
     } else if (typeof value === 'object') {
-      issues.check(tryOrFalse(() => parseSemver(value.version)), af, value.version, 'is not a semantic version', 'Give major.minor.patch, such as 1.2.3');
+      issues.check(isSemver(value.version), af, value.version, 'is not a semantic version', 'Give major.minor.patch, such as 1.2.3');
     }
   }
   for (const [name, value] of Object.entries(d.capacity ?? {})) {
-    issues.check(tryOrFalse(() => parseQuantity(value)), `${f}.capacity.${name}`, value, 'is not a Kubernetes quantity', "Give a quantity such as '80Gi'");
-  }
-}
-
-function tryOrFalse(f: () => unknown): boolean {
-  try {
-    f();
-    return true;
-  } catch {
-    return false;
+    issues.check(isQuantity(value), `${f}.capacity.${name}`, value, 'is not a Kubernetes quantity', "Give a quantity such as '80Gi'");
   }
 }
 

@@ -4,6 +4,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { parse } from 'yaml';
 import { GangScheduling, Manifest, ModelInfer, NetworkTopology, RecoveryPolicy, WorkloadBackend } from '../../index';
+import { messageOf } from '../_helpers';
 
 const manifests = path.join(__dirname, '..', '..', 'examples', 'manifests');
 const load = (file: string): Manifest => parse(fs.readFileSync(path.join(manifests, file), 'utf8'));
@@ -23,14 +24,7 @@ function construct(props: ConstructorParameters<typeof ModelInfer>[2]) {
   return Testing.synth(chart);
 }
 
-function errorOf(doc: Manifest, backend?: WorkloadBackend): string {
-  try {
-    fromManifest(doc, backend);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (doc: Manifest, backend?: WorkloadBackend): string => messageOf(() => fromManifest(doc, backend));
 
 /** The seed ModelInfer with `edit` applied to a deep copy. */
 function seed(edit: (d: any) => void): Manifest {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { InferenceService, Manifest } from '../../index';
+import { messageOf } from '../_helpers';
 
 const manifests = path.join(__dirname, '..', '..', 'examples', 'manifests');
 const load = (file: string): any => parse(fs.readFileSync(path.join(manifests, file), 'utf8'));
@@ -13,14 +14,7 @@ function fromManifest(doc: Manifest) {
   return Testing.synth(chart);
 }
 
-function errorOf(doc: Manifest): string {
-  try {
-    fromManifest(doc);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (doc: Manifest): string => messageOf(() => fromManifest(doc));
 
 describe('loading KubeDL Inference manifests', () => {
   test('the seed\'s multi-model Inference splits 90/10 and autoscales each predictor', () => {

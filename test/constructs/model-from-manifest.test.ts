@@ -4,6 +4,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { parse } from 'yaml';
 import { CacheStrategy, durationSeconds, Manifest, Model, ModelProps } from '../../index';
+import { messageOf } from '../_helpers';
 
 const manifests = path.join(__dirname, '..', '..', 'examples', 'manifests');
 
@@ -18,14 +19,7 @@ function construct(props: ModelProps) {
   return Testing.synth(chart);
 }
 const doc = (spec: Record<string, unknown>): Manifest => ({ apiVersion: 'ai.flexinfer/v1alpha2', kind: 'Model', metadata: { name: 'qwen' }, spec });
-function errorOf(d: Manifest): string {
-  try {
-    fromManifest(d);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (d: Manifest): string => messageOf(() => fromManifest(d));
 
 describe('loading FlexInfer Models', () => {
   test('the seed\'s minimal Model gives the same objects as the construct', () => {

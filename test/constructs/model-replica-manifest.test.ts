@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { Manifest, MemberRole, ModelReplica } from '../../index';
+import { messageOf } from '../_helpers';
 
 const seed = (): any => parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'manifests', 'modelreplica-seed.yaml'), 'utf8'));
 
@@ -11,14 +12,7 @@ function fromManifest(doc: Manifest) {
   ModelReplica.fromManifest(chart, 'r', doc);
   return Testing.synth(chart);
 }
-function errorOf(doc: Manifest): string {
-  try {
-    fromManifest(doc);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+const errorOf = (doc: Manifest): string => messageOf(() => fromManifest(doc));
 
 describe('loading Modelplane ModelReplicas', () => {
   test('the seed\'s ModelReplica gives the same objects as the construct', () => {

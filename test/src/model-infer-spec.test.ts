@@ -1,17 +1,10 @@
-import { ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, SpecError, WorkloadBackend } from '../../src';
+import { ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, WorkloadBackend } from '../../src';
+import { messageOf } from '../_helpers';
 
 const role = (name: string, extra: Partial<RoleSpec<string>> = {}): RoleSpec<string> => ({ name, entryTemplate: 'entry', ...extra });
 const spec = (extra: Partial<ModelInferSpec<string>> = {}): ModelInferSpec<string> => ({ name: 'sample', roles: [role('decode')], ...extra });
 
-function errorOf(s: ModelInferSpec<string>): string {
-  try {
-    resolveModelInfer(s, 'chart/sample');
-  } catch (e) {
-    expect(e).toBeInstanceOf(SpecError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a SpecError');
-}
+const errorOf = (s: ModelInferSpec<string>): string => messageOf(() => resolveModelInfer(s, 'chart/sample'));
 
 describe('resolving a ModelInfer spec', () => {
   test('defaults: one group, volcano with a gang, StatefulSet, None, maxUnavailable 1', () => {
