@@ -25,7 +25,7 @@ const project = new typescript.TypeScriptProject({
   copyrightOwner: 'inferkit authors',
   deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0', '@marcbachmann/cel-js@8.0.0'],
   // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
-  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', '@pulumi/pulumi@3.248.0', '@pulumi/kubernetes@4.24.1'],
+  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', '@pulumi/pulumi@3.248.0', '@pulumi/kubernetes@4.24.1', 'highs@1.15.3'],
   bin: { inferkit: 'lib/cli/inferkit.js' },
   tsconfig: {
     include: ['index.ts', 'constructs/**/*.ts', 'providers/**/*.ts', 'imports/**/*.ts', 'cli/**/*.ts'],
