@@ -47,3 +47,16 @@ export const RolloutAnnotations = {
 
 /** The node label naming a node's pool: placement pins replicas to pools by it. Public API. */
 export const NODE_POOL_LABEL = 'inferkit.dev/pool';
+
+/**
+ * What a placed workload records about the devices it holds, so that the Placement provider's ledger can count
+ * other deployments' usage from the objects in a cluster. Public API: stacks of different versions read each other.
+ */
+export const LedgerLabels = {
+  /** The ModelDeployment a workload belongs to (label); the ledger owner is `<namespace>/<value>`. */
+  DEPLOYMENT: 'inferkit.dev/deployment',
+  /** The node pool the workload's pods run in (label), the same value as the node label {@link NODE_POOL_LABEL}. */
+  POOL: NODE_POOL_LABEL,
+  /** Devices each pod of the workload claims, by the pool's device name, as JSON such as `{"gpu":8}` (annotation). */
+  DEVICES_PER_POD: 'inferkit.dev/devices-per-pod',
+} as const;
