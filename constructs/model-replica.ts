@@ -1,11 +1,12 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { checkName, Issues, KubernetesVersion, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL, validateDemand } from '../src';
+import { canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL, validateDemand } from '../src';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
+import { ModelCache } from './model-cache';
 import { ModelInfer } from './model-infer';
 import { PodDefaults } from './pod-defaults';
 
@@ -17,6 +18,14 @@ export enum MemberRole {
   LEADER = 'Leader',
   /** The worker pods of a multi-node engine, one per node. */
   WORKER = 'Worker',
+}
+
+/** How a deployment's replicas are served (Modelplane `serving.mode`). */
+export enum ServingMode {
+  /** Every engine serves whole requests, behind a Service (and optionally an InferencePool). */
+  UNIFIED = 'Unified',
+  /** Prefill and decode engines disaggregated behind an InferencePool whose endpoint picker pairs them. */
+  PREFILL_DECODE = 'PrefillDecode',
 }
 
 /** The phase an engine serves in PrefillDecode mode. */
@@ -47,6 +56,13 @@ export interface DeviceRequestProps {
    * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
    */
   readonly selectors?: string[];
+
+  /**
+   * The node pool's device the request is counted against in the fleet ledger (the inventory's device name).
+   *
+   * @default - the request name
+   */
+  readonly deviceName?: string;
 }
 
 /** One member of an engine: its role, hardware and pod template. */
@@ -123,6 +139,29 @@ export interface ModelReplicaProps {
 
   /** The engines, 1 to 8. */
   readonly engines: EngineProps[];
+
+  /**
+   * The ModelDeployment the replica belongs to: its workloads carry the ledger labels ({@link LedgerLabels}) under
+   * this name, so that other deployments' placements count the devices it holds.
+   *
+   * @default - the replica name
+   */
+  readonly deploymentName?: string;
+
+  /**
+   * Serving mode. Unified fronts the serving pods with a Service `<replica>`; PrefillDecode leaves routing to an
+   * InferencePool over the deployment (pods are labelled with their phase).
+   *
+   * @default ServingMode.UNIFIED
+   */
+  readonly servingMode?: ServingMode;
+
+  /**
+   * A model cache in the replica's cluster, mounted read-only into every engine pod.
+   *
+   * @default - none
+   */
+  readonly modelCache?: ModelCache;
 
   /**
    * Kubernetes version of the cluster: selects the DRA API (`resource.k8s.io/v1`, `v1beta2` or `v1beta1`).
@@ -211,6 +250,8 @@ export class ModelReplica extends Construct {
 
   /** Name of the replica. */
   public readonly name: string;
+  /** The deployment the ledger counts its devices under. */
+  public readonly deploymentName: string;
   /** Namespace of the objects, if any. */
   public readonly namespace?: string;
 
@@ -221,6 +262,7 @@ export class ModelReplica extends Construct {
     super(scope, id);
     this.props = props;
     this.name = props.name ?? id;
+    this.deploymentName = props.deploymentName ?? this.name;
     this.namespace = props.namespace ?? Chart.of(this).namespace;
     this.version = props.kubernetesVersion ?? KubernetesVersion.DEFAULT;
     const issues = new Issues(props._source?.path ?? this.node.path, props._source?.fieldName);
@@ -230,11 +272,21 @@ export class ModelReplica extends Construct {
     issues.throwIfAny();
 
     for (const [e, engine] of props.engines.entries()) this.renderEngine(issues, e, engine);
-    new k8s.KubeService(this, 'service', {
-      metadata: this.metadata(this.name),
-      spec: { selector: { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.SERVING]: 'true' }, ports: [{ name: 'http', port: DEFAULT_ENGINE_PORT, targetPort: k8s.IntOrString.fromNumber(DEFAULT_ENGINE_PORT) }] },
-    });
+    if ((props.servingMode ?? ServingMode.UNIFIED) === ServingMode.UNIFIED) {
+      new k8s.KubeService(this, 'service', {
+        metadata: this.metadata(this.name),
+        spec: {
+          selector: { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.SERVING]: 'true' },
+          ports: [{ name: 'http', port: DEFAULT_ENGINE_PORT, targetPort: k8s.IntOrString.fromNumber(DEFAULT_ENGINE_PORT) }],
+        },
+      });
+    }
     issues.throwIfAny();
+  }
+
+  /** `http://<replica>.<namespace>.svc:8000`, the replica's Service (Unified serving). */
+  public get endpoint(): string {
+    return `http://${this.name}${this.namespace ? `.${this.namespace}.svc` : ''}:${DEFAULT_ENGINE_PORT}`;
   }
 
   /**
@@ -246,6 +298,7 @@ export class ModelReplica extends Construct {
     validateDemand(issues, {
       name: this.name,
       replicas: 1,
+      servingMode: this.props.servingMode,
       engines: engines.map(e => ({
         name: e.name,
         copies: e.copies,
@@ -265,6 +318,8 @@ export class ModelReplica extends Construct {
         } else {
           issues.check(m.workerNodes === undefined, `${mf}.workerNodes`, m.workerNodes, `is set on a ${m.role ?? MemberRole.STANDALONE} member`, 'Set workerNodes on the Worker member only');
         }
+        (m.deviceRequests ?? []).forEach((r, j) => issues.check(!!r.deviceClassName, `${mf}.deviceRequests[${j}].deviceClassName`, r.deviceClassName,
+          'is missing: a placed replica claims through a named DeviceClass', 'Name the DeviceClass, such as gpu.nvidia.com, or place the replica with a ModelDeployment and an inventory'));
         issues.check((m.template.spec?.containers ?? []).length === 1, `${mf}.template.spec.containers`, undefined,
           'must hold exactly one container (the engine)', 'Keep one container in the template');
       });
@@ -272,7 +327,7 @@ export class ModelReplica extends Construct {
   }
 
   private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
-    const own = { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, ...labels };
+    const own = { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName, ...labels };
     return objectMeta(name, this.namespace, this.props.metadata, own);
   }
 
@@ -304,11 +359,19 @@ export class ModelReplica extends Construct {
     const claimName = `${this.name}-${engineName}-${(m.role ?? MemberRole.STANDALONE).toLowerCase()}`;
     const hasDevices = (m.deviceRequests ?? []).length > 0;
     if (hasDevices) this.claimTemplate(claimName, m.deviceRequests!, labels);
-    const t = m.template;
+    const t = this.props.modelCache ? this.props.modelCache.mountInto(m.template) : m.template;
     const [engine] = t.spec!.containers;
     const port = engine.ports?.[0]?.containerPort ?? DEFAULT_ENGINE_PORT;
+    // What the fleet ledger reads back: the owner and pool as labels, the devices each pod holds as an annotation.
+    const devices: Record<string, number> = {};
+    for (const r of m.deviceRequests ?? []) devices[r.deviceName ?? r.name] = (devices[r.deviceName ?? r.name] ?? 0) + (r.count ?? 1);
+    const ledgerLabels = { [LedgerLabels.DEPLOYMENT]: this.deploymentName, [LedgerLabels.POOL]: m.nodePoolName };
     return {
-      metadata: { ...t.metadata, labels: { ...t.metadata?.labels, ...labels, ...(serving ? { [ModelReplicaLabels.SERVING]: 'true' } : {}) } },
+      metadata: {
+        ...t.metadata,
+        labels: { ...t.metadata?.labels, ...labels, ...ledgerLabels, ...(serving ? { [ModelReplicaLabels.SERVING]: 'true' } : {}) },
+        annotations: hasDevices ? { ...t.metadata?.annotations, [LedgerLabels.DEVICES_PER_POD]: canonicalJson(devices) } : t.metadata?.annotations,
+      },
       spec: {
         ...t.spec,
         containers: [{
@@ -354,7 +417,7 @@ export class ModelReplica extends Construct {
       gangScheduling: GangScheduling.none(),
       podDefaults: this.props.podDefaults,
       metadata: {
-        labels: { ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName },
+        labels: { ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName },
         annotations: this.props.metadata?.annotations,
       },
       roles: [{

@@ -7,6 +7,7 @@ import {
   GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest, ModelPassing,
   MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
 } from '../src';
+import { hfDownloadContainer } from './_hf-download';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
@@ -322,14 +323,6 @@ export const ModelLabels = {
   SERVICE_LABELS: 'model.inferkit.dev/service-labels',
 } as const;
 
-/** The image and version of the Hugging Face downloader used by prefetch steps. */
-const HF_DOWNLOADER = { image: 'python:3.12-slim', huggingFaceHub: '0.34.4' };
-const PREFETCH_SCRIPT = [
-  'import json, os',
-  'from huggingface_hub import snapshot_download',
-  "snapshot_download(repo_id=os.environ['HF_REPO'], revision=os.environ.get('HF_REVISION') or None, local_dir=os.environ['MODEL_DIR'],",
-  "  allow_patterns=json.loads(os.environ['HF_ALLOW']), ignore_patterns=json.loads(os.environ['HF_IGNORE']))",
-].join('\n');
 const SHARED_PRIORITY_BASE = 1000;
 const DEFAULT_PVC_SIZE = Size.gibibytes(100);
 
@@ -604,28 +597,19 @@ export class Model extends Construct {
 
   private fetchContainer(source: ModelSource, model: string, modelPath: string): k8s.Container | undefined {
     const config = this.props.config ?? {};
-    const token: k8s.EnvVar[] = this.props.hfTokenSecret
-      ? [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: this.props.hfTokenSecret.name, key: this.props.hfTokenSecret.key } } }] : [];
     if (source.kind === SourceKind.HUGGING_FACE) {
       // llama.cpp serves one GGUF file (and its projector): download just those.
       const projector = config.mmproj === undefined ? [] : [String(config.mmproj)];
       const gguf = config.ggufFile === undefined ? undefined : [String(config.ggufFile), ...projector];
-      return {
-        name: 'prefetch',
-        image: HF_DOWNLOADER.image,
-        command: ['sh', '-c', `pip install --quiet --no-cache-dir --target /tmp/pylib huggingface_hub==${HF_DOWNLOADER.huggingFaceHub} && PYTHONPATH=/tmp/pylib python -c "$SCRIPT"`],
-        env: [
-          { name: 'SCRIPT', value: PREFETCH_SCRIPT },
-          { name: 'HOME', value: '/tmp' },
-          { name: 'HF_REPO', value: source.location },
-          { name: 'HF_REVISION', value: config.hfRevision === undefined ? '' : String(config.hfRevision) },
-          { name: 'HF_ALLOW', value: JSON.stringify(gguf ?? patterns(config.hfAllowPatterns)) },
-          { name: 'HF_IGNORE', value: JSON.stringify(gguf ? null : patterns(config.hfIgnorePatterns)) },
-          { name: 'MODEL_DIR', value: modelPath },
-          ...token,
-        ],
+      return hfDownloadContainer('prefetch', {
+        repo: source.location,
+        revision: config.hfRevision === undefined ? undefined : String(config.hfRevision),
+        allow: gguf ?? patterns(config.hfAllowPatterns),
+        ignore: gguf ? null : patterns(config.hfIgnorePatterns),
+        modelDir: modelPath,
+        token: this.props.hfTokenSecret,
         volumeMounts: [{ name: 'models', mountPath: MODELS_MOUNT_PATH }],
-      };
+      });
     }
     if (source.kind === SourceKind.OLLAMA) {
       return {

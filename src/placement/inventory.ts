@@ -134,8 +134,13 @@ export interface DeviceRequestDemand {
   readonly name: string;
   /** Devices each pod needs, all on its own node. @default 1 */
   readonly count?: number;
-  /** The DeviceClass to claim through; only devices of that class match. */
-  readonly deviceClassName: string;
+  /**
+   * The DeviceClass to claim through; only devices of that class match.
+   *
+   * @default - any claimable device (one with a class), as Modelplane's `nodeSelector.devices`; the replica then
+   * claims through the class of the device matched in its pool
+   */
+  readonly deviceClassName?: string;
   /**
    * DRA CEL selectors, all of which a device must satisfy.
    *
@@ -342,7 +347,8 @@ function validateRequests(issues: Issues, mf: string, requests: readonly DeviceR
     }
     issues.check(r.count === undefined || isCount(r.count, 1, MAX_REQUEST_COUNT), `${rf}.count`, r.count, `is outside 1 to ${MAX_REQUEST_COUNT} devices`,
       `Give 1 to ${MAX_REQUEST_COUNT} devices per pod`);
-    issues.check(!!r.deviceClassName, `${rf}.deviceClassName`, r.deviceClassName, 'is empty', 'Name the DeviceClass to claim through, such as gpu.nvidia.com');
+    issues.check(r.deviceClassName === undefined || !!r.deviceClassName, `${rf}.deviceClassName`, r.deviceClassName, 'is empty',
+      'Name the DeviceClass to claim through, such as gpu.nvidia.com, or leave it unset to match any claimable device');
     const selectors = r.selectors ?? [];
     issues.check(selectors.length <= MAX_SELECTORS, `${rf}.selectors`, selectors.length, `selectors exceed ${MAX_SELECTORS}`, 'Join selectors with &&');
     selectors.forEach((expression, k) => {

@@ -63,7 +63,7 @@ const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 interface ResolvedRequest {
   readonly name: string;
   readonly count: number;
-  readonly deviceClassName: string;
+  readonly deviceClassName?: string;
   readonly selectors: readonly DeviceSelector[];
 }
 
@@ -215,8 +215,9 @@ function describeMember(engine: ResolvedEngine, member: ResolvedMember): string 
 
 /** Why a device cannot serve a request: another class, or the first selector it fails. */
 function deviceRefusal(device: FleetDevice, request: ResolvedRequest): string | undefined {
-  if (device.deviceClassName !== request.deviceClassName) {
-    return `device '${device.name}' is of class ${device.deviceClassName ? `'${device.deviceClassName}'` : 'none (not claimable)'}, not '${request.deviceClassName}'`;
+  if (!device.deviceClassName || (request.deviceClassName !== undefined && device.deviceClassName !== request.deviceClassName)) {
+    const wanted = request.deviceClassName === undefined ? 'claimable' : `'${request.deviceClassName}'`;
+    return `device '${device.name}' is of class ${device.deviceClassName ? `'${device.deviceClassName}'` : 'none (not claimable)'}, not ${wanted}`;
   }
   for (const [i, selector] of request.selectors.entries()) {
     const outcome = selector.matches(device);
@@ -546,6 +547,15 @@ class Solver {
       before.forEach((f, k) => (pool.heldByOthers[k] += f - pool.capacity.freeTotal[k]));
     }
   }
+}
+
+/**
+ * The device of `pool` a placed request claims: the first by name that serves it (the one whose class the replica's
+ * claim template uses, and whose name the ledger counts), or undefined when none does.
+ */
+export function matchingDevice(pool: FleetNodePool, request: DeviceRequestDemand): FleetDevice | undefined {
+  const resolved = resolveRequest(request);
+  return [...pool.devicesPerNode].sort((a, b) => byName(a.name, b.name)).find(d => deviceRefusal(d, resolved) === undefined);
 }
 
 function resolveRequest(r: DeviceRequestDemand): ResolvedRequest {

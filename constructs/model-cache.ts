@@ -1,0 +1,150 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-34';
+import { Construct } from 'constructs';
+import { checkName, Issues, NameRule } from '../src';
+import { hfDownloadContainer } from './_hf-download';
+import { objectMeta, ObjectMetadataProps } from './_metadata';
+import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
+import { PodDefaults } from './pod-defaults';
+
+/** A Secret key, such as the Hugging Face token of a gated repository. */
+export interface CacheSecretRef {
+  readonly name: string;
+  /** @default 'HF_TOKEN' */
+  readonly key?: string;
+}
+
+/** Props of a {@link ModelCache}, after Modelplane's ModelCache (`source: HuggingFace`). */
+export interface ModelCacheProps {
+  /**
+   * Name of the PersistentVolumeClaim and the prefix of the hydration Job.
+   *
+   * @default - the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of the objects.
+   *
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+
+  /** Hugging Face repository id, such as `Qwen/Qwen3-8B`. */
+  readonly repo: string;
+
+  /**
+   * Branch, tag or commit.
+   *
+   * @default - the repository's default branch
+   */
+  readonly revision?: string;
+
+  /**
+   * The Secret holding a Hugging Face token, for gated or private repositories.
+   *
+   * @default - anonymous download
+   */
+  readonly authSecret?: CacheSecretRef;
+
+  /** Capacity of the claim in GiB, 1 to 100000. */
+  readonly sizeGiB: number;
+
+  /**
+   * A ReadWriteMany StorageClass (Modelplane InferenceCluster `existing.cache.storageClassName`).
+   *
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+
+  /**
+   * GPU-first pod defaults of the hydration Job (restricted security context).
+   *
+   * @default - all on
+   */
+  readonly podDefaults?: PodDefaults;
+
+  /**
+   * Labels and annotations added to every object.
+   *
+   * @default - none
+   */
+  readonly metadata?: ObjectMetadataProps;
+}
+
+const MAX_SIZE_GIB = 100_000;
+const VOLUME = 'model-cache';
+
+/**
+ * A model staged once per cluster and shared by every engine pod there: a ReadWriteMany PersistentVolumeClaim, filled
+ * by a hydration Job into the Hugging Face cache layout. Engines mount it read-only with `HF_HOME` pointing at it
+ * and `HF_HUB_OFFLINE=1`, so an engine started with `--model=<repo>` reads the staged files and never downloads.
+ */
+export class ModelCache extends Construct {
+  /** Where engine pods and the hydration Job mount the claim; `HF_HOME`. */
+  public static readonly MOUNT_PATH = '/model-cache';
+
+  /** Name of the PersistentVolumeClaim. */
+  public readonly claimName: string;
+  /** The Hugging Face repository staged. */
+  public readonly repo: string;
+
+  constructor(scope: Construct, id: string, props: ModelCacheProps) {
+    super(scope, id);
+    this.claimName = props.name ?? id;
+    this.repo = props.repo;
+    const namespace = props.namespace ?? Chart.of(this).namespace;
+    const issues = new Issues(this.node.path);
+    checkName(issues, 'name', this.claimName, NameRule.DNS1123_LABEL, 63 - '-hydrate'.length);
+    issues.check(/^[\w.-]+\/[\w.-]+$/.test(props.repo ?? ''), 'repo', props.repo, 'is not a Hugging Face repository id', 'Give <owner>/<name>, such as Qwen/Qwen3-8B');
+    issues.check(Number.isInteger(props.sizeGiB) && props.sizeGiB >= 1 && props.sizeGiB <= MAX_SIZE_GIB, 'sizeGiB', props.sizeGiB,
+      `is outside 1 to ${MAX_SIZE_GIB}`, 'Give the staged size in whole GiB, with room for the largest revision');
+    issues.check(props.authSecret === undefined || !!props.authSecret.name, 'authSecret.name', props.authSecret?.name, 'is empty', 'Name the Secret holding the token');
+    issues.throwIfAny();
+
+    const labels = { 'modelplane.ai/model-cache': this.claimName };
+    new k8s.KubePersistentVolumeClaim(this, 'claim', {
+      metadata: objectMeta(this.claimName, namespace, props.metadata, labels),
+      spec: {
+        accessModes: ['ReadWriteMany'],
+        storageClassName: props.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(`${props.sizeGiB}Gi`) } },
+      },
+    });
+    const download = hfDownloadContainer('hydrate', {
+      repo: props.repo,
+      revision: props.revision,
+      hfHome: ModelCache.MOUNT_PATH,
+      token: props.authSecret && { name: props.authSecret.name, key: props.authSecret.key ?? 'HF_TOKEN' },
+      volumeMounts: [{ name: VOLUME, mountPath: ModelCache.MOUNT_PATH }],
+    });
+    new k8s.KubeJob(this, 'hydrate', {
+      metadata: objectMeta(`${this.claimName}-hydrate`, namespace, props.metadata, labels),
+      spec: {
+        backoffLimit: 4,
+        template: renderPodTemplate(
+          { metadata: { labels }, spec: { restartPolicy: 'OnFailure', containers: [download], volumes: [{ name: VOLUME, persistentVolumeClaim: { claimName: this.claimName } }] } },
+          { labels: {}, annotations: {}, env: [], topologySpreadConstraints: [] },
+          { ...resolvePodDefaults(props.podDefaults), startupProbeSeconds: false, sharedMemory: false }, issues, 'hydrate'),
+      },
+    });
+    issues.throwIfAny();
+  }
+
+  /** The template with the cache mounted read-only into its engine container, and the Hub pointed at it offline. */
+  public mountInto(template: k8s.PodTemplateSpec): k8s.PodTemplateSpec {
+    const spec = template.spec!;
+    return {
+      ...template,
+      spec: {
+        ...spec,
+        containers: spec.containers.map(c => ({
+          ...c,
+          env: [...(c.env ?? []), { name: 'HF_HOME', value: ModelCache.MOUNT_PATH }, { name: 'HF_HUB_OFFLINE', value: '1' }],
+          volumeMounts: [...(c.volumeMounts ?? []), { name: VOLUME, mountPath: ModelCache.MOUNT_PATH, readOnly: true }],
+        })),
+        volumes: [...(spec.volumes ?? []), { name: VOLUME, persistentVolumeClaim: { claimName: this.claimName, readOnly: true } }],
+      },
+    };
+  }
+}
