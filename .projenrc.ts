@@ -25,7 +25,9 @@ const project = new typescript.TypeScriptProject({
   copyrightOwner: 'inferkit authors',
   deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0', '@marcbachmann/cel-js@8.0.0'],
   // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
-  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', '@pulumi/pulumi@3.248.0', '@pulumi/kubernetes@4.24.1', 'highs@1.15.3'],
+  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', 'highs@1.15.3'],
+  // inferkit/pulumi only: a cdk8s pipeline does not need them. Pinned for the tests to the engine test/cluster builds.
+  peerDeps: ['@pulumi/pulumi@^3.248.0', '@pulumi/kubernetes@^4.24.1'],
   bin: { inferkit: 'lib/cli/inferkit.js' },
   tsconfig: {
     include: ['index.ts', 'constructs/**/*.ts', 'providers/**/*.ts', 'imports/**/*.ts', 'cli/**/*.ts'],
@@ -64,6 +66,14 @@ const project = new typescript.TypeScriptProject({
   gitignore: ['dist/', 'cdk8s.out/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/test/', '/dist/', '/scripts/'] },
 });
+
+// Two entry points: the core and constructs, and the Pulumi side (which alone needs the optional Pulumi peers).
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './pulumi': { types: './lib/providers/index.d.ts', default: './lib/providers/index.js' },
+  './package.json': './package.json',
+});
+project.package.addField('peerDependenciesMeta', { '@pulumi/pulumi': { optional: true }, '@pulumi/kubernetes': { optional: true } });
 
 // Error messages are whole sentences: long string literals are fine, long code is not.
 project.eslint?.addRules({
