@@ -118,5 +118,6 @@ project.addTask('import', {
 const bench = project.addTask('bench', { description: 'Run the benchmarks in bench/ and print their tables' });
 bench.exec('ts-node --transpile-only bench/synth.bench.ts');
 bench.exec('ts-node --transpile-only bench/placement.bench.ts');
+bench.exec('ts-node --transpile-only bench/optimality.bench.ts');
 
 project.synth();

@@ -5,3 +5,6 @@ export * from './inference-service';
 export type { ObjectMetadataProps } from './_metadata';
 export * from './model';
 export * from './model-replica';
+export * from './model-cache';
+export * from './inference-pool';
+export * from './model-deployment';

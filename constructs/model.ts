@@ -70,7 +70,7 @@ export interface ModelGpuProps {
 }
 
 /** Model file cache (FlexInfer `spec.cache`). */
-export interface ModelCacheProps {
+export interface ModelFileCacheProps {
   readonly strategy: CacheStrategy;
 
   /**
@@ -214,7 +214,7 @@ export interface ModelProps {
    *
    * @default - an emptyDir at /models, filled by an init container
    */
-  readonly cache?: ModelCacheProps;
+  readonly cache?: ModelFileCacheProps;
 
   /**
    * Scale-to-zero. Without it the model always runs `replicas` pods: it is never at zero by surprise.

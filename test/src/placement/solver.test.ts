@@ -1,6 +1,6 @@
 import {
   ClusterSelector, ClusterTaint, ClusterToleration, EngineDemand, FleetCluster, FleetDevice, FleetInventory, FleetNodePool, LedgerEntry,
-  matchesClusterSelector, place, PlacementDemand, PlacementResult, ReplicaAssignment, toleratesTaint,
+  matchesClusterSelector, matchingDevice, place, PlacementDemand, PlacementResult, ReplicaAssignment, toleratesTaint,
 } from '../../../src';
 
 const GPU_CLASS = 'gpu.nvidia.com';
@@ -169,6 +169,26 @@ describe('matching devices', () => {
       reason: 'DeviceNotMatched',
       message: "no device matches request 'gpu' of engine 'llm' member 0 (Standalone): device 'fabric' is of class none (not claimable), not 'gpu.nvidia.com'",
     });
+  });
+
+  test('a request without a class matches any claimable device, and matchingDevice names the one it claims', () => {
+    const nic: FleetDevice = { name: 'fabric', driver: 'ib.example.com' };
+    const p = pool('mixed', 1, nic, gpu(8));
+    const engine: EngineDemand = { name: 'llm', members: [{ deviceRequests: [{ name: 'gpu', count: 8 }] }] };
+    const result = place(demand(1, [engine]), { clusters: [cluster('a', [p])] });
+    expect(result.assignments).toHaveLength(1);
+    expect(matchingDevice(p, { name: 'gpu', count: 8 })).toMatchObject({ name: 'gpu', deviceClassName: GPU_CLASS });
+    expect(matchingDevice(pool('ib', 1, nic), { name: 'gpu' })).toBeUndefined();
+    const refused = place(demand(1, [engine]), { clusters: [cluster('a', [pool('ib', 1, nic)])] });
+    expect(refused.unplaced[0].rejections[0].message).toContain("device 'fabric' is of class none (not claimable), not claimable");
+  });
+
+  test('an engine that runs anywhere leaves the scarce pool to the engine whose selector needs it', () => {
+    // Fullest-first alone put 'chat' beside 'code' on the only 80Gi pool and left replica 1 without room for 'code'.
+    const inventory = { clusters: [cluster('c', [pool('h100', 1, gpu(8, '80Gi', 'H100')), pool('l4', 1, gpu(8, '24Gi', 'L4'))])] };
+    const result = place(demand(2, [standalone('code', 4, ["device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('80Gi')) >= 0"]), standalone('chat', 2)]), inventory);
+    expect(result.unplaced).toEqual([]);
+    expect(result.assignments.map(a => a.members.map(m => `${m.engine}:${m.pool}`))).toEqual([['code:h100', 'chat:l4'], ['code:h100', 'chat:l4']]);
   });
 
   test('a pod with two requests that could take the same devices gets a matching that fits', () => {
