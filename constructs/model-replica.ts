@@ -327,7 +327,12 @@ export class ModelReplica extends Construct {
   }
 
   private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
-    const own = { [ModelReplicaLabels.REPLICA]: this.name, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName, ...labels };
+    const own = {
+      [ModelReplicaLabels.REPLICA]: this.name,
+      [ModelReplicaLabels.CLUSTER]: this.props.clusterName,
+      [LedgerLabels.DEPLOYMENT]: this.deploymentName,
+      ...labels,
+    };
     return objectMeta(name, this.namespace, this.props.metadata, own);
   }
 
@@ -417,7 +422,9 @@ export class ModelReplica extends Construct {
       gangScheduling: GangScheduling.none(),
       podDefaults: this.props.podDefaults,
       metadata: {
-        labels: { ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName },
+        labels: {
+          ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName,
+        },
         annotations: this.props.metadata?.annotations,
       },
       roles: [{

@@ -8,6 +8,7 @@ VOLCANO=volcano.sh/volcano@v1.15.0
 # lws v0.10.0 is not served by the module proxy ("not available"); v0.9.0 is the newest that is.
 LWS=sigs.k8s.io/lws@v0.9.0
 GATEWAY=sigs.k8s.io/gateway-api@v1.4.0
+GIE=sigs.k8s.io/gateway-api-inference-extension@v1.1.0
 KEDA=github.com/kedacore/keda/v2@v2.18.0
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
@@ -15,6 +16,7 @@ moddir() { go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'; }
 volcano=$(moddir "$VOLCANO")
 lws=$(moddir "$LWS")
 gateway=$(moddir "$GATEWAY")
+gie=$(moddir "$GIE")
 keda=$(moddir "$KEDA")
 
 work=$(mktemp -d)
@@ -23,6 +25,7 @@ cp "$volcano/config/crd/volcano/bases/scheduling.volcano.sh_podgroups.yaml" "$wo
 cp "$volcano/config/crd/volcano/bases/topology.volcano.sh_hypernodes.yaml" "$work/"
 cp "$lws/config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml" "$work/"
 cp "$gateway/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" "$work/"
+cp "$gie/config/crd/bases/inference.networking.k8s.io_inferencepools.yaml" "$work/"
 cp "$keda/config/crd/bases/keda.sh_scaledobjects.yaml" "$work/"
 
 rm -rf imports && mkdir imports
@@ -31,4 +34,4 @@ repo=$(pwd)
 for crd in "$work"/*.yaml; do
   (cd "$work" && "$repo/node_modules/.bin/cdk8s" import --language typescript --output "$repo/imports" "$crd")
 done
-echo "imports/ regenerated from $VOLCANO, $LWS, $GATEWAY and $KEDA"
+echo "imports/ regenerated from $VOLCANO, $LWS, $GATEWAY, $GIE and $KEDA"

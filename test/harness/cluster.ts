@@ -51,6 +51,13 @@ function makePki(dir: string): void {
 export interface ClusterOptions {
   /** Name used in the temp folder and in logs. @default 'inferkit' */
   readonly name?: string;
+  /**
+   * Run kube-controller-manager and kube-scheduler. A cluster that tests only read from (Nodes, ResourceSlices,
+   * workload specs) does without them: two fewer processes on a small machine. KWOK runs either way.
+   *
+   * @default true
+   */
+  readonly controllers?: boolean;
 }
 
 interface Proc { readonly name: string; readonly child: ChildProcess; readonly log: string }
@@ -62,7 +69,7 @@ export class TestCluster {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${options.name ?? 'inferkit'}-cluster-`));
     const cluster = new TestCluster(bin, dir);
     try {
-      await cluster.boot();
+      await cluster.boot(options.controllers ?? true);
     } catch (e) {
       await cluster.stop();
       throw e;
@@ -117,7 +124,7 @@ export class TestCluster {
     throw new Error(`${p.name} did not become healthy in ${timeoutMs} ms:\n${this.tail(p)}`);
   }
 
-  private async boot(): Promise<void> {
+  private async boot(controllers: boolean): Promise<void> {
     const d = this.dir;
     makePki(d);
     fs.writeFileSync(path.join(d, 'tokens.csv'), `${this.token},inferkit-admin,inferkit-admin,"system:masters"\n`);
@@ -157,12 +164,14 @@ export class TestCluster {
     }
 
     const common = [`--kubeconfig=${this.kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
-    this.spawn('kube-controller-manager', [
-      ...common, `--secure-port=${kcmPort}`,
-      `--service-account-private-key-file=${path.join(d, 'sa.key')}`, `--root-ca-file=${path.join(d, 'ca.crt')}`,
-      '--node-monitor-grace-period=60s',
-    ]);
-    this.spawn('kube-scheduler', [...common, `--secure-port=${schedPort}`]);
+    if (controllers) {
+      this.spawn('kube-controller-manager', [
+        ...common, `--secure-port=${kcmPort}`,
+        `--service-account-private-key-file=${path.join(d, 'sa.key')}`, `--root-ca-file=${path.join(d, 'ca.crt')}`,
+        '--node-monitor-grace-period=60s',
+      ]);
+      this.spawn('kube-scheduler', [...common, `--secure-port=${schedPort}`]);
+    }
     const stages = fs.readdirSync(path.join(this.bin, 'kwok-stages')).filter(f => f.endsWith('.yaml')).sort()
       .map(f => `--config=${path.join(this.bin, 'kwok-stages', f)}`);
     this.spawn('kwok', [
@@ -174,7 +183,7 @@ export class TestCluster {
 
   private killNow(): void {
     for (const p of [...this.procs].reverse()) {
-      if (p.child.exitCode === null && p.child.pid) {
+      if (p.child.exitCode === null && p.child.signalCode === null && p.child.pid) {
         try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* already gone */ }
       }
     }
@@ -186,7 +195,8 @@ export class TestCluster {
     if (this.stopped) return;
     this.stopped = true;
     for (const p of [...this.procs].reverse()) {
-      if (p.child.exitCode !== null || !p.child.pid) continue;
+      // A process ended by a signal has a null exitCode: waiting for its 'exit' would never return.
+      if (p.child.exitCode !== null || p.child.signalCode !== null || !p.child.pid) continue;
       const exited = new Promise(r => p.child.once('exit', r));
       try { process.kill(-p.child.pid, 'SIGTERM'); } catch { continue; }
       const timer = setTimeout(() => {

@@ -45,9 +45,22 @@ export interface NodePool {
   readonly nodes: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly capacity: Readonly<Record<string, string>>;
-  /** DRA devices per node (NVIDIA pools). */
-  readonly devices?: { readonly count: number; readonly productName: string; readonly memory: string };
+  /** DRA devices per node, published in one ResourceSlice per node. @default - none */
+  readonly devices?: PoolDevices;
 }
+
+/** The alike DRA devices of every node of a pool. */
+export interface PoolDevices {
+  readonly count: number;
+  readonly productName: string;
+  /** Memory capacity, as a quantity. */
+  readonly memory: string;
+  /** DRA driver; a DeviceClass named after it selects its devices. @default 'gpu.nvidia.com' */
+  readonly driver?: string;
+}
+
+/** The DRA driver of the NVIDIA pools, and the name of the DeviceClass that claims their GPUs. */
+export const NVIDIA_DRIVER = 'gpu.nvidia.com';
 
 const nvidia = (product: string, memoryMiB: number, major: number, minor: number, count: number): Record<string, string> => ({
   'nvidia.com/gpu.present': 'true',
@@ -97,30 +110,39 @@ export function poolNodes(pool: NodePool): KubeObject[] {
   }));
 }
 
-/** The DRA DeviceClass of the NVIDIA driver, and one ResourceSlice per NVIDIA node. */
-export function draObjects(): KubeObject[] {
-  const deviceClass = {
+/** A DeviceClass named after a DRA driver that selects every device of that driver. */
+export function driverDeviceClass(driver: string): KubeObject {
+  return {
     apiVersion: 'resource.k8s.io/v1',
     kind: 'DeviceClass',
-    metadata: { name: 'gpu.nvidia.com' },
-    spec: { selectors: [{ cel: { expression: "device.driver == 'gpu.nvidia.com'" } }] },
+    metadata: { name: driver },
+    spec: { selectors: [{ cel: { expression: `device.driver == '${driver}'` } }] },
   };
-  const slices = NODE_POOLS.filter(p => p.devices).flatMap(pool => poolNodes(pool).map(node => ({
-    apiVersion: 'resource.k8s.io/v1',
-    kind: 'ResourceSlice',
-    metadata: { name: `${node.metadata.name}-gpu.nvidia.com` },
-    spec: {
-      driver: 'gpu.nvidia.com',
-      nodeName: node.metadata.name,
-      pool: { name: node.metadata.name, generation: 1, resourceSliceCount: 1 },
-      devices: Array.from({ length: pool.devices!.count }, (_, i) => ({
-        name: `gpu-${i}`,
-        attributes: { productName: { string: pool.devices!.productName }, index: { int: i } },
-        capacity: { memory: { value: pool.devices!.memory } },
-      })),
-    },
-  })));
-  return [deviceClass, ...slices];
+}
+
+/** The DeviceClass of the NVIDIA driver and of every other driver of `pools`, and one ResourceSlice per node with devices. */
+export function draObjects(pools: readonly NodePool[] = NODE_POOLS): KubeObject[] {
+  const drivers = new Set([NVIDIA_DRIVER, ...pools.flatMap(p => p.devices ? [p.devices.driver ?? NVIDIA_DRIVER] : [])]);
+  const slices = pools.filter(p => p.devices).flatMap(pool => poolNodes(pool).map(node => {
+    const devices = pool.devices!;
+    const driver = devices.driver ?? NVIDIA_DRIVER;
+    return {
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'ResourceSlice',
+      metadata: { name: `${node.metadata.name}-${driver}` },
+      spec: {
+        driver,
+        nodeName: node.metadata.name,
+        pool: { name: node.metadata.name, generation: 1, resourceSliceCount: 1 },
+        devices: Array.from({ length: devices.count }, (_, i) => ({
+          name: `gpu-${i}`,
+          attributes: { productName: { string: devices.productName }, index: { int: i } },
+          capacity: { memory: { value: devices.memory } },
+        })),
+      },
+    };
+  }));
+  return [...[...drivers].sort().map(driverDeviceClass), ...slices];
 }
 
 /** A namespace whose pods the apiserver's PodSecurity admission judges against `restricted`. */
@@ -132,9 +154,17 @@ export function restrictedNamespace(name: string): KubeObject {
   };
 }
 
+export interface FixtureOptions {
+  /** The node pools to create, with their ResourceSlices. @default NODE_POOLS */
+  readonly pools?: readonly NodePool[];
+  /** Install the add-ons' CRDs (slow: a `go mod download` per module and large objects). @default true */
+  readonly crds?: boolean;
+}
+
 /** Installs CRDs, waits until they are served, then creates the node pools and DRA objects. */
-export async function installFixtures(kube: Kube): Promise<void> {
-  const crds = crdObjects();
+export async function installFixtures(kube: Kube, options: FixtureOptions = {}): Promise<void> {
+  const pools = options.pools ?? NODE_POOLS;
+  const crds = (options.crds ?? true) ? crdObjects() : [];
   for (const crd of crds) await kube.apply(crd);
   for (const crd of crds) {
     await kube.waitFor(`CRD ${crd.metadata.name} to be established`, async () => {
@@ -144,14 +174,14 @@ export async function installFixtures(kube: Kube): Promise<void> {
   }
   // Nodes are created with their status in one request: a Node keeps the status it is created with, and KWOK's
   // initialize stage then keeps that capacity. (Applying the status afterwards races with KWOK's defaults.)
-  for (const node of NODE_POOLS.flatMap(poolNodes)) {
+  for (const node of pools.flatMap(poolNodes)) {
     const res = await kube.request('POST', await kube.path('v1', 'Node', undefined), node);
     if (res.status >= 300) throw new Error(`creating node ${node.metadata.name}: ${JSON.stringify(res.body)}`);
   }
-  for (const obj of draObjects()) await kube.apply(obj);
+  for (const obj of draObjects(pools)) await kube.apply(obj);
   await kube.waitFor('every fake node to be Ready', async () => {
     const nodes = await kube.list('v1', 'Node');
     const ready = nodes.filter(n => n.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True'));
-    return ready.length === NODE_POOLS.reduce((n, p) => n + p.nodes, 0) ? true : undefined;
+    return ready.length === pools.reduce((n, p) => n + p.nodes, 0) ? true : undefined;
   }, 90_000);
 }

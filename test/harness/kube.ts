@@ -1,21 +1,10 @@
-// A small Kubernetes REST client for the test harness: server-side apply with strict field validation,
-// get/list/delete and polling. @kubernetes/client-node 1.x+ is ESM-only, which Jest's CommonJS runtime
-// cannot load without experimental flags; the few calls the tests need are plain HTTPS.
+// The test harness's Kubernetes client: the providers' runtime client (HTTP, discovery, get and list) plus what the
+// tests need on top: server-side apply with strict field validation, delete, polling, and the server's warnings.
 import * as fs from 'fs';
-import * as https from 'https';
-import { parse } from 'yaml';
+import { ClusterAccess, KubeClient, KubeClientOptions, KubeError, KubeObject, KubeResponse } from '../../providers/_kube';
 
-export type KubeObject = Record<string, any>;
-
-/** An error the API server returned, with its status code and message. */
-export class KubeError extends Error {
-  constructor(public readonly status: number, public readonly body: KubeObject | string, what: string) {
-    super(`${what}: ${status} ${typeof body === 'string' ? body : body.message ?? JSON.stringify(body)}`);
-    this.name = 'KubeError';
-  }
-}
-
-interface Resource { readonly plural: string; readonly namespaced: boolean }
+export { KubeError };
+export type { KubeObject };
 
 export interface ApplyOptions {
   /** Server-side dry run only. */
@@ -24,75 +13,25 @@ export interface ApplyOptions {
   readonly fieldManager?: string;
 }
 
-/** A client for one cluster, from a kubeconfig with a server, a CA and a bearer token. */
-export class Kube {
+/** A client for one cluster, from a kubeconfig file. */
+export class Kube extends KubeClient {
+  /** A client for the current context of the kubeconfig file at `file`. */
   public static fromKubeconfig(file: string): Kube {
-    const cfg = parse(fs.readFileSync(file, 'utf8'));
-    const cluster = cfg.clusters[0].cluster;
-    const user = cfg.users[0].user;
-    return new Kube(cluster.server, Buffer.from(cluster['certificate-authority-data'], 'base64').toString(), user.token);
+    return Kube.fromKubeconfigYaml(fs.readFileSync(file, 'utf8'));
   }
 
-  private readonly agent: https.Agent;
-  private readonly resources = new Map<string, Resource>();
   /** Warnings the server sent (PodSecurity warns on workloads), in order. */
   public readonly warnings: string[] = [];
 
-  constructor(public readonly server: string, ca: string, private readonly token: string) {
-    this.agent = new https.Agent({ ca, keepAlive: true });
+  constructor(access: ClusterAccess, options: KubeClientOptions = {}) {
+    // Tests apply large CRDs to a cluster sharing two cores with the test run: allow slow answers.
+    super(access, { timeoutMs: 60_000, ...options });
   }
 
-  /** One HTTP request; JSON in and out. */
-  public request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
-    const url = new URL(path, this.server);
-    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(url, {
-        method,
-        agent: this.agent,
-        headers: {
-          Authorization: `Bearer ${this.token}`,
-          Accept: 'application/json',
-          ...(data === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) }),
-        },
-      }, res => {
-        const chunks: Buffer[] = [];
-        res.on('data', c => chunks.push(c));
-        res.on('end', () => {
-          const warning = res.headers.warning;
-          if (warning) this.warnings.push(...(Array.isArray(warning) ? warning : [warning]));
-          const text = Buffer.concat(chunks).toString();
-          let parsed: any = text;
-          try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      });
-      req.on('error', reject);
-      if (data !== undefined) req.write(data);
-      req.end();
-    });
-  }
-
-  private async resource(apiVersion: string, kind: string): Promise<Resource> {
-    const key = `${apiVersion}/${kind}`;
-    const known = this.resources.get(key);
-    if (known) return known;
-    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    const { status, body } = await this.request('GET', base);
-    if (status !== 200) throw new KubeError(status, body, `discovery of ${apiVersion}`);
-    const found = (body.resources as KubeObject[]).find(r => r.kind === kind && !r.name.includes('/'));
-    if (!found) throw new Error(`the server has no kind ${kind} in ${apiVersion}`);
-    const r = { plural: found.name, namespaced: found.namespaced };
-    this.resources.set(key, r);
-    return r;
-  }
-
-  /** The REST path of an object (or of its collection when `name` is undefined). */
-  public async path(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string> {
-    const r = await this.resource(apiVersion, kind);
-    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    const ns = r.namespaced ? `/namespaces/${namespace ?? 'default'}` : '';
-    return `${base}${ns}/${r.plural}${name ? `/${name}` : ''}`;
+  public override async request(method: string, path: string, body?: unknown, contentType?: string): Promise<KubeResponse> {
+    const res = await super.request(method, path, body, contentType);
+    this.warnings.push(...res.warnings);
+    return res;
   }
 
   /** Server-side apply with strict field validation: an unknown or duplicate field is an error, not a warning. */
@@ -103,20 +42,6 @@ export class Kube {
     const { status, body } = await this.request('PATCH', `${path}?${query}`, obj, 'application/apply-patch+yaml');
     if (status >= 300) throw new KubeError(status, body, `apply ${obj.kind}/${obj.metadata.name}`);
     return body;
-  }
-
-  public async get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-    const { status, body } = await this.request('GET', await this.path(apiVersion, kind, namespace, name));
-    if (status === 404) return undefined;
-    if (status !== 200) throw new KubeError(status, body, `get ${kind}/${name}`);
-    return body;
-  }
-
-  public async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
-    const query = labelSelector ? `?${new URLSearchParams({ labelSelector })}` : '';
-    const { status, body } = await this.request('GET', `${await this.path(apiVersion, kind, namespace)}${query}`);
-    if (status !== 200) throw new KubeError(status, body, `list ${kind}`);
-    return body.items;
   }
 
   public async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
@@ -138,9 +63,5 @@ export class Kube {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
       await new Promise(r => setTimeout(r, intervalMs));
     }
-  }
-
-  public close(): void {
-    this.agent.destroy();
   }
 }

@@ -1,0 +1,238 @@
+// A small Kubernetes REST client over node's https: enough for the providers to read a cluster (discovery, get,
+// list) and for the test harness to build on. @kubernetes/client-node 1.x is ESM-only, which Jest's CommonJS runtime
+// cannot load without experimental flags, and the few calls needed are plain HTTPS.
+import * as fs from 'fs';
+import * as https from 'https';
+import { parse } from 'yaml';
+
+export type KubeObject = Record<string, any>;
+
+/** An error the API server returned, with its status code and message. */
+export class KubeError extends Error {
+  constructor(public readonly status: number, public readonly body: KubeObject | string, what: string) {
+    super(`${what}: ${status} ${typeof body === 'string' ? body : body?.message ?? JSON.stringify(body)}`);
+    this.name = 'KubeError';
+  }
+}
+
+/** How to reach and authenticate to one API server, resolved from a kubeconfig. */
+export interface ClusterAccess {
+  /** `https://host:port`, possibly with a path prefix (a proxy in front of the API server). */
+  readonly server: string;
+  /** PEM CA bundle to verify the server with. @default - the system roots */
+  readonly ca?: string;
+  /** Skip verifying the server's certificate (kubeconfig `insecure-skip-tls-verify`). @default false */
+  readonly insecureSkipTlsVerify?: boolean;
+  /** Name to verify the server's certificate against (kubeconfig `tls-server-name`). @default - the server's host */
+  readonly tlsServerName?: string;
+  /** Bearer token. @default - none */
+  readonly token?: string;
+  /** PEM client certificate and key. @default - none */
+  readonly clientCertificate?: string;
+  readonly clientKey?: string;
+}
+
+/** A response: status, parsed JSON body (or the text when it is not JSON), and the server's warnings. */
+export interface KubeResponse {
+  readonly status: number;
+  readonly body: any;
+  readonly warnings: readonly string[];
+}
+
+export interface KubeClientOptions {
+  /**
+   * How long a request may wait for the connection or the next bytes of the answer before it fails, so that an
+   * unreachable cluster fails fast.
+   *
+   * @default 10000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** An API resource found by discovery. */
+export interface ApiResource {
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+function pemOf(data: unknown, file: unknown, what: string): string | undefined {
+  if (typeof data === 'string' && data) return Buffer.from(data, 'base64').toString();
+  if (typeof file === 'string' && file) return fs.readFileSync(file, 'utf8');
+  if (data !== undefined || file !== undefined) throw new Error(`Unable to read the kubeconfig: ${what} is not a string.`);
+  return undefined;
+}
+
+/**
+ * The cluster and user of a kubeconfig's current context (or of its only context). Supports bearer tokens and client
+ * certificates, inline (`*-data`) or as files; exec plugins and auth providers are not supported.
+ */
+export function parseKubeconfig(text: string): ClusterAccess {
+  let cfg: KubeObject;
+  try {
+    cfg = parse(text) ?? {};
+  } catch (e) {
+    throw new Error(`Unable to read the kubeconfig: it is not YAML (${(e as Error).message.split('\n')[0]}).`);
+  }
+  if (typeof cfg !== 'object') throw new Error('Unable to read the kubeconfig: it is not a YAML map. Give the kubeconfig\'s content, not its path.');
+  const named = (list: unknown, name: unknown, what: string): KubeObject => {
+    const found = Array.isArray(list) ? list.find(x => x?.name === name) : undefined;
+    if (!found) throw new Error(`Unable to read the kubeconfig: it has no ${what} named '${String(name)}'.`);
+    return found;
+  };
+  const contexts: KubeObject[] = Array.isArray(cfg.contexts) ? cfg.contexts : [];
+  const contextName = cfg['current-context'] || (contexts.length === 1 ? contexts[0].name : undefined);
+  if (!contextName) throw new Error('Unable to read the kubeconfig: it has no current-context. Set current-context.');
+  const context = named(contexts, contextName, 'context').context ?? {};
+  const cluster = named(cfg.clusters, context.cluster, 'cluster').cluster ?? {};
+  const user = context.user === undefined ? {} : named(cfg.users, context.user, 'user').user ?? {};
+  if (typeof cluster.server !== 'string' || !cluster.server.startsWith('https://')) {
+    throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' has server ${JSON.stringify(cluster.server)}. Give an https:// URL.`);
+  }
+  if (user.exec || user['auth-provider']) {
+    throw new Error(`Unable to read the kubeconfig: user '${context.user}' authenticates with an exec plugin or auth provider, which is not supported. ` +
+      'Use a bearer token (such as a ServiceAccount token) or a client certificate.');
+  }
+  const token = typeof user.token === 'string' && user.token ? user.token
+    : typeof user.tokenFile === 'string' && user.tokenFile ? fs.readFileSync(user.tokenFile, 'utf8').trim() : undefined;
+  return {
+    server: cluster.server,
+    ca: pemOf(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority'),
+    insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
+    tlsServerName: cluster['tls-server-name'] || undefined,
+    token,
+    clientCertificate: pemOf(user['client-certificate-data'], user['client-certificate'], 'client-certificate'),
+    clientKey: pemOf(user['client-key-data'], user['client-key'], 'client-key'),
+  };
+}
+
+/** `/api/v1` for the core group, `/apis/<group>/<version>` otherwise. */
+function apiBase(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+/** A client for one cluster. Discovery answers are cached for the client's life. */
+export class KubeClient {
+  /** A client for the current context of a kubeconfig given as YAML text (not a path). */
+  public static fromKubeconfigYaml<T extends KubeClient>(
+    this: new (access: ClusterAccess, options?: KubeClientOptions) => T, yaml: string, options?: KubeClientOptions): T {
+    return new this(parseKubeconfig(yaml), options);
+  }
+
+  public readonly server: string;
+  public readonly timeoutMs: number;
+  private readonly agent: https.Agent;
+  private readonly headers: Record<string, string>;
+  private readonly discovery = new Map<string, Promise<ReadonlyMap<string, ApiResource> | undefined>>();
+
+  constructor(access: ClusterAccess, options: KubeClientOptions = {}) {
+    this.server = access.server;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.agent = new https.Agent({
+      keepAlive: true,
+      ca: access.ca,
+      rejectUnauthorized: !access.insecureSkipTlsVerify,
+      servername: access.tlsServerName,
+      cert: access.clientCertificate,
+      key: access.clientKey,
+    });
+    this.headers = { Accept: 'application/json', ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}) };
+  }
+
+  /** One HTTP request, JSON in and out. Rejects on network, TLS and timeout errors; any HTTP status resolves. */
+  public request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
+    const url = new URL(this.server);
+    const [pathname, query] = path.split('?', 2);
+    url.pathname = `${url.pathname.replace(/\/$/, '')}${pathname}`;
+    url.search = query ? `?${query}` : '';
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = https.request(url, {
+        method,
+        agent: this.agent,
+        headers: { ...this.headers, ...(data === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) }) },
+      }, res => {
+        const chunks: Buffer[] = [];
+        res.on('data', c => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const warning = res.headers.warning;
+          const text = Buffer.concat(chunks).toString();
+          let parsed: any = text;
+          try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
+          resolve({ status: res.statusCode ?? 0, body: parsed, warnings: warning === undefined ? [] : Array.isArray(warning) ? warning : [warning] });
+        });
+      });
+      // An idle timeout: it covers connecting and every wait for bytes, so a black-holed server fails fast too.
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer from ${this.server} in ${this.timeoutMs} ms`)));
+      req.on('error', reject);
+      if (data !== undefined) req.write(data);
+      req.end();
+    });
+  }
+
+  /** The resources of a group version by kind, or undefined when the server does not serve that version. */
+  private resources(apiVersion: string): Promise<ReadonlyMap<string, ApiResource> | undefined> {
+    let found = this.discovery.get(apiVersion);
+    if (!found) {
+      found = this.request('GET', apiBase(apiVersion)).then(({ status, body }) => {
+        if (status === 404) return undefined;
+        if (status !== 200) throw new KubeError(status, body, `discovery of ${apiVersion}`);
+        const byKind = new Map<string, ApiResource>();
+        for (const r of (body?.resources ?? []) as KubeObject[]) {
+          if (!r.name.includes('/')) byKind.set(r.kind, { plural: r.name, namespaced: r.namespaced });
+        }
+        return byKind;
+      });
+      // A failure is not cached: the next call asks again.
+      found.catch(() => this.discovery.delete(apiVersion));
+      this.discovery.set(apiVersion, found);
+    }
+    return found;
+  }
+
+  /** Whether the server serves a group version, such as `resource.k8s.io/v1`. */
+  public async serves(apiVersion: string): Promise<boolean> {
+    return (await this.resources(apiVersion)) !== undefined;
+  }
+
+  /** The first of `apiVersions` the server serves, in the order given; undefined when it serves none. */
+  public async firstServed(apiVersions: readonly string[]): Promise<string | undefined> {
+    const served = await Promise.all(apiVersions.map(v => this.serves(v)));
+    return apiVersions[served.indexOf(true)];
+  }
+
+  /** The plural name and scope of a kind, from discovery. */
+  public async resource(apiVersion: string, kind: string): Promise<ApiResource> {
+    const r = (await this.resources(apiVersion))?.get(kind);
+    if (!r) throw new Error(`the server has no kind ${kind} in ${apiVersion}`);
+    return r;
+  }
+
+  /** The REST path of an object (or of its collection when `name` is undefined; of every namespace when `namespace` is too). */
+  public async path(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string> {
+    const r = await this.resource(apiVersion, kind);
+    const ns = r.namespaced && (namespace !== undefined || name !== undefined) ? `/namespaces/${namespace ?? 'default'}` : '';
+    return `${apiBase(apiVersion)}${ns}/${r.plural}${name ? `/${name}` : ''}`;
+  }
+
+  /** One object, or undefined when it does not exist. */
+  public async get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const { status, body } = await this.request('GET', await this.path(apiVersion, kind, namespace, name));
+    if (status === 404) return undefined;
+    if (status !== 200) throw new KubeError(status, body, `get ${kind}/${name}`);
+    return body;
+  }
+
+  /** The objects of a kind in one namespace, or in every namespace when `namespace` is undefined. */
+  public async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
+    const query = labelSelector ? `?${new URLSearchParams({ labelSelector })}` : '';
+    const { status, body } = await this.request('GET', `${await this.path(apiVersion, kind, namespace)}${query}`);
+    if (status !== 200 || !Array.isArray(body?.items)) throw new KubeError(status, body, `list ${kind}`);
+    return body.items;
+  }
+
+  /** Closes the client's connections. */
+  public close(): void {
+    this.agent.destroy();
+  }
+}

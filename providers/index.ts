@@ -1,0 +1,4 @@
+// inferkit/pulumi: the Pulumi side. A `cdk8s synth` pipeline never loads this entry point.
+export * from './placement';
+export * from './model-deployment';
+export type { ClusterConnection, LiveCluster } from './inventory';

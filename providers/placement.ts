@@ -1,0 +1,180 @@
+/**
+ * The `Placement` dynamic resource: decides during `pulumi up` which cluster and node pools each replica of a
+ * ModelDeployment runs on, keeps the answer in the stack's state, and feeds it back on the next run so a healthy
+ * replica never moves. A thin shell over the pure solver in `src/placement`.
+ *
+ * The provider's methods are serialized into the stack and run in Pulumi's dynamic-provider process. They capture
+ * nothing but module paths and load the solver and the cluster reader with `require` when they run, so the
+ * serialized provider stays small and the program never loads them.
+ */
+import { createHash } from 'crypto';
+import * as path from 'path';
+import * as pulumi from '@pulumi/pulumi';
+import type {
+  ClusterTaint, FleetInventory, FleetNodePool, LedgerEntry, PlacementDemand, PlacementRejection, ReplicaAssignment, UnplacedReplica,
+} from '../src';
+
+/** One cluster of the fleet: declared (its node pools given), or read live through its kubeconfig. */
+export interface PlacementCluster {
+  readonly name: string;
+  /** Labels a deployment's clusterSelector matches. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Cluster taints (NoSchedule, NoExecute). @default [] */
+  readonly taints?: readonly ClusterTaint[];
+  /**
+   * The cluster's node pools, declared. Given, the kubeconfig is only used for the ledger.
+   *
+   * @default - read live from the cluster's Nodes (by the `inferkit.dev/pool` label) and ResourceSlices
+   */
+  readonly nodePools?: readonly FleetNodePool[];
+  /**
+   * A kubeconfig for the cluster (pass it as a secret). Without it the cluster is declared only: its `nodePools`
+   * are required and no ledger is read from it.
+   *
+   * @default - declared only
+   */
+  readonly kubeconfig?: string;
+}
+
+/** Inputs of a {@link Placement}. */
+export interface PlacementArgs {
+  readonly demand: pulumi.Input<PlacementDemand>;
+  readonly clusters: pulumi.Input<pulumi.Input<PlacementCluster>[]>;
+}
+
+/** What the resource keeps in state: the inputs it compares (kubeconfigs only as hashes) and its decision. */
+interface PlacementState {
+  readonly demand: PlacementDemand;
+  readonly clusters: ReadonlyArray<Omit<PlacementCluster, 'kubeconfig'> & { readonly kubeconfigHash?: string }>;
+  readonly assignments: readonly ReplicaAssignment[];
+  /** The node pools the assignments use, by `<cluster>/<pool>`: what the renderer resolves device classes against. */
+  readonly pools: Readonly<Record<string, FleetNodePool>>;
+  /** Replicas pinned to a cluster that could not be read, with the reason. */
+  readonly degraded: ReadonlyArray<{ readonly replica: number; readonly cluster: string; readonly reason: string }>;
+}
+
+// Absolute paths, resolved where this module is (lib/ when installed, the sources under ts-node).
+const CORE_MODULE = path.join(__dirname, '..', 'src');
+const INVENTORY_MODULE = path.join(__dirname, 'inventory');
+
+function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The inputs as stored: kubeconfigs replaced by their hashes, so state holds no credentials. */
+function stateInputs(inputs: Inputs): Pick<PlacementState, 'demand' | 'clusters'> {
+  return {
+    demand: inputs.demand,
+    clusters: inputs.clusters.map(({ kubeconfig, ...c }) => ({ ...c, ...(kubeconfig ? { kubeconfigHash: hashOf(kubeconfig) } : {}) })),
+  };
+}
+
+/** Canonical JSON, so that key order never reads as a change. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o).filter(k => o[k] !== undefined).sort().map(k => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function describe(rejections: readonly PlacementRejection[]): string {
+  return rejections.map(r => `${r.cluster}${r.pool ? `/${r.pool}` : ''}${r.engine ? ` (engine ${r.engine})` : ''}: ${r.reason}: ${r.message}`).join('; ');
+}
+
+/** Reads each cluster (live where it has no declared pools), places, and fails naming every unplaced replica's reasons. */
+type Inputs = { demand: PlacementDemand; clusters: PlacementCluster[] };
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
+async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): Promise<PlacementState> {
+  const solver = require(CORE_MODULE) as typeof import('../src');
+  const reader = require(INVENTORY_MODULE) as typeof import('./inventory');
+  const ledger: LedgerEntry[] = [];
+  const unreachable = new Map<string, string>();
+  const clusters = await Promise.all(inputs.clusters.map(async c => {
+    if (!c.kubeconfig) {
+      if (!c.nodePools) throw new Error(`Unable to place ${inputs.demand.name}: cluster '${c.name}' has neither nodePools nor a kubeconfig. Declare its node pools, or give a kubeconfig to read them live.`);
+      return { name: c.name, labels: c.labels, taints: c.taints, nodePools: c.nodePools };
+    }
+    const connection = { name: c.name, kubeconfig: c.kubeconfig, labels: { ...c.labels }, taints: c.taints ? [...c.taints] : undefined };
+    const live = await reader.readLiveCluster(connection);
+    ledger.push(...live.ledger);
+    if (live.cluster.unreachable) unreachable.set(c.name, live.error ?? 'unreachable');
+    return c.nodePools ? { ...live.cluster, nodePools: c.nodePools } : live.cluster;
+  }));
+  const inventory: FleetInventory = { clusters };
+  const result = solver.place(inputs.demand, inventory, existing, ledger);
+  if (result.unplaced.length > 0) {
+    const lines = result.unplaced.map((u: UnplacedReplica) => `replica ${u.replica}${u.movedFrom ? ` (left ${u.movedFrom.cluster}: ${u.movedFrom.reason})` : ''}: ${describe(u.rejections)}`);
+    throw new Error(`Unable to place ${inputs.demand.name}: ${result.unplaced.length} of ${inputs.demand.replicas} replicas fit nowhere. ${lines.join('. ')}. `
+      + 'Lower replicas, relax the selectors or tolerations, or add capacity; nothing was applied.');
+  }
+  const pools: Record<string, FleetNodePool> = {};
+  for (const a of result.assignments) {
+    const cluster = clusters.find(c => c.name === a.cluster);
+    for (const m of a.members) {
+      const pool = cluster?.nodePools.find(p => p.name === m.pool);
+      if (pool) pools[`${a.cluster}/${m.pool}`] = pool;
+    }
+  }
+  const degraded = result.assignments.filter(a => a.state === 'Degraded').map(a => ({ replica: a.replica, cluster: a.cluster, reason: unreachable.get(a.cluster) ?? 'unreachable' }));
+  return { ...stateInputs(inputs), assignments: result.assignments, pools, degraded };
+}
+
+/** The dynamic provider. Exported for tests; programs use {@link Placement}. */
+export const placementProvider: pulumi.dynamic.ResourceProvider = {
+  async check(olds, news) {
+    const core = require(CORE_MODULE) as typeof import('../src');
+    const issues = new core.Issues(`ModelDeployment/${news.demand?.name ?? '?'}`);
+    core.validateDemand(issues, news.demand);
+    const names = new Set<string>();
+    for (const c of (news.clusters ?? []) as PlacementCluster[]) {
+      issues.check(!names.has(c.name), 'clusters', c.name, 'is named twice', 'Give every cluster its own name');
+      names.add(c.name);
+    }
+    return { inputs: news, failures: issues.all.map(i => ({ property: i.field.split(/[.[]/)[0] || 'demand', reason: core.formatIssue(i) })) };
+  },
+
+  async diff(id, olds: PlacementState, news) {
+    const next = stateInputs(news as Inputs);
+    const changed = ['demand', 'clusters'].filter(k => canonical((olds as any)[k]) !== canonical((next as any)[k]));
+    return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    const state = await decide(inputs as Inputs, []);
+    return { id: hashOf(`${state.demand.name}`).slice(0, 16), outs: state };
+  },
+
+  async update(id, olds: PlacementState, news) {
+    return { outs: await decide(news as Inputs, olds.assignments ?? []) };
+  },
+
+  // The assignments are this resource's own decision: nothing in a cluster holds them, so refresh keeps them.
+  async read(id, props) {
+    return { id, props };
+  },
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  async delete() {
+    // Nothing to release: the placed objects are separate resources, deleted by their own providers.
+  },
+};
+
+/**
+ * Places a deployment's replicas on a fleet during `pulumi up` and keeps the assignments in state; later runs retain
+ * them (scale-down removes the highest indices; a cluster removed from `clusters` has its replicas placed again).
+ */
+export class Placement extends pulumi.dynamic.Resource {
+  /** Replica to cluster and pools, with each one's state (Retained, Placed, Moved, Degraded). */
+  public readonly assignments!: pulumi.Output<ReplicaAssignment[]>;
+  /** The pools the assignments use, by `<cluster>/<pool>`. */
+  public readonly pools!: pulumi.Output<Record<string, FleetNodePool>>;
+  /** Replicas on clusters that could not be read: still pinned there. */
+  public readonly degraded!: pulumi.Output<Array<{ replica: number; cluster: string; reason: string }>>;
+
+  constructor(name: string, args: PlacementArgs, opts?: pulumi.CustomResourceOptions) {
+    super(placementProvider, name, { ...args, assignments: undefined, pools: undefined, degraded: undefined }, opts, 'inferkit', 'Placement');
+  }
+}
