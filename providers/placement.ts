@@ -124,7 +124,7 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
 
 /** The dynamic provider. Exported for tests; programs use {@link Placement}. */
 export const placementProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
+  async check(_olds, news) {
     const core = require(CORE_MODULE) as typeof import('../src');
     const issues = new core.Issues(`ModelDeployment/${news.demand?.name ?? '?'}`);
     core.validateDemand(issues, news.demand);
@@ -136,7 +136,7 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
     return { inputs: news, failures: issues.all.map(i => ({ property: i.field.split(/[.[]/)[0] || 'demand', reason: core.formatIssue(i) })) };
   },
 
-  async diff(id, olds: PlacementState, news) {
+  async diff(_id, olds: PlacementState, news) {
     const next = stateInputs(news as Inputs);
     const changed = ['demand', 'clusters'].filter(k => canonical((olds as any)[k]) !== canonical((next as any)[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
@@ -147,7 +147,7 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
     return { id: hashOf(`${state.demand.name}`).slice(0, 16), outs: state };
   },
 
-  async update(id, olds: PlacementState, news) {
+  async update(_id, olds: PlacementState, news) {
     return { outs: await decide(news as Inputs, olds.assignments ?? []) };
   },
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { InlineProgramArgs, LocalWorkspace, PulumiCommand, Stack } from '@pulumi/pulumi/automation';
+import { InlineProgramArgs, LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, PulumiFn, Stack } from '@pulumi/pulumi/automation';
 import { binDir } from './cluster';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -28,6 +28,10 @@ export class PulumiStack {
         PULUMI_CONFIG_PASSPHRASE: 'inferkit-test',
         PULUMI_SKIP_UPDATE_CHECK: 'true',
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+        // Dynamic providers run in Pulumi's Node.js plugin process and require inferkit's modules by absolute path:
+        // from lib/ when installed, from the TypeScript sources here.
+        NODE_OPTIONS: `--require ${path.join(REPO, 'node_modules', 'ts-node', 'register', 'transpile-only')}`,
+        TS_NODE_PROJECT: path.join(REPO, 'tsconfig.json'),
       };
       // PulumiCommand wants `<root>/bin/pulumi`; the version pins the CLI that build.sh made.
       fs.mkdirSync(path.join(dir, 'cli', 'bin'), { recursive: true });
@@ -36,20 +40,26 @@ export class PulumiStack {
       if (pulumiCommand.version?.version !== PULUMI_VERSION) {
         throw new Error(`Unable to start Pulumi: the CLI in ${bin} is ${pulumiCommand.version?.version}, not ${PULUMI_VERSION}. Rebuild it with \`bash test/cluster/build.sh pulumi\`.`);
       }
-      const stack = await LocalWorkspace.createStack(args, {
-        workDir: dir,
-        pulumiHome: path.join(dir, 'home'),
-        envVars,
-        pulumiCommand,
-      });
-      return new PulumiStack(dir, stack);
+      const options: LocalWorkspaceOptions = { workDir: dir, pulumiHome: path.join(dir, 'home'), envVars, pulumiCommand };
+      const stack = await LocalWorkspace.createStack(args, options);
+      return new PulumiStack(dir, stack, args, options);
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;
     }
   }
 
-  private constructor(public readonly dir: string, public readonly stack: Stack) {}
+  private constructor(
+    public readonly dir: string,
+    public readonly stack: Stack,
+    private readonly args: InlineProgramArgs,
+    private readonly options: LocalWorkspaceOptions,
+  ) {}
+
+  /** The same stack, state and environment, run with another program (the next version of the user's code). */
+  public withProgram(program: PulumiFn): Promise<Stack> {
+    return LocalWorkspace.selectStack({ ...this.args, program }, this.options);
+  }
 
   public dispose(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });

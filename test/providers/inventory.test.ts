@@ -1,10 +1,12 @@
+import { Testing } from 'cdk8s';
+import { MemberRole, ModelDeployment, Placement } from '../../constructs';
 import * as net from 'net';
 import { parseKubeconfig } from '../../providers/_kube';
 import {
   convertAttribute, convertCapacity, currentSlices, deviceClassOf, ledgerOf, nameDeviceKinds, nodePoolsOf, parseDevicesPerPod,
   readLiveCluster, sliceDevices,
 } from '../../providers/inventory';
-import { LedgerLabels, NODE_POOL_LABEL } from '../../src';
+import { LedgerLabels, NODE_POOL_LABEL, place } from '../../src';
 import { KubeObject } from '../harness/kube';
 
 const gpuClass = (name: string, ...expressions: string[]): KubeObject => ({
@@ -316,5 +318,30 @@ describe('an unreachable cluster', () => {
       sockets.forEach(s => s.destroy());
       await new Promise(r => server.close(r));
     }
+  });
+});
+
+describe('the ledger contract between the constructs and the reader', () => {
+  test('what a rendered ModelDeployment holds is read back member by member, and another deployment sees the pool as used', () => {
+    const gpu = { name: 'gpu', driver: 'gpu.nvidia.com', deviceClassName: 'gpu.nvidia.com', count: 8 };
+    const inventory = { clusters: [{ name: 'a', nodePools: [{ name: 'h100', nodes: 4, devicesPerNode: [gpu] }] }] };
+    const template = { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.11.0' }] } };
+    const md = new ModelDeployment(Testing.app(), 'llama', {
+      namespace: 'ml',
+      replicas: 1,
+      engines: [{
+        name: 'llama',
+        members: [
+          { role: MemberRole.LEADER, deviceRequests: [{ name: 'gpu', count: 8 }], template },
+          { role: MemberRole.WORKER, workerNodes: 2, deviceRequests: [{ name: 'gpu', count: 8 }], template },
+        ],
+      }],
+      placement: Placement.solve(inventory),
+    });
+    const ledger = ledgerOf('a', Testing.synth(md.clusterChart('a')));
+    expect(ledger).toEqual(Array.from({ length: 3 }, () => ({ cluster: 'a', pool: 'h100', devices: { gpu: 8 }, owner: 'ml/llama' })));
+    const other = { name: 'ml/other', replicas: 2, engines: [{ name: 'x', members: [{ deviceRequests: [{ name: 'gpu', count: 8 }] }] }] };
+    expect(place(other, inventory, [], ledger).unplaced.map(u => u.replica)).toEqual([1]);
+    expect(place({ ...other, name: 'ml/llama' }, inventory, [], ledger).unplaced).toEqual([]);
   });
 });

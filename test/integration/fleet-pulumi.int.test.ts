@@ -1,0 +1,114 @@
+// `pulumi up` of a ModelDeployment over three real clusters (separate control planes): the Placement resource reads
+// each cluster's live inventory, the component applies each cluster's share through its own Kubernetes provider, the
+// real kube-scheduler allocates the DRA claims and KWOK runs the pods to Ready. A second `up` changes nothing;
+// removing a cluster from the fleet places only its replica again.
+import * as fs from 'fs';
+import * as pulumi from '@pulumi/pulumi';
+import { ModelDeployment } from '../../providers';
+import { TestCluster } from '../harness/cluster';
+import { installFixtures, NodePool, restrictedNamespace } from '../harness/fixtures';
+import { KUBECONFIG_ENV } from '../harness/global-setup';
+import { Kube, KubeObject } from '../harness/kube';
+import { PulumiStack } from '../harness/pulumi';
+
+const NAMESPACE = 'fleet';
+const L4_SELECTOR = "device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('20Gi')) >= 0";
+const l4: NodePool = {
+  name: 'l4',
+  nodes: 1,
+  labels: { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-L4' },
+  capacity: { cpu: '48', memory: '192Gi', pods: '110' },
+  devices: { count: 4, productName: 'NVIDIA L4', memory: '24Gi' },
+};
+
+const clusters: Record<string, { kubeconfig: string; kube: Kube }> = {};
+const extra: TestCluster[] = [];
+
+beforeAll(async () => {
+  const central = process.env[KUBECONFIG_ENV]!;
+  clusters.central = { kubeconfig: fs.readFileSync(central, 'utf8'), kube: Kube.fromKubeconfig(central) };
+  // Two more control planes, each with one L4 node and its ResourceSlice. Started one after the other: two cores.
+  for (const name of ['east', 'west']) {
+    const c = await TestCluster.start({ name: `inferkit-jest-${name}` });
+    extra.push(c);
+    const kube = c.client();
+    await installFixtures(kube, { pools: [l4], crds: false });
+    clusters[name] = { kubeconfig: fs.readFileSync(c.kubeconfig, 'utf8'), kube };
+  }
+  for (const { kube } of Object.values(clusters)) await kube.apply(restrictedNamespace(NAMESPACE));
+}, 300_000);
+
+afterAll(async () => {
+  for (const { kube } of Object.values(clusters)) kube.close();
+  await Promise.all(extra.map(c => c.stop()));
+});
+
+/** The program: three replicas of a 1-GPU engine whose claim needs 20Gi of GPU memory, on the named clusters. */
+const program = (fleet: string[]) => async () => {
+  const md = new ModelDeployment('qwen', {
+    namespace: NAMESPACE,
+    replicas: 3,
+    engines: [{
+      name: 'qwen',
+      members: [{
+        deviceRequests: [{ name: 'gpu', selectors: [L4_SELECTOR] }],
+        template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.11.0', args: ['--model=Qwen/Qwen3-0.6B'] }] } },
+      }],
+    }],
+    clusters: fleet.map(name => ({ name, kubeconfig: pulumi.secret(clusters[name].kubeconfig) })),
+  });
+  return { replicas: md.replicas };
+};
+
+async function replicaDeployment(cluster: string, index: number): Promise<KubeObject | undefined> {
+  return clusters[cluster].kube.get('apps/v1', 'Deployment', NAMESPACE, `qwen-${index}-qwen`);
+}
+
+async function readyPod(cluster: string, index: number): Promise<KubeObject> {
+  const kube = clusters[cluster].kube;
+  return kube.waitFor(`replica ${index}'s pod on ${cluster} to be Ready`, async () => {
+    const pods = await kube.list('v1', 'Pod', NAMESPACE, `modelplane.ai/replica=qwen-${index}`);
+    return pods.find(p => p.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True'));
+  }, 120_000);
+}
+
+describe('ModelDeployment across three clusters with the real Pulumi engine', () => {
+  test('places from the live inventory, converges, and re-places only a removed cluster\'s replica', async () => {
+    const s = await PulumiStack.create({ stackName: 'dev', projectName: 'fleet', program: program(['central', 'east', 'west']) });
+    try {
+      const up = await s.stack.up();
+      expect(up.summary.result).toBe('succeeded');
+      const placed = up.outputs.replicas.value as Array<Record<string, any>>;
+      // Spread: one replica per cluster, fewest first, ties by name; the selector admits the L4 (and H100) pools.
+      expect(placed.map(r => [r.index, r.cluster, r.state])).toEqual([[0, 'central', 'Placed'], [1, 'east', 'Placed'], [2, 'west', 'Placed']]);
+      expect(placed[1]).toMatchObject({ pools: { 'qwen/0': 'l4' }, endpoint: 'http://qwen-1.fleet.svc:8000' });
+
+      // The real scheduler allocated each pod's claim from the cluster's ResourceSlices; KWOK ran it to Ready.
+      for (const [index, cluster] of [[0, 'central'], [1, 'east'], [2, 'west']] as const) {
+        const pod = await readyPod(cluster, index);
+        const claims = await clusters[cluster].kube.list('resource.k8s.io/v1', 'ResourceClaim', NAMESPACE);
+        const claim = claims.find(c => c.metadata.ownerReferences?.some((o: KubeObject) => o.uid === pod.metadata.uid));
+        expect(claim?.status?.allocation?.devices?.results).toEqual([expect.objectContaining({ request: 'gpu', driver: 'gpu.nvidia.com', pool: pod.spec.nodeName })]);
+      }
+
+      const again = await s.stack.up();
+      expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(['same']);
+
+      const before = await replicaDeployment('east', 1);
+      const shrink = await (await s.withProgram(program(['central', 'east']))).up();
+      expect(shrink.summary.result).toBe('succeeded');
+      const moved = shrink.outputs.replicas.value as Array<Record<string, any>>;
+      expect(moved.map(r => [r.index, r.cluster, r.state])).toEqual([[0, 'central', 'Retained'], [1, 'east', 'Retained'], [2, 'central', 'Moved']]);
+      // The retained replica's objects were not touched; the moved one runs in its new cluster; west is emptied.
+      expect((await replicaDeployment('east', 1))?.metadata).toMatchObject({ uid: before!.metadata.uid, generation: before!.metadata.generation });
+      await readyPod('central', 2);
+      expect(await replicaDeployment('west', 2)).toBeUndefined();
+
+      const destroy = await s.stack.destroy();
+      expect(destroy.summary.result).toBe('succeeded');
+      await s.stack.workspace.removeStack('dev');
+    } finally {
+      s.dispose();
+    }
+  });
+});
