@@ -21,7 +21,7 @@ export interface HfDownload {
   readonly ignore?: string[] | null;
   /** Files go to this folder as they are in the repository. @default - the Hugging Face cache under `hfHome` */
   readonly modelDir?: string;
-  /** `HF_HOME`, the cache root. @default '/tmp' (with modelDir, nothing is cached) */
+  /** `HF_HOME`, the cache root. @default - the pod's (the cache volume of the pod defaults) */
   readonly hfHome?: string;
   /** The Secret key holding a token for gated or private repositories. @default - anonymous */
   readonly token?: { readonly name: string; readonly key: string };
@@ -37,7 +37,7 @@ export function hfDownloadContainer(name: string, d: HfDownload): k8s.Container 
     env: [
       { name: 'SCRIPT', value: SCRIPT },
       { name: 'HOME', value: '/tmp' },
-      { name: 'HF_HOME', value: d.hfHome ?? '/tmp' },
+      ...(d.hfHome ? [{ name: 'HF_HOME', value: d.hfHome }] : []),
       { name: 'HF_REPO', value: d.repo },
       { name: 'HF_REVISION', value: d.revision ?? '' },
       { name: 'HF_ALLOW', value: JSON.stringify(d.allow ?? null) },

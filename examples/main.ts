@@ -3,6 +3,7 @@ import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
 import { inferenceService, inferenceSingle } from './inference-service';
 import { lwsSinglePod } from './lws-single-pod';
+import { MODEL_DEPLOYMENT_EXAMPLES } from './model-deployment';
 import { MODEL_REPLICA_EXAMPLES } from './model-replica';
 import { SIMPLE_MODEL_INFER_EXAMPLES } from './modelinfer-simple';
 import { MODEL_EXAMPLES } from './models';
@@ -10,7 +11,7 @@ import { multiNodeGang } from './multi-node-gang';
 import { seedSample } from './seed-sample';
 import { singleGpu } from './single-gpu';
 
-/** The examples, by chart id; tests apply each of them. */
+/** The examples, by name; each makes one chart, or one per cluster (ModelDeployment). Tests apply each of them. */
 export const EXAMPLES = {
   seedSample,
   multiNodeGang,
@@ -22,6 +23,7 @@ export const EXAMPLES = {
   ...MODEL_EXAMPLES,
   ...SIMPLE_MODEL_INFER_EXAMPLES,
   ...MODEL_REPLICA_EXAMPLES,
+  ...MODEL_DEPLOYMENT_EXAMPLES,
 };
 
 export function buildExamples(app: App = new App()): App {

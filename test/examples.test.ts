@@ -6,18 +6,20 @@ const IDS = [
   'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'multi-node-gang', 'replica-leader-worker',
   'replica-standalone', 'seed-sample',
   'single-gpu',
-];
+  // ModelDeployments: a chart per cluster.
+  'deployment-fleet/eu-west', 'deployment-leader-worker/gke-a3', 'deployment-prefill-decode/gke-a3', 'deployment-standalone/local',
+].sort();
 
 describe('examples', () => {
   const app = buildExamples(Testing.app());
 
   test('every example is a chart of the app', () => {
-    expect(app.charts.map(c => c.node.id).sort()).toEqual(IDS);
+    expect(app.charts.map(c => c.node.path).sort()).toEqual(IDS);
     expect(Object.keys(EXAMPLES)).toHaveLength(IDS.length);
   });
 
   // Whole-chart shape only; behaviour is pinned by explicit asserts in test/constructs.
   test.each(IDS)('%s keeps its shape', id => {
-    expect(Testing.synth(app.charts.find(c => c.node.id === id)!)).toMatchSnapshot();
+    expect(Testing.synth(app.charts.find(c => c.node.path === id)!)).toMatchSnapshot();
   });
 });

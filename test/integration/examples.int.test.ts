@@ -8,7 +8,7 @@ const kube = Kube.fromKubeconfig(process.env[KUBECONFIG_ENV]!);
 afterAll(() => kube.close());
 
 const app = buildExamples(Testing.app());
-const charts = Object.fromEntries(app.charts.map(c => [c.node.id, Testing.synth(c) as KubeObject[]]));
+const charts = Object.fromEntries(app.charts.map(c => [c.node.path, Testing.synth(c) as KubeObject[]]));
 
 const isReady = (p: KubeObject) => p.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True');
 
@@ -134,6 +134,19 @@ describe('ModelReplica', () => {
     const claims = await kube.list('resource.k8s.io/v1', 'ResourceClaim', 'ml-team');
     const allocated = claims.filter(c => c.status?.allocation).map(c => c.status.allocation.devices.results.length).sort();
     expect(allocated).toEqual([1, 8, 8]);
+  });
+});
+
+describe('ModelDeployment', () => {
+  test('replicas placed at synth on the test cluster\'s L4 pool run there, each with its claim allocated', async () => {
+    const pods = await kube.waitFor('two Ready qwen3-8b pods', async () => {
+      const all = await podsOf('fleet-demo', 'inferkit.dev/deployment=qwen3-8b', 2);
+      return all.every(isReady) ? all : undefined;
+    });
+    expect(pods.map(p => p.spec.nodeName)).toEqual([expect.stringMatching(/^l4-\d$/), expect.stringMatching(/^l4-\d$/)]);
+    const claims = await kube.list('resource.k8s.io/v1', 'ResourceClaim', 'fleet-demo');
+    const mine = claims.filter(c => pods.some(p => c.metadata.ownerReferences?.[0]?.uid === p.metadata.uid));
+    expect(mine.map(c => c.status?.allocation?.devices?.results?.[0]?.pool).sort()).toEqual(pods.map(p => p.spec.nodeName).sort());
   });
 });
 

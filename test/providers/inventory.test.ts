@@ -1,6 +1,6 @@
+import * as net from 'net';
 import { Testing } from 'cdk8s';
 import { MemberRole, ModelDeployment, Placement } from '../../constructs';
-import * as net from 'net';
 import { parseKubeconfig } from '../../providers/_kube';
 import {
   convertAttribute, convertCapacity, currentSlices, deviceClassOf, ledgerOf, nameDeviceKinds, nodePoolsOf, parseDevicesPerPod,
