@@ -1,23 +1,27 @@
 #!/usr/bin/env node
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Names, Yaml } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  FLEXINFER_MODEL_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model, MODEL_INFER_KINDS, MODEL_REPLICA_KIND, ModelInfer,
-  ModelReplica, SpecError, WorkloadBackend,
+  FLEXINFER_MODEL_KIND, INFERENCE_CLASS_KIND, INFERENCE_CLUSTER_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model,
+  MODEL_CACHE_KIND, MODEL_DEPLOYMENT_KIND, MODEL_INFER_KINDS, MODEL_REPLICA_KIND, ModelDeployment, ModelInfer, ModelReplica, SpecError,
+  WorkloadBackend,
 } from '../index';
 import {
-  checkFits, checkVramInput, estimateVram, findGpu, findModel, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype, MODEL_ARCHITECTURES, ModelArchitecture, show,
-  VramBreakdown, VramInput, WEIGHT_BYTES, WeightDtype,
+  checkFits, checkVramInput, estimateVram, findGpu, findModel, fleetInventory, formatIssue, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype,
+  loadInferenceClass, loadInferenceCluster, LoadedInferenceClass, LoadedInferenceCluster, loadModelCache, loadModelDeployment, loadModelReplica,
+  MODEL_ARCHITECTURES, ModelArchitecture, show, VramBreakdown, VramInput, WEIGHT_BYTES, WeightDtype,
 } from '../src';
 
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet]
        inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
 Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference, FlexInfer Model, Modelplane
-ModelReplica) and writes the plain Kubernetes objects inferkit compiles them into: to stdout, or one
-<kind>-<name>.k8s.yaml file per manifest in <dir>.
+ModelReplica, ModelDeployment, ModelCache, InferenceCluster and InferenceClass) and writes the plain Kubernetes objects
+inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>. A ModelDeployment is
+placed on the InferenceClusters given (their node pools' hardware from the InferenceClasses), and what each cluster
+runs is written to <dir>/<cluster>/, as is each ModelReplica (by its spec.clusterName).
 
 size prints the GPU memory one replica of a known model needs and, with --gpu, whether it fits (exit 1 when not).`;
 
@@ -63,32 +67,87 @@ export function readManifests(files: readonly string[]): Array<{ file: string; d
   return out;
 }
 
-/** What loaders share during one run: the options, and the Models loaded so far (simple ModelInfers refer to them). */
+/** What loaders share during one run: the options, and the manifests loaded so far that others refer to. */
 interface LoadContext extends Pick<SynthArgs, 'backend'> {
+  /** Models, by `<namespace>/<name>`: simple ModelInfers refer to them. */
   readonly models: Map<string, Model>;
+  /** The fleet ModelDeployments are placed on, as written and as loaded. */
+  readonly fleet: {
+    readonly clusters: Manifest[];
+    readonly classes: Manifest[];
+    readonly caches: Manifest[];
+    readonly loadedClusters: LoadedInferenceCluster[];
+    readonly loadedClasses: LoadedInferenceClass[];
+    /** `<Kind>/<name>` of the fleet manifests that failed to load. */
+    readonly failed: Set<string>;
+  };
+  /** A fleet manifest failed to load (its errors are reported): ModelDeployments are then checked, not placed. */
+  fleetFailed: boolean;
+}
+
+/** Where one manifest's objects go: charts, each written to `<id>.k8s.yaml` in the output directory or a cluster's folder. */
+interface LoadTarget {
+  /** The app, for constructs that make their own charts (a ModelDeployment makes one per cluster). */
+  readonly app: App;
+  /** `<kind>-<name>`: the id of the manifest's constructs, and the name of its output files. */
+  readonly id: string;
+  /** A chart of the manifest's own, written to `<id>.k8s.yaml`, or `<folder>/<id>.k8s.yaml`. */
+  chart(folder?: string): Chart;
+  /** Writes a chart made by a construct to `<folder>/<id>.k8s.yaml`. */
+  write(chart: Chart, folder: string): void;
 }
 
 /** A seed kind and how it loads into a construct. Each construct's loader is listed here. */
 interface Loader {
   readonly kinds: ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }>;
-  load(chart: Chart, doc: Manifest, ctx: LoadContext): void;
+  /** Loaded before every other kind, which may refer to it in any order (Models, and the fleet of ModelDeployments). */
+  readonly referenced?: boolean;
+  load(target: LoadTarget, doc: Manifest, ctx: LoadContext): void;
 }
 
 const modelKey = (namespace: unknown, name: unknown) => `${typeof namespace === 'string' ? namespace : ''}/${String(name)}`;
 
+/** Collects a fleet manifest once it loads; it renders nothing of its own. */
+function collect<T>(load: (doc: Manifest) => T, written: (ctx: LoadContext) => Manifest[], loaded?: (ctx: LoadContext) => T[]) {
+  return (_: LoadTarget, doc: Manifest, ctx: LoadContext) => {
+    let value: T;
+    try {
+      value = load(doc);
+    } catch (e) {
+      ctx.fleetFailed = true;
+      ctx.fleet.failed.add(`${String(doc.kind)}/${String(((doc.metadata ?? {}) as Manifest).name)}`);
+      throw e;
+    }
+    written(ctx).push(doc);
+    loaded?.(ctx).push(value);
+  };
+}
+
 const LOADERS: readonly Loader[] = [
   {
     kinds: [FLEXINFER_MODEL_KIND],
-    load: (chart, doc, ctx) => {
-      const model = Model.fromManifest(chart, 'model', doc);
+    referenced: true,
+    load: (target, doc, ctx) => {
+      const model = Model.fromManifest(target.chart(), 'model', doc);
       ctx.models.set(modelKey(model.namespace, model.name), model);
     },
   },
   {
+    kinds: [INFERENCE_CLUSTER_KIND],
+    referenced: true,
+    load: collect(loadInferenceCluster, ctx => ctx.fleet.clusters, ctx => ctx.fleet.loadedClusters),
+  },
+  {
+    kinds: [INFERENCE_CLASS_KIND],
+    referenced: true,
+    load: collect(loadInferenceClass, ctx => ctx.fleet.classes, ctx => ctx.fleet.loadedClasses),
+  },
+  { kinds: [MODEL_CACHE_KIND], referenced: true, load: collect(loadModelCache, ctx => ctx.fleet.caches) },
+  {
     kinds: MODEL_INFER_KINDS,
-    load: (chart, doc, ctx) => {
+    load: (target, doc, ctx) => {
       if (!isSimpleModelInfer(doc)) {
-        ModelInfer.fromManifest(chart, 'model', doc, { backend: ctx.backend });
+        ModelInfer.fromManifest(target.chart(), 'model', doc, { backend: ctx.backend });
         return;
       }
       const meta = (doc.metadata ?? {}) as Manifest;
@@ -98,26 +157,69 @@ const LOADERS: readonly Loader[] = [
         throw new Error(`Unable to synthesize ModelInfer/${String(meta.name)}: spec.modelRef '${String(ref.name)}' names no Model in the given files. `
           + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(ref.namespace ?? meta.namespace ?? 'default')}) to the input.`);
       }
-      ModelInfer.fromSimpleManifest(chart, 'model', doc, model);
+      ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model);
     },
   },
-  { kinds: [INFERENCE_KIND], load: (chart, doc) => InferenceService.fromManifest(chart, 'inference', doc) },
-  { kinds: [MODEL_REPLICA_KIND], load: (chart, doc) => ModelReplica.fromManifest(chart, 'replica', doc) },
+  { kinds: [INFERENCE_KIND], load: (target, doc) => InferenceService.fromManifest(target.chart(), 'inference', doc) },
+  {
+    kinds: [MODEL_REPLICA_KIND],
+    load: (target, doc) => {
+      const replica = loadModelReplica(doc);
+      ModelReplica.fromManifest(target.chart(replica.clusterName), 'replica', doc);
+    },
+  },
+  {
+    kinds: [MODEL_DEPLOYMENT_KIND],
+    load: (target, doc, ctx) => {
+      if (ctx.fleetFailed) {
+        // The fleet's own errors are reported; the deployment's are still worth reporting with them.
+        loadModelDeployment(doc);
+        return;
+      }
+      const deployment = ModelDeployment.fromManifests(target.app, target.id, doc, ctx.fleet);
+      for (const cluster of deployment.clusters) target.write(deployment.clusterChart(cluster), cluster);
+    },
+  },
 ];
 
+/** One file a synth run writes: its path under the output directory, and the chart it holds. */
+export interface SynthOutput {
+  readonly file: string;
+  readonly chart: Chart;
+}
+
+/** What a synth run made: the app, and the file each chart goes to. */
+export interface SynthResult {
+  readonly app: App;
+  readonly outputs: readonly SynthOutput[];
+}
+
 /**
- * Compiles manifests into an App with one chart per manifest. Models are loaded first, so that ModelInfers can
- * refer to them in any order. Every manifest is tried, and all errors are reported together.
+ * Compiles manifests into an App with one chart per manifest; a ModelDeployment makes one chart per cluster it is
+ * placed on. Models and the fleet (InferenceClusters, InferenceClasses, ModelCaches) are loaded first, so that other
+ * manifests can refer to them in any order. Every manifest is tried, and all errors are reported together.
  */
-export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend' | 'outdir'> = {}): App {
-  const app = new App({ outdir: args.outdir ?? 'dist', outputFileExtension: '.k8s.yaml' });
+export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend'> = {}): SynthResult {
+  const app = new App({ outputFileExtension: '.k8s.yaml' });
+  const outputs: SynthOutput[] = [];
   const errors: string[] = [];
   const known = LOADERS.flatMap(l => l.kinds.map(k => `${k.apiVersion} ${k.kind}`));
   const seen = new Map<string, string>();
-  const ctx: LoadContext = { backend: args.backend, models: new Map() };
-  const loaderOf = (doc: Manifest) => LOADERS.findIndex(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
-  const ordered = [...docs].sort((a, b) => (loaderOf(a.doc) === 0 ? 0 : 1) - (loaderOf(b.doc) === 0 ? 0 : 1));
+  const ctx: LoadContext = {
+    backend: args.backend,
+    models: new Map(),
+    fleet: { clusters: [], classes: [], caches: [], loadedClusters: [], loadedClasses: [], failed: new Set() },
+    fleetFailed: false,
+  };
+  const loaderOf = (doc: Manifest) => LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
+  const ordered = [...docs].sort((a, b) => (loaderOf(a.doc)?.referenced ? 0 : 1) - (loaderOf(b.doc)?.referenced ? 0 : 1));
+  let fleetChecked = false;
   for (const { file, doc } of ordered) {
+    const loader = loaderOf(doc);
+    if (!loader?.referenced && !fleetChecked) {
+      fleetChecked = true;
+      errors.push(...checkFleet(ctx, seen));
+    }
     const meta = (doc.metadata ?? {}) as Manifest;
     const id = `${String(doc.kind).toLowerCase()}-${String(meta.name)}`;
     try {
@@ -125,18 +227,58 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
         throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: it is defined twice, here and in ${seen.get(id)}. Give each resource a unique name.`);
       }
       seen.set(id, file);
-      const loader = LOADERS[loaderOf(doc)];
       if (!loader) {
         throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: apiVersion '${String(doc.apiVersion)}' kind '${String(doc.kind)}' is not a kind inferkit reads. Use one of: ${known.join(', ')}.`);
       }
-      const chart = new Chart(app, id, { namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined });
-      loader.load(chart, doc, ctx);
+      const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
+      // Named as App.synth names a top-level chart: the manifest's construct, whose id is `<kind>-<name>`.
+      const add = (chart: Chart, folder?: string) =>
+        outputs.push({ file: path.join(folder ?? '', `${Names.toDnsLabel(chart.node.scopes[1])}${app.outputFileExtension}`), chart });
+      loader.load({
+        app,
+        id,
+        chart: folder => {
+          const chart = new Chart(app, id, { namespace });
+          add(chart, folder);
+          return chart;
+        },
+        write: add,
+      }, doc, ctx);
     } catch (e) {
       errors.push(`${file}: ${(e as Error).message}`);
     }
   }
+  if (!fleetChecked) errors.push(...checkFleet(ctx, seen));
   if (errors.length > 0) throw new SpecErrorList(errors);
-  return app;
+  return { app, outputs };
+}
+
+/**
+ * Checks that every InferenceCluster pool names an InferenceClass given (one that failed to load has its own errors);
+ * returns the errors, each with its file.
+ */
+function checkFleet(ctx: LoadContext, files: ReadonlyMap<string, string>): string[] {
+  try {
+    fleetInventory(ctx.fleet.loadedClusters, ctx.fleet.loadedClasses);
+    return [];
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    ctx.fleetFailed = true;
+    return e.issues.filter(issue => !ctx.fleet.failed.has(`InferenceClass/${String(issue.value)}`)).map(issue => {
+      const [kind, name] = issue.path.split('/');
+      return `${files.get(`${kind.toLowerCase()}-${name}`)}: ${formatIssue(issue)}`;
+    });
+  }
+}
+
+/** Writes each output's chart to its file under `outdir`, in order; returns the number of files. */
+export function writeOutputs(result: SynthResult, outdir: string): number {
+  for (const { file, chart } of result.outputs) {
+    const target = path.join(outdir, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    Yaml.save(target, chart.toJson());
+  }
+  return result.outputs.length;
 }
 
 /** Every error of a synth run, one per line. */
@@ -270,13 +412,12 @@ export function main(argv: readonly string[], out: Write = s => process.stdout.w
   }
   try {
     const args = parseSynthArgs(rest);
-    const app = synthManifests(readManifests(args.files), args);
+    const result = synthManifests(readManifests(args.files), args);
     if (args.outdir) {
       fs.mkdirSync(path.resolve(args.outdir), { recursive: true });
-      app.synth();
-      err(`wrote ${app.charts.length} file(s) to ${args.outdir}\n`);
+      err(`wrote ${writeOutputs(result, args.outdir)} file(s) to ${args.outdir}\n`);
     } else {
-      out(app.synthYaml());
+      out(result.app.synthYaml());
     }
     return 0;
   } catch (e) {

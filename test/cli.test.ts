@@ -30,7 +30,8 @@ describe('inferkit synth', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'Service', 'StatefulSet']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'Job', 'PersistentVolumeClaim', 'PodGroup',
+      'ResourceClaimTemplate', 'Service', 'StatefulSet']);
   });
 
   test('a resource defined twice is an error naming both files', () => {
@@ -52,6 +53,85 @@ describe('inferkit synth', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('Modelplane fleets', () => {
+    const fleet = path.join(manifests, 'modelplane-fleet.yaml');
+    const withDir = <T>(act: (dir: string) => T): T => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-cli-'));
+      try {
+        return act(dir);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    /** Every file under `dir`, relative, with its bytes. */
+    const tree = (dir: string): Record<string, string> => Object.fromEntries(
+      (fs.readdirSync(dir, { recursive: true }) as string[]).sort()
+        .filter(f => fs.statSync(path.join(dir, f)).isFile())
+        .map(f => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+
+    test('-o writes what each cluster runs to its own folder; the drained cluster gets nothing; other kinds stay at the top', () => withDir(dir => {
+      const { code, err } = run('synth', '-f', fleet, '-f', path.join(manifests, 'modelreplica-seed.yaml'), '-f', path.join(manifests, 'modelserving-sample.yaml'), '-o', dir);
+      expect(err).toBe(`wrote 4 file(s) to ${dir}\n`);
+      expect(code).toBe(0);
+      expect(Object.keys(tree(dir))).toEqual([
+        path.join('eks-l4', 'modelreplica-qwen3-8b-eks-l4-0.k8s.yaml'),
+        'modelserving-sample.k8s.yaml',
+        path.join('us-east-l4', 'modeldeployment-qwen3-8b.k8s.yaml'),
+        path.join('us-west-h100', 'modeldeployment-qwen3-8b.k8s.yaml'),
+      ]);
+      const replicasIn = (cluster: string) => parseAllDocuments(fs.readFileSync(path.join(dir, cluster, 'modeldeployment-qwen3-8b.k8s.yaml'), 'utf8'))
+        .map(d => d.toJS()).filter(o => o.kind === 'Deployment').map(o => [o.metadata.name, o.metadata.labels['modelplane.ai/cluster']]);
+      expect(replicasIn('us-east-l4')).toEqual([['qwen3-8b-0-qwen3-8b', 'us-east-l4'], ['qwen3-8b-2-qwen3-8b', 'us-east-l4']]);
+      expect(replicasIn('us-west-h100')).toEqual([['qwen3-8b-1-qwen3-8b', 'us-west-h100'], ['qwen3-8b-3-qwen3-8b', 'us-west-h100']]);
+    }));
+
+    test('the fleet example synthesizes to the same bytes every time, whatever the order of its documents', () => {
+      const first = withDir(dir => (run('synth', '-f', fleet, '-o', dir), tree(dir)));
+      const again = withDir(dir => (run('synth', '-f', fleet, '-o', dir), tree(dir)));
+      expect(Object.keys(first)).toHaveLength(2);
+      expect(again).toEqual(first);
+      const reversed = withDir(dir => {
+        const file = path.join(dir, 'reversed.yaml');
+        fs.writeFileSync(file, fs.readFileSync(fleet, 'utf8').split('\n---\n').reverse().join('\n---\n'));
+        return run('synth', '-f', file).out;
+      });
+      expect(reversed).toBe(run('synth', '-f', fleet).out);
+    });
+
+    test('a fleet manifest defined twice is an error naming both files', () => withDir(dir => {
+      const copy = path.join(dir, 'copy.yaml');
+      fs.writeFileSync(copy, fs.readFileSync(fleet, 'utf8').split('\n---\n').filter(d => d.includes('name: us-east-l4')).join(''));
+      const { code, err } = run('synth', '-f', fleet, '-f', copy);
+      expect(code).toBe(1);
+      expect(err).toContain(`${copy}: Unable to synthesize InferenceCluster/us-east-l4: it is defined twice, here and in ${fleet}.`);
+    }));
+
+    test('every error of the fleet and of the deployment is reported, each with its file', () => withDir(dir => {
+      const bad = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(bad, fs.readFileSync(fleet, 'utf8')
+        .replace('memory: {value: 24Gi}', 'memory: 24Gi')
+        .replace('className: h100-x8\n      nodeCount: 1\n      minNodeCount', 'className: h200-x8\n      nodeCount: 1\n      minNodeCount')
+        .replace('replicas: 4', 'replicas: 4\n  paused: true'));
+      const { code, out, err } = run('synth', '-f', bad);
+      expect(code).toBe(1);
+      expect(out).toBe('');
+      expect(err).toContain(`${bad}: Unable to synthesize InferenceClass/l4-x4: spec.devices[0].capacity.memory '24Gi' is not an object.`);
+      expect(err).toContain(`${bad}: Unable to synthesize ModelDeployment/qwen3-8b: spec.paused true is not a field of modelplane.ai/v1alpha1 ModelDeployment.`);
+      expect(err).toContain(`${bad}: Unable to synthesize InferenceCluster/us-west-h100: spec.nodePools[0].className 'h200-x8' names no InferenceClass in the given files.`);
+      // us-east-l4's class, l4-x4, is there but did not load: its own error is the one to fix.
+      expect(err.trim().split('\n')).toHaveLength(3);
+    }));
+
+    test('a pool whose class is not given is reported once, with the cluster\'s file', () => withDir(dir => {
+      const bad = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(bad, fs.readFileSync(fleet, 'utf8').replace('className: l4-x4', 'className: l40s-x4'));
+      const { code, err } = run('synth', '-f', bad);
+      expect(code).toBe(1);
+      expect(err).toBe(`${bad}: Unable to synthesize InferenceCluster/us-east-l4: spec.nodePools[0].className 'l40s-x4' names no InferenceClass in the given files. `
+        + 'Add that InferenceClass, or use one of h100-x8, l4-x4.\n');
+    }));
   });
 
   test('exits non-zero with every error of every file', () => {

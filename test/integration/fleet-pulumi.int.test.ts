@@ -3,8 +3,7 @@
 // real kube-scheduler allocates the DRA claims and KWOK runs the pods to Ready. A second `up` changes nothing;
 // removing a cluster from the fleet places only its replica again.
 import * as fs from 'fs';
-import * as pulumi from '@pulumi/pulumi';
-import { ModelDeployment } from '../../providers';
+import { fleetProgram } from '../../examples/pulumi/fleet';
 import { TestCluster } from '../harness/cluster';
 import { installFixtures, NodePool, restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
@@ -12,7 +11,6 @@ import { Kube, KubeObject } from '../harness/kube';
 import { PulumiStack } from '../harness/pulumi';
 
 const NAMESPACE = 'fleet';
-const L4_SELECTOR = "device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('20Gi')) >= 0";
 const l4: NodePool = {
   name: 'l4',
   nodes: 1,
@@ -43,22 +41,8 @@ afterAll(async () => {
   await Promise.all(extra.map(c => c.stop()));
 });
 
-/** The program: three replicas of a 1-GPU engine whose claim needs 20Gi of GPU memory, on the named clusters. */
-const program = (fleet: string[]) => async () => {
-  const md = new ModelDeployment('qwen', {
-    namespace: NAMESPACE,
-    replicas: 3,
-    engines: [{
-      name: 'qwen',
-      members: [{
-        deviceRequests: [{ name: 'gpu', selectors: [L4_SELECTOR] }],
-        template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.11.0', args: ['--model=Qwen/Qwen3-0.6B'] }] } },
-      }],
-    }],
-    clusters: fleet.map(name => ({ name, kubeconfig: pulumi.secret(clusters[name].kubeconfig) })),
-  });
-  return { replicas: md.replicas };
-};
+/** The example program (examples/pulumi/fleet.ts) on the named clusters. */
+const program = (fleet: string[]) => async () => fleetProgram(fleet.map(name => ({ name, kubeconfig: clusters[name].kubeconfig })), NAMESPACE);
 
 async function replicaDeployment(cluster: string, index: number): Promise<KubeObject | undefined> {
   return clusters[cluster].kube.get('apps/v1', 'Deployment', NAMESPACE, `qwen-${index}-qwen`);

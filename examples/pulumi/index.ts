@@ -1,0 +1,10 @@
+// `pulumi up` entry point. Configure the fleet as a secret: a map of cluster name to kubeconfig, e.g.
+//   pulumi config set --secret --path 'kubeconfigs.east' "$(cat east.kubeconfig)"
+import * as pulumi from '@pulumi/pulumi';
+import { fleetProgram } from './fleet';
+
+const config = new pulumi.Config();
+const kubeconfigs = config.requireSecretObject<Record<string, string>>('kubeconfigs');
+const names = config.requireObject<string[]>('clusters');
+
+export const replicas = fleetProgram(names.map(name => ({ name, kubeconfig: kubeconfigs.apply(k => k[name]) }))).replicas;
