@@ -3,7 +3,8 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import {
   ClusterSelector, ClusterToleration, FleetInventory, FleetNodePool, Issues, KubernetesVersion, LedgerEntry, LedgerLabels,
-  loadModelDeploymentWithFleet, matchingDevice, ModelDeploymentFleetManifests, place, PlacementDemand, PlacementRejection, ReplicaAssignment, validateDemand,
+  loadModelDeploymentWithFleet, matchingDevice, ModelDeploymentFleetManifests, place, PlacementDemand, PlacementRejection, ReplicaAssignment,
+  validateDemand,
 } from '../src';
 import { ManifestSource, objectMeta } from './_metadata';
 import { GatewayParentProps, InferencePool, SchedulingMode } from './inference-pool';
