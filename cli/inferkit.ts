@@ -163,9 +163,10 @@ const LOADERS: readonly Loader[] = [
   { kinds: [INFERENCE_KIND], load: (target, doc) => InferenceService.fromManifest(target.chart(), 'inference', doc) },
   {
     kinds: [MODEL_REPLICA_KIND],
-    load: (target, doc) => {
+    load: (target, doc, ctx) => {
       const replica = loadModelReplica(doc);
-      ModelReplica.fromManifest(target.chart(replica.clusterName), 'replica', doc);
+      const cluster = ctx.fleet.loadedClusters.find(c => c.name === replica.clusterName);
+      ModelReplica.fromManifest(target.chart(replica.clusterName), 'replica', doc, { caches: ctx.fleet.caches, cacheStorageClassName: cluster?.cacheStorageClassName });
     },
   },
   {

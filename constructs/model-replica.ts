@@ -1,11 +1,15 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL, validateDemand } from '../src';
+import {
+  canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL,
+  validateDemand,
+} from '../src';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
+import { InferencePool, SchedulingMode } from './inference-pool';
 import { ModelCache } from './model-cache';
 import { ModelInfer } from './model-infer';
 import { PodDefaults } from './pod-defaults';
@@ -188,6 +192,28 @@ export interface ModelReplicaProps {
   readonly _source?: ManifestSource;
 }
 
+/** Options of {@link ModelReplica.fromManifest}: what the replica's manifest refers to. */
+export interface ModelReplicaManifestOptions {
+  /**
+   * Kubernetes version of the replica's cluster.
+   *
+   * @default KubernetesVersion.V1_34
+   */
+  readonly kubernetesVersion?: KubernetesVersion;
+  /**
+   * ModelCache manifests, one of which `spec.modelCacheRef` names (in the replica's namespace).
+   *
+   * @default - none: a modelCacheRef is an error
+   */
+  readonly caches?: readonly Manifest[];
+  /**
+   * The ReadWriteMany StorageClass of the cache claim (the cluster's `existing.cache.storageClassName`).
+   *
+   * @default - the cluster's default StorageClass
+   */
+  readonly cacheStorageClassName?: string;
+}
+
 /** Labels of ModelReplica objects. Selector labels are public API. */
 export const ModelReplicaLabels = {
   REPLICA: 'modelplane.ai/replica',
@@ -214,38 +240,61 @@ export class ModelReplica extends Construct {
    * Loads a Modelplane `modelplane.ai/v1alpha1` ModelReplica manifest (placement already resolved). Unknown
    * fields, anywhere including the engine templates, are errors.
    */
-  public static fromManifest(
-    scope: Construct, id: string, manifest: Manifest, options: { kubernetesVersion?: KubernetesVersion } = {},
-  ): ModelReplica {
+  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: ModelReplicaManifestOptions = {}): ModelReplica {
     const m = loadModelReplica(manifest);
     const issues = new Issues(`ModelReplica/${m.name}`);
-    const engines = m.engines.map((e, i) => {
-      if (e.phase !== undefined) {
-        issues.check(Object.values(EnginePhase).includes(e.phase as EnginePhase), `spec.engines[${i}].phase`, e.phase, 'is not a phase', 'Use Prefill or Decode');
-      }
-      return {
-        name: e.name,
-        copies: e.copies,
-        phase: e.phase as EnginePhase | undefined,
-        members: e.members.map((member, j) => ({
-          role: member.role as MemberRole | undefined,
-          nodePoolName: member.nodePoolName,
-          deviceRequests: member.deviceRequests,
-          workerNodes: member.workerNodes,
-          template: readPodTemplate(issues, `spec.engines[${i}].members[${j}].template`, member.template) ?? {},
-        })),
-      };
-    });
+    const engines = m.engines.map((e, i) => ({
+      name: e.name,
+      copies: e.copies,
+      phase: e.phase as EnginePhase | undefined,
+      members: e.members.map((member, j) => ({
+        role: member.role as MemberRole | undefined,
+        nodePoolName: member.nodePoolName,
+        deviceRequests: member.deviceRequests,
+        workerNodes: member.workerNodes,
+        template: readPodTemplate(issues, `spec.engines[${i}].members[${j}].template`, member.template) ?? {},
+      })),
+    }));
+    const namespace = m.namespace ?? 'default';
+    const cacheDoc = m.modelCacheRef === undefined ? undefined
+      : (options.caches ?? []).find(c => (c.metadata as Manifest | undefined)?.name === m.modelCacheRef && ((c.metadata as Manifest).namespace ?? 'default') === namespace);
+    issues.check(m.modelCacheRef === undefined || cacheDoc !== undefined, 'spec.modelCacheRef.name', m.modelCacheRef,
+      `names no ModelCache in namespace ${namespace} among the given files`, 'Add the modelplane.ai/v1alpha1 ModelCache to the input, or remove the reference');
     issues.throwIfAny();
-    return new ModelReplica(scope, id, {
+    const cache = cacheDoc && loadModelCache(cacheDoc);
+    const modelCache = cache && new ModelCache(scope, `${id}-cache`, {
+      name: cache.name,
+      namespace: m.namespace,
+      repo: cache.repo,
+      revision: cache.revision,
+      authSecret: cache.authSecret,
+      sizeGiB: cache.sizeGiB,
+      storageClassName: options.cacheStorageClassName,
+    });
+    const servingMode = (m.servingMode ?? ServingMode.UNIFIED) as ServingMode;
+    const replica = new ModelReplica(scope, id, {
       name: m.name,
       namespace: m.namespace,
       clusterName: m.clusterName,
       engines,
+      servingMode,
+      modelCache,
       kubernetesVersion: options.kubernetesVersion,
       metadata: { labels: m.labels, annotations: m.annotations },
       _source: manifestSource('ModelReplica', m.name),
     });
+    if (servingMode === ServingMode.PREFILL_DECODE) {
+      // Modelplane fronts a PrefillDecode replica with an InferencePool whose endpoint picker pairs its phases.
+      new InferencePool(scope, `${id}-pool`, {
+        name: m.name,
+        namespace: m.namespace,
+        selector: { [ModelReplicaLabels.REPLICA]: m.name, [ModelReplicaLabels.SERVING]: 'true' },
+        targetPort: DEFAULT_ENGINE_PORT,
+        mode: SchedulingMode.prefillDecode({ key: ModelReplicaLabels.PHASE, prefillValue: 'prefill', decodeValue: 'decode' }),
+        metadata: { labels: m.labels, annotations: m.annotations },
+      });
+    }
+    return replica;
   }
 
   /** Name of the replica. */

@@ -81,6 +81,10 @@ export type LoadedEngine = LoadedEngineOf<LoadedEngineMember>;
 /** A Modelplane ModelReplica read from a manifest. */
 export interface LoadedModelReplica extends ManifestMetadata {
   readonly clusterName: string;
+  /** Name of the ModelCache mounted into the engines, in the replica's namespace. @default - none */
+  readonly modelCacheRef?: string;
+  /** `spec.serving.mode`. @default 'Unified' */
+  readonly servingMode?: string;
   readonly engines: ReadonlyArray<LoadedEngine>;
 }
 
@@ -286,9 +290,8 @@ function readEngines<P>(
 }
 
 /**
- * Reads a Modelplane `modelplane.ai/v1alpha1` ModelReplica (placement already resolved). Unknown fields are errors;
- * `modelCacheRef` and PrefillDecode serving are refused: a standalone ModelReplica renders Unified serving without a
- * cache (a ModelDeployment, loaded with its ModelCache, renders both).
+ * Reads a Modelplane `modelplane.ai/v1alpha1` ModelReplica (placement already resolved): its cluster, the ModelCache
+ * it mounts (by name), its serving mode and its engines. Unknown fields are errors.
  *
  * @throws SpecError listing every problem found
  */
@@ -299,13 +302,10 @@ export function loadModelReplica(doc: Manifest): LoadedModelReplica {
   if (clusterName !== undefined) {
     issues.check(DNS_SUBDOMAIN.test(clusterName), 'spec.clusterName', clusterName, 'is not an InferenceCluster name (a DNS-1123 subdomain)', 'Use the metadata.name of the cluster');
   }
-  if (s.modelCacheRef !== undefined) {
-    issues.add('spec.modelCacheRef', s.modelCacheRef, 'refers to a ModelCache, which inferkit does not render yet', 'Remove it and mount the model with the engine template');
-  }
-  if (s.serving !== undefined) {
-    const mode = r.str(obj(r, s.serving, 'spec.serving', ['mode']).mode, 'spec.serving.mode');
-    issues.check(mode === undefined || mode === 'Unified', 'spec.serving.mode', mode, 'is not supported yet: inferkit renders Unified serving (a Service)', 'Use Unified');
-  }
+  const modelCacheRef = s.modelCacheRef === undefined ? undefined
+    : requiredStr(r, issues, obj(r, s.modelCacheRef, 'spec.modelCacheRef', ['name']), 'name', 'spec.modelCacheRef.name', 'Name the ModelCache');
+  const servingMode = s.serving === undefined ? undefined : r.str(obj(r, s.serving, 'spec.serving', ['mode']).mode, 'spec.serving.mode');
+  if (servingMode !== undefined) oneOf(issues, servingMode, ['Unified', 'PrefillDecode'], 'spec.serving.mode', 'a serving mode');
   const engines = readEngines(r, issues, s.engines, 'spec.engines', {
     keys: ['nodePoolName', 'deviceRequests'],
     read: (m, mf) => ({
@@ -323,7 +323,7 @@ export function loadModelReplica(doc: Manifest): LoadedModelReplica {
     }),
   });
   issues.throwIfAny();
-  return { ...meta, clusterName: clusterName!, engines };
+  return { ...meta, clusterName: clusterName!, modelCacheRef, servingMode, engines };
 }
 
 /**

@@ -35,10 +35,11 @@ describe('loading Modelplane ModelReplicas', () => {
   test.each<[string, (d: any) => void, string]>([
     ['a field outside the curated template', d => { d.spec.engines[0].members[0].template.spec.hostNetwork = true; },
       'Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines[0].members[0].template.spec.hostNetwork true is not a field of modelplane.ai/v1alpha1 ModelReplica.'],
-    ['a ModelCache reference', d => { d.spec.modelCacheRef = { name: 'qwen' }; },
-      'spec.modelCacheRef {"name":"qwen"} refers to a ModelCache, which inferkit does not render yet. Remove it and mount the model with the engine template.'],
-    ['PrefillDecode serving', d => { d.spec.serving = { mode: 'PrefillDecode' }; },
-      "spec.serving.mode 'PrefillDecode' is not supported yet: inferkit renders Unified serving (a Service). Use Unified."],
+    ['a ModelCache reference without the ModelCache', d => { d.spec.modelCacheRef = { name: 'qwen' }; },
+      "spec.modelCacheRef.name 'qwen' names no ModelCache in namespace ml-team among the given files. Add the modelplane.ai/v1alpha1 ModelCache to the input, or remove the reference."],
+    ['PrefillDecode serving with one engine', d => { d.spec.serving = { mode: 'PrefillDecode' }; },
+      'spec.engines ["none"] do not make PrefillDecode serving, which needs exactly two engines, one Prefill and one Decode.'],
+    ['an unknown serving mode', d => { d.spec.serving = { mode: 'Split' }; }, "spec.serving.mode 'Split' is not a serving mode. Use Unified or PrefillDecode."],
     ['9 engines', d => { d.spec.engines = Array.from({ length: 9 }, (_, i) => ({ ...d.spec.engines[0], name: `e${i}` })); },
       'Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines 9 is outside 1 to 8: a replica runs one to 8 engines.'],
     ['a Worker without a Leader', d => { d.spec.engines[0].members[0].role = 'Worker'; d.spec.engines[0].members[0].worker = { nodes: 1 }; },
@@ -48,5 +49,32 @@ describe('loading Modelplane ModelReplicas', () => {
     const d = seed();
     edit(d);
     expect(errorOf(d)).toContain(message);
+  });
+
+  test('a ModelCache reference stages the cache in the replica\'s chart and mounts it into the engines', () => {
+    const doc = seed();
+    doc.spec.modelCacheRef = { name: 'qwen' };
+    const cache = {
+      apiVersion: 'modelplane.ai/v1alpha1',
+      kind: 'ModelCache',
+      metadata: { name: 'qwen', namespace: 'ml-team' },
+      spec: { source: 'HuggingFace', huggingFace: { repo: 'Qwen/Qwen3-8B', sizeGiB: 20 } },
+    };
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'ml-team' });
+    ModelReplica.fromManifest(chart, 'r', doc, { caches: [cache], cacheStorageClassName: 'nfs-rwx' });
+    const objs = Testing.synth(chart);
+    expect(objs.find(o => o.kind === 'PersistentVolumeClaim')).toMatchObject({ metadata: { name: 'qwen' }, spec: { storageClassName: 'nfs-rwx', accessModes: ['ReadWriteMany'] } });
+    expect(objs.find(o => o.kind === 'Job')!.metadata.name).toBe('qwen-hydrate');
+    expect(objs.find(o => o.kind === 'Deployment')!.spec.template.spec.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'qwen', readOnly: true } });
+  });
+
+  test('PrefillDecode serving is fronted by an InferencePool over the replica, not a Service', () => {
+    const doc = seed();
+    const engine = doc.spec.engines[0];
+    doc.spec.serving = { mode: 'PrefillDecode' };
+    doc.spec.engines = [{ ...engine, name: 'prefill', phase: 'Prefill' }, { ...engine, name: 'decode', phase: 'Decode' }];
+    const objs = fromManifest(doc);
+    expect(objs.find(o => o.kind === 'InferencePool')!.spec.selector.matchLabels).toEqual({ 'modelplane.ai/replica': 'qwen3-8b-eks-l4-0', 'modelplane.ai/serving': 'true' });
+    expect(objs.filter(o => o.kind === 'Service').map(o => o.metadata.name)).toEqual(['qwen3-8b-eks-l4-0-epp']);
   });
 });
