@@ -60,6 +60,10 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
   test('places from the live inventory, converges, and re-places only a removed cluster\'s replica', async () => {
     const s = await PulumiStack.create({ stackName: 'dev', projectName: 'fleet', program: program(['central', 'east', 'west']) });
     try {
+      // Preview before anything exists: the placement is unknown until the update, so each cluster's share is too.
+      const preview = await s.stack.preview();
+      expect(preview.changeSummary).toMatchObject({ create: expect.any(Number) });
+
       const up = await s.stack.up();
       expect(up.summary.result).toBe('succeeded');
       const placed = up.outputs.replicas.value as Array<Record<string, any>>;
@@ -77,6 +81,10 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
 
       const again = await s.stack.up();
       expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(['same']);
+      // Refresh reads every object back and keeps the placement: nothing in a cluster holds it.
+      const refresh = await s.stack.refresh();
+      expect(refresh.summary.result).toBe('succeeded');
+      expect((await s.stack.outputs()).replicas.value).toEqual(placed);
 
       const before = await replicaDeployment('east', 1);
       const shrink = await (await s.withProgram(program(['central', 'east']))).up();
