@@ -23,7 +23,8 @@ export function binDir(): string {
   return dir;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on: taken from the OS, then released (a dead address, or one to listen on). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

@@ -1,8 +1,7 @@
 import * as fs from 'fs';
-import * as net from 'net';
 import { readLiveCluster } from '../../providers/inventory';
 import { LedgerLabels } from '../../src';
-import { TestCluster } from '../harness/cluster';
+import { freePort, TestCluster } from '../harness/cluster';
 import { NODE_POOLS, NVIDIA_DRIVER, NodePool, installFixtures, restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeObject } from '../harness/kube';
@@ -13,18 +12,6 @@ const kube = Kube.fromKubeconfig(kubeconfigFile);
 afterAll(() => kube.close());
 
 const NAMESPACE = 'inventory';
-
-/** A port nothing listens on: taken from the OS, then released. */
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** What readLiveCluster should find for a fixture pool: one `gpu` kind per node pool with devices, in its driver's class. */
 function expectedPool(pool: NodePool): KubeObject {
@@ -111,7 +98,7 @@ describe('readLiveCluster against the test cluster', () => {
   });
 
   test('a dead port is unreachable at once, not an exception', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const dead = kubeconfig.replace(/server: .*/, `server: https://127.0.0.1:${port}`);
     const started = Date.now();
     const live = await readLiveCluster({ name: 'gone', kubeconfig: dead, taints: [{ key: 'maintenance', effect: 'NoSchedule' }] });

@@ -1,24 +1,13 @@
 // The Placement provider's methods, called as the dynamic-provider process calls them. Declared clusters need no
 // server; an unreachable one is a kubeconfig pointing at a port nothing listens on.
-import * as net from 'net';
 import { placementProvider } from '../../providers/placement';
 import { FleetNodePool, PlacementDemand, ReplicaAssignment } from '../../src';
+import { freePort } from '../harness/cluster';
 
 const GPU = 'gpu.nvidia.com';
 const h100: FleetNodePool = { name: 'h100', nodes: 1, devicesPerNode: [{ name: 'gpu', driver: GPU, deviceClassName: GPU, count: 8, capacity: { memory: '80Gi' } }] };
 const demand = (replicas: number): PlacementDemand => ({ name: 'ml/qwen', replicas, engines: [{ name: 'qwen', members: [{ deviceRequests: [{ name: 'gpu', count: 4 }] }] }] });
 const declared = (...names: string[]) => names.map(name => ({ name, nodePools: [h100] }));
-
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const kubeconfigFor = (port: number) => [
   'apiVersion: v1', 'kind: Config', 'current-context: c',
@@ -37,7 +26,7 @@ describe('the Placement provider', () => {
   });
 
   test('create places on declared clusters and keeps no kubeconfig in state, only its hash', async () => {
-    const kubeconfig = kubeconfigFor(await deadPort());
+    const kubeconfig = kubeconfigFor(await freePort());
     const { id, outs } = await placementProvider.create!({ demand: demand(3), clusters: [...declared('a', 'b'), { name: 'c', nodePools: [h100], kubeconfig }] });
     expect(id).toMatch(/^[0-9a-f]{16}$/);
     // c's kubeconfig reaches nothing: it takes no new replica.
@@ -48,7 +37,7 @@ describe('the Placement provider', () => {
   }, 30_000);
 
   test('diff compares the named inputs only: a new serialized provider is no change, a new kubeconfig or replica count is', async () => {
-    const inputs = { demand: demand(2), clusters: [...declared('a'), { name: 'b', nodePools: [h100], kubeconfig: kubeconfigFor(await deadPort()) }] };
+    const inputs = { demand: demand(2), clusters: [...declared('a'), { name: 'b', nodePools: [h100], kubeconfig: kubeconfigFor(await freePort()) }] };
     const { outs } = await placementProvider.create!(inputs);
     const same = await placementProvider.diff!('id', outs, { ...inputs, __provider: 'exports.handler = () => 2' });
     expect(same.changes).toBe(false);
@@ -65,7 +54,7 @@ describe('the Placement provider', () => {
 
   test('an unreachable cluster keeps its replica pinned and reported degraded; new replicas go elsewhere', async () => {
     const first = await placementProvider.create!({ demand: demand(2), clusters: declared('a', 'b') });
-    const dead = { name: 'b', kubeconfig: kubeconfigFor(await deadPort()) };
+    const dead = { name: 'b', kubeconfig: kubeconfigFor(await freePort()) };
     const { outs } = await placementProvider.update!('id', first.outs, { demand: demand(3), clusters: [...declared('a'), dead] });
     expect(outs.assignments.map((a: ReplicaAssignment) => [a.replica, a.cluster, a.state])).toEqual([[0, 'a', 'Retained'], [1, 'b', 'Degraded'], [2, 'a', 'Placed']]);
     expect(outs.degraded).toEqual([{ replica: 1, cluster: 'b', reason: expect.stringContaining('https://127.0.0.1:') }]);
