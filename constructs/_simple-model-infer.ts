@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { Issues, ModelInferLabels, revisionHash } from '../src';
-import { checkAutoscaler, INITIAL_REPLICAS, renderAutoscaler } from './_autoscaler';
+import { checkAutoscaler, INITIAL_REPLICAS, PrometheusSource, renderAutoscaler } from './_autoscaler';
 import { Model } from './model';
 
 /** Autoscaling of a simple-form ModelInfer (Kthena seed 000 `spec.autoscaling`). */
@@ -37,6 +37,15 @@ export interface ModelInferAutoscalingProps {
    * @see https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/horizontal-pod-autoscaler-v2/
    */
   readonly metrics?: k8s.MetricSpecV2[];
+
+  /**
+   * Serve the Pods and External metrics from Prometheus through KEDA: the autoscaler is then a KEDA ScaledObject whose
+   * triggers query Prometheus (a Pods metric is summed over the Deployment's pods and averaged per pod), and KEDA
+   * owns the HPA. Needed when the cluster runs no custom-metrics adapter for the HPA.
+   *
+   * @default - an HPA; its Pods, Object and External metrics are served by the cluster's metrics adapter
+   */
+  readonly prometheus?: PrometheusSource;
 }
 
 /** The simple form's own fields. */
@@ -120,6 +129,6 @@ export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: I
     const meta = p.metadata(p.name, { [ModelInferLabels.NAME]: p.name });
     // A starting size beside an autoscaler is recorded, not applied: the autoscaler owns the count.
     const metadata = p.replicas === undefined ? meta : { ...meta, annotations: { ...meta.annotations, [INITIAL_REPLICAS]: String(p.replicas) } };
-    renderAutoscaler(scope, 'hpa', metadata, model.name, auto);
+    renderAutoscaler(scope, 'hpa', metadata, model.name, auto, issues, 'autoscaling');
   }
 }

@@ -256,7 +256,7 @@ export class InferenceService extends Construct {
         metadata: this.metadata(name, labels),
         spec: { selector, ports: servicePorts },
       });
-      if (p.autoScale) renderAutoscaler(this, `${p.name}-hpa`, this.metadata(name, labels), name, p.autoScale);
+      if (p.autoScale) renderAutoscaler(this, `${p.name}-hpa`, this.metadata(name, labels), name, p.autoScale, issues, `predictors[${i}].autoScale`);
       if (servicePorts.length > 0) backendRefs.push({ name, port: servicePorts[0].port, weight: shares[i] ?? 0 });
     });
     issues.throwIfAny();

@@ -57,7 +57,26 @@ export function simpleAdvanced(app: App): Chart {
   return chart;
 }
 
-export const SIMPLE_MODEL_INFER_EXAMPLES = { simpleBasic, simpleGpuAutoscaling, simpleAdvanced };
+/**
+ * Scaling on the engine's queue: vLLM's `vllm:num_requests_waiting`, averaged per pod, read from Prometheus by KEDA
+ * (a cluster without a custom-metrics adapter cannot feed it to an HPA).
+ */
+export function simpleQueueAutoscaling(app: App): Chart {
+  const chart = new Chart(app, 'modelinfer-simple-queue-autoscaling', { namespace: 'ml-models' });
+  const model = new Model(chart, 'qwen-queue', { backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B-Instruct', gpu: { vendor: 'nvidia', count: 1 } });
+  new ModelInfer(chart, 'qwen-queue-infer', {
+    modelRef: model,
+    autoscaling: {
+      minReplicas: 1,
+      maxReplicas: 4,
+      metrics: [{ type: 'Pods', pods: { metric: { name: 'vllm:num_requests_waiting' }, target: { type: 'AverageValue', averageValue: q('5') } } }],
+      prometheus: { serverAddress: 'http://prometheus.monitoring:9090' },
+    },
+  });
+  return chart;
+}
+
+export const SIMPLE_MODEL_INFER_EXAMPLES = { simpleBasic, simpleGpuAutoscaling, simpleAdvanced, simpleQueueAutoscaling };
 
 if (require.main === module) {
   const app = new App();

@@ -3,7 +3,7 @@ import { buildExamples, EXAMPLES } from '../examples/main';
 
 const IDS = [
   'any-cluster', 'inference-service', 'inference-single', 'lws-single-pod', 'model-amd-rocm', 'model-basic', 'model-gguf', 'model-maxwell', 'model-scale-to-zero',
-  'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'multi-node-gang', 'replica-leader-worker',
+  'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'modelinfer-simple-queue-autoscaling', 'multi-node-gang', 'replica-leader-worker',
   'replica-standalone', 'seed-sample',
   'single-gpu',
   // ModelDeployments: a chart per cluster.

@@ -43,6 +43,55 @@ describe('ModelInfer, simple form (Kthena seed 000)', () => {
     });
   });
 
+  test('with prometheus, the autoscaler is a KEDA ScaledObject: Pods and External metrics become Prometheus queries', () => {
+    const waiting: k8s.MetricSpecV2 = {
+      type: 'Pods',
+      pods: { metric: { name: 'vllm:num_requests_waiting', selector: { matchLabels: { model_name: 'qwen' } } }, target: { type: 'AverageValue', averageValue: q('500m') } },
+    };
+    const queue: k8s.MetricSpecV2 = { type: 'External', external: { metric: { name: 'queue_depth' }, target: { type: 'Value', value: q('30') } } };
+    const objs = synth(() => ({
+      autoscaling: { maxReplicas: 8, targetCPUUtilizationPercentage: 70, metrics: [waiting, queue], prometheus: { serverAddress: 'http://prometheus.monitoring:9090' } },
+    }), true);
+    expect(objs.some(o => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+    const so = find(objs, 'ScaledObject');
+    expect(so.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(so.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'custom-gpu-model' },
+      minReplicaCount: 1,
+      maxReplicaCount: 8,
+      triggers: [
+        { type: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
+        {
+          type: 'prometheus',
+          metricType: 'AverageValue',
+          metadata: {
+            serverAddress: 'http://prometheus.monitoring:9090',
+            query: 'sum(vllm:num_requests_waiting{namespace="ml",pod=~"custom-gpu-model-[a-z0-9]+-[a-z0-9]+",model_name="qwen"})',
+            threshold: '0.5',
+          },
+        },
+        { type: 'prometheus', metricType: 'Value', metadata: { serverAddress: 'http://prometheus.monitoring:9090', query: 'sum(queue_depth{})', threshold: '30' } },
+      ],
+    });
+    expect(find(objs, 'Deployment').spec.replicas).toBeUndefined();
+  });
+
+  test.each<[string, k8s.MetricSpecV2, string]>([
+    ['an Object metric', { type: 'Object', object: { describedObject: { kind: 'Ingress', name: 'main' }, metric: { name: 'rps' }, target: { type: 'Value', value: q('10') } } },
+      'autoscaling.metrics[0].type \'Object\' cannot be served by KEDA from Prometheus: an Object metric describes another Kubernetes object.'],
+    ['a metric name Prometheus cannot have', { type: 'Pods', pods: { metric: { name: 'requests-waiting' }, target: { type: 'AverageValue', averageValue: q('1') } } },
+      "autoscaling.metrics[0].metric.name 'requests-waiting' is not a Prometheus metric name. Give the series name, such as vllm:num_requests_waiting."],
+    ['a Pods metric with a Value target', { type: 'Pods', pods: { metric: { name: 'waiting' }, target: { type: 'Value', value: q('1') } } },
+      "autoscaling.metrics[0].target.type 'Value' is not AverageValue: a Pods metric is averaged over the pods. Use AverageValue."],
+  ])('with prometheus, %s is refused', (_, metric, message) => {
+    expect(() => synth(() => ({ autoscaling: { maxReplicas: 3, metrics: [metric], prometheus: { serverAddress: 'http://prom:9090' } } }), true)).toThrow(message);
+  });
+
+  test('with prometheus, a server address that is not http(s) is refused', () => {
+    expect(() => synth(() => ({ autoscaling: { maxReplicas: 3, prometheus: { serverAddress: 'prom:9090' } } }), true)).toThrow(
+      "Unable to synthesize test/infer: autoscaling.prometheus.serverAddress 'prom:9090' is not an http(s) address. Give the Prometheus HTTP API address, such as http://prometheus.monitoring:9090.");
+  });
+
   test('placement: node selector merged, tolerations added, required node terms combined with the Model\'s GPU selection', () => {
     const objs = synth(() => ({
       nodeSelector: { accelerator: 'nvidia-tesla-v100' },
