@@ -418,6 +418,12 @@ export function main(argv: readonly string[], out: Write = s => process.stdout.w
       fs.mkdirSync(path.resolve(args.outdir), { recursive: true });
       err(`wrote ${writeOutputs(result, args.outdir)} file(s) to ${args.outdir}\n`);
     } else {
+      // One stream is applied to one cluster: the shares of several clusters must not be mixed in it.
+      const clusters = [...new Set(result.outputs.map(o => path.dirname(o.file)).filter(d => d !== '.'))].sort();
+      if (clusters.length > 1) {
+        throw new Error(`the manifests are placed on ${clusters.length} clusters (${clusters.join(', ')}), which one stream cannot tell apart. `
+          + 'Give -o DIR to write a folder per cluster.');
+      }
       out(result.app.synthYaml());
     }
     return 0;

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ScaledObject, ScaledObjectSpecTriggers } from '../imports/keda.sh';
-import { isQuantity, Issues, parseQuantity } from '../src';
+import { compareStrings, isQuantity, Issues, parseQuantity } from '../src';
 
 /** Records the starting size of an autoscaled workload, which leaves `replicas` to its autoscaler. */
 export const INITIAL_REPLICAS = 'autoscaling.inferkit.dev/initial-replicas';
@@ -86,7 +86,7 @@ function decimal(quantity: string | number): string {
 function matchers(issues: Issues, field: string, selector: k8s.LabelSelector | undefined, own: string[]): string {
   issues.check(!selector?.matchExpressions?.length, `${field}.selector.matchExpressions`, selector?.matchExpressions?.length,
     'cannot become a Prometheus query', 'Select the series with matchLabels');
-  const labels = Object.entries(selector?.matchLabels ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => {
+  const labels = Object.entries(selector?.matchLabels ?? {}).sort(([x], [y]) => compareStrings(x, y)).map(([k, v]) => {
     issues.check(LABEL_NAME.test(k), `${field}.selector.matchLabels`, k, 'is not a Prometheus label name', 'Use letters, digits and underscores');
     return `${k}=${JSON.stringify(v)}`;
   });

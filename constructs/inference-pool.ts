@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { HttpRoute, HttpRouteSpecRulesMatchesPathType } from '../imports/gateway.networking.k8s.io';
 import { InferencePool as InferencePoolObject } from '../imports/inference.networking.k8s.io';
-import { checkName, Issues, NameRule } from '../src';
+import { checkLabelKey, checkLabelValue, checkName, Issues, NameRule } from '../src';
 import { objectMeta, ObjectMetadataProps } from './_metadata';
 
 /**
@@ -16,8 +16,9 @@ export const GIE_EPP_IMAGE = 'registry.k8s.io/gateway-api-inference-extension/ep
 /**
  * llm-d's endpoint picker (llm-d/llm-d-inference-scheduler): GIE's EPP plus llm-d's plugins `pd-profile-handler`,
  * `prefill-header-handler` and `by-label`; GIE v1.1.0 itself has no disaggregated prefill/decode scheduling. v0.4.0
- * comes after llm-d-router #384 moved the scheduler onto GIE 1.1, and before #531 replaced the handler's `threshold`
- * with decider plugins, so it reads the configuration rendered below.
+ * is built on GIE v1.2.0 (its go.mod), serves the same `inference.networking.k8s.io/v1` InferencePool, and comes
+ * before llm-d-router #531 replaced the handler's `threshold` with decider plugins, so it reads the configuration
+ * rendered below.
  */
 export const LLMD_EPP_IMAGE = 'ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0';
 
@@ -261,9 +262,10 @@ export class InferencePool extends Construct {
 
     const gw = p.gateway;
     if (gw) {
-      checkName(issues, 'gateway.name', gw.name, NameRule.DNS1123_LABEL);
+      // Gateway API: Gateway and listener (section) names are DNS subdomains; namespaces are labels.
+      checkName(issues, 'gateway.name', gw.name, NameRule.DNS1123_SUBDOMAIN);
       if (gw.namespace !== undefined) checkName(issues, 'gateway.namespace', gw.namespace, NameRule.DNS1123_LABEL);
-      if (gw.sectionName !== undefined) checkName(issues, 'gateway.sectionName', gw.sectionName, NameRule.DNS1123_LABEL);
+      if (gw.sectionName !== undefined) checkName(issues, 'gateway.sectionName', gw.sectionName, NameRule.DNS1123_SUBDOMAIN);
     }
     const prefix = p.pathPrefix;
     if (prefix !== undefined) {
@@ -340,9 +342,8 @@ export class InferencePool extends Construct {
                 '--metrics-port', String(EppPorts.METRICS),
                 '--zap-encoder', 'json',
                 '--metrics-endpoint-auth=false',
-                // GIE v1.1.0 emits traces unless told not to, and its chart turns them off by default. The flag is left
-                // out for llm-d's image, whose flag set for it is not verified.
-                ...(this.mode.kind === 'Unified' ? ['--tracing=false'] : []),
+                // GIE emits traces unless told not to (v1.1.0, and v1.2.0 under llm-d v0.4.0); its chart turns them off.
+                '--tracing=false',
               ],
               env: [{ name: 'NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
               ports: [
@@ -441,24 +442,4 @@ export function endpointPickerConfig(mode: SchedulingMode): Record<string, unkno
       { name: 'decode', plugins: [{ pluginRef: 'decode-filter' }, ...scoring] },
     ],
   };
-}
-
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** A label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
-function checkLabelKey(issues: Issues, field: string, key: string): void {
-  const slash = typeof key === 'string' ? key.lastIndexOf('/') : -1;
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = typeof key === 'string' ? key.slice(slash + 1) : '';
-  const ok = name.length <= 63 && LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix)));
-  issues.check(ok, field, key, 'is not a label key (an optional DNS subdomain and \'/\', then up to 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
-    'Use a key such as \'app\' or \'llm-d.ai/role\'');
-}
-
-/** A label value: empty, or up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric. */
-function checkLabelValue(issues: Issues, field: string, value: string): void {
-  const ok = typeof value === 'string' && value.length <= 63 && (value === '' || LABEL_NAME.test(value));
-  issues.check(ok, field, value, 'is not a label value (up to 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
-    'Use a value such as \'decode\'');
 }

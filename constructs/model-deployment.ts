@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import {
-  ClusterSelector, ClusterToleration, FleetInventory, FleetNodePool, Issues, KubernetesVersion, LedgerEntry, LedgerLabels,
+  ClusterSelector, ClusterToleration, compareStrings, FleetInventory, FleetNodePool, Issues, KubernetesVersion, LedgerEntry, LedgerLabels,
   loadModelDeploymentWithFleet, matchingDevice, ModelDeploymentFleetManifests, place, PlacementDemand, PlacementRejection, ReplicaAssignment,
   validateDemand,
 } from '../src';
@@ -128,7 +128,8 @@ export abstract class Placement {
    */
   public static assigned(assignments: readonly ReplicaAssignment[], inventory?: FleetInventory): Placement {
     return new (class extends Placement {
-      public resolve(): PlacementOutcome {
+      public resolve(demand: PlacementDemand, issues: Issues): PlacementOutcome {
+        checkAssignments(issues, demand, assignments);
         return { assignments, inventory };
       }
     })();
@@ -161,6 +162,23 @@ export abstract class Placement {
 interface PlacementOutcome {
   readonly assignments: readonly ReplicaAssignment[];
   readonly inventory?: FleetInventory;
+}
+
+/** Given assignments must place replicas 0..replicas-1 once each, every member of every engine on a pool. */
+function checkAssignments(issues: Issues, demand: PlacementDemand, assignments: readonly ReplicaAssignment[]): void {
+  const seen = new Set<number>();
+  assignments.forEach((a, i) => {
+    const ok = Number.isInteger(a.replica) && a.replica >= 0 && a.replica < demand.replicas && !seen.has(a.replica);
+    issues.check(ok, `placement[${i}].replica`, a.replica, seen.has(a.replica) ? 'is assigned twice' : `is not a replica index: replicas are 0 to ${demand.replicas - 1}`,
+      'Assign each replica once');
+    seen.add(a.replica);
+    for (const engine of demand.engines) {
+      engine.members.forEach((_, m) => issues.check(a.members.some(x => x.engine === engine.name && x.member === m), `placement[${i}].members`, `${engine.name}/${m}`,
+        'has no pool', 'Give every member of every engine a pool'));
+    }
+  });
+  const missing = Array.from({ length: Math.max(0, demand.replicas) }, (_, r) => r).filter(r => !seen.has(r));
+  issues.check(missing.length === 0, 'placement', missing, 'leaves these replicas unassigned', 'Assign every replica, or lower replicas');
 }
 
 function describeRejections(rejections: readonly PlacementRejection[]): string {
@@ -259,7 +277,11 @@ export interface RenderedReplica {
   readonly cluster: string;
   /** The pool of each engine member, `<engine>/<member index>` to pool name. */
   readonly pools: Readonly<Record<string, string>>;
-  /** The in-cluster address requests for this replica go to. */
+  /**
+   * Where requests for this replica go: with Unified serving the address of its Service
+   * (`http://<replica>.<namespace>.svc:8000`); with PrefillDecode, requests reach it through a Gateway that routes to
+   * the cluster's InferencePool, and this is that pool's name.
+   */
   readonly endpoint: string;
 }
 
@@ -348,6 +370,34 @@ export class ModelDeployment extends Construct {
     };
   }
 
+  /**
+   * Checks the props without placing anything, as the constructor does first: the demand (engines, members, device
+   * requests, CEL selectors), labels, serving, and each member's template. The Pulumi component calls it before the
+   * placement runs, so `pulumi preview` reports what `synth` would.
+   *
+   * @throws SpecError listing every problem found, each under `path`
+   */
+  public static validate(path: string, props: Omit<ModelDeploymentProps, 'placement'>): void {
+    const issues = new Issues(path);
+    ModelDeployment.checkProps(issues, ModelDeployment.demandOf(path, props), props);
+    issues.throwIfAny();
+  }
+
+  private static checkProps(issues: Issues, demand: PlacementDemand, props: Omit<ModelDeploymentProps, 'placement'>): void {
+    validateDemand(issues, demand);
+    for (const key of Object.keys(props.labels ?? {})) {
+      issues.check(!RESERVED_LABEL_PREFIX.test(key), `labels.${key}`, key, 'uses a reserved prefix: inferkit.dev and modelplane.ai labels select and count replicas',
+        'Use a label key of your own domain');
+    }
+    const mode = props.serving?.mode ?? ServingMode.UNIFIED;
+    issues.check(!(mode === ServingMode.PREFILL_DECODE && props.serving?.inferencePool === false), 'serving.inferencePool', false,
+      'is off, but PrefillDecode serving is routed by the InferencePool\'s endpoint picker', 'Remove inferencePool: false, or use Unified serving');
+    issues.check(!props.serving?.gateway || mode === ServingMode.PREFILL_DECODE || props.serving.inferencePool === true, 'serving.gateway', props.serving?.gateway?.name,
+      'is set, but the HTTPRoute targets the InferencePool, which Unified serving renders only with inferencePool: true', 'Set serving.inferencePool to true');
+    (props.engines ?? []).forEach((e, i) => (e.members ?? []).forEach((m, j) => issues.check((m.template?.spec?.containers ?? []).length === 1,
+      `engines[${i}].members[${j}].template.spec.containers`, undefined, 'must hold exactly one container (the engine)', 'Keep one container in the template')));
+  }
+
   /** Name of the deployment. */
   public readonly name: string;
   /** Namespace of the objects. */
@@ -364,18 +414,11 @@ export class ModelDeployment extends Construct {
     this.name = props.name ?? id;
     this.namespace = props.namespace ?? 'default';
     const issues = new Issues(props._source?.path ?? this.node.path, props._source?.fieldName);
-    const demand = ModelDeployment.demandOf(this.name, props);
-    validateDemand(issues, demand);
-    for (const key of Object.keys(props.labels ?? {})) {
-      issues.check(!RESERVED_LABEL_PREFIX.test(key), `labels.${key}`, key, 'uses a reserved prefix: inferkit.dev and modelplane.ai labels select and count replicas',
-        'Use a label key of your own domain');
-    }
-    const mode = props.serving?.mode ?? ServingMode.UNIFIED;
-    issues.check(!(mode === ServingMode.PREFILL_DECODE && props.serving?.inferencePool === false), 'serving.inferencePool', false,
-      'is off, but PrefillDecode serving is routed by the InferencePool\'s endpoint picker', 'Remove inferencePool: false, or use Unified serving');
-    issues.check(!props.serving?.gateway || mode === ServingMode.PREFILL_DECODE || props.serving.inferencePool === true, 'serving.gateway', props.serving?.gateway?.name,
-      'is set, but the HTTPRoute targets the InferencePool, which Unified serving renders only with inferencePool: true', 'Set serving.inferencePool to true');
+    // Named as the ledger names owners, `<namespace>/<name>`, so the deployment's own usage is never counted against it.
+    const demand = ModelDeployment.demandOf(`${this.namespace}/${this.name}`, props);
+    ModelDeployment.checkProps(issues, demand, props);
     issues.throwIfAny();
+    const mode = props.serving?.mode ?? ServingMode.UNIFIED;
 
     const outcome = props.placement.resolve(demand, issues);
     issues.throwIfAny();
@@ -385,7 +428,7 @@ export class ModelDeployment extends Construct {
     for (const a of [...outcome.assignments].sort((x, y) => x.replica - y.replica)) {
       byCluster.set(a.cluster, [...(byCluster.get(a.cluster) ?? []), a]);
     }
-    for (const [cluster, assignments] of [...byCluster].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [cluster, assignments] of [...byCluster].sort(([a], [b]) => compareStrings(a, b))) {
       const chart = new Chart(this, cluster, { namespace: this.namespace });
       this.charts.set(cluster, chart);
       const cache = props.modelCache
@@ -455,15 +498,15 @@ export class ModelDeployment extends Construct {
       copies: engine.copies,
       phase: engine.phase,
       members: engine.members.map((m, i) => {
-        const pool = a.members.find(x => x.engine === engine.name && x.member === i)?.pool;
+        // Every member has a pool: the placement was checked whole before rendering.
+        const pool = a.members.find(x => x.engine === engine.name && x.member === i)!.pool;
         const f = `engines[${e}].members[${i}]`;
-        issues.check(pool !== undefined, f, `replica ${a.replica}`, 'has no node pool in the placement', 'Give every member of every engine a pool in the assignments');
         return {
           role: m.role,
           workerNodes: m.workerNodes,
           template: m.template,
-          nodePoolName: pool ?? '',
-          deviceRequests: m.deviceRequests?.map((r, j) => this.resolveRequest(issues, `${f}.deviceRequests[${j}]`, r, pool === undefined ? undefined : pools.get(pool))),
+          nodePoolName: pool,
+          deviceRequests: m.deviceRequests?.map((r, j) => this.resolveRequest(issues, `${f}.deviceRequests[${j}]`, r, pools.get(pool))),
         };
       }),
     }));

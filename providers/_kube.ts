@@ -88,6 +88,13 @@ export function parseKubeconfig(text: string): ClusterAccess {
   if (typeof cluster.server !== 'string' || !cluster.server.startsWith('https://')) {
     throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' has server ${JSON.stringify(cluster.server)}. Give an https:// URL.`);
   }
+  if (cluster['proxy-url']) {
+    throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' is reached through proxy-url, which is not supported. Give a server reachable directly.`);
+  }
+  if (user.username !== undefined || user.password !== undefined) {
+    throw new Error(`Unable to read the kubeconfig: user '${context.user}' authenticates with a username and password, which is not supported. ` +
+      'Use a bearer token (such as a ServiceAccount token) or a client certificate.');
+  }
   if (user.exec || user['auth-provider']) {
     throw new Error(`Unable to read the kubeconfig: user '${context.user}' authenticates with an exec plugin or auth provider, which is not supported. ` +
       'Use a bearer token (such as a ServiceAccount token) or a client certificate.');

@@ -11,6 +11,7 @@
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
 import { KubeClient, KubeObject } from './_kube';
+import { compareStrings } from '../src/hash';
 import { LedgerLabels, NODE_POOL_LABEL } from '../src/labels';
 import { deviceSelectorError, evaluateDeviceSelector } from '../src/placement/cel';
 import type { ClusterTaint, DeviceAttributeValue, FleetCluster, FleetDevice, FleetNodePool, LedgerEntry } from '../src/placement/inventory';
@@ -65,7 +66,12 @@ export const IDENTITY_ATTRIBUTES: ReadonlySet<string> = new Set([
  */
 export async function readLiveCluster(conn: ClusterConnection, options: ReadOptions = {}): Promise<LiveCluster> {
   const meta = { name: conn.name, ...(conn.labels ? { labels: conn.labels } : {}), ...(conn.taints ? { taints: conn.taints } : {}) };
-  const client = KubeClient.fromKubeconfigYaml(conn.kubeconfig, { timeoutMs: options.timeoutMs ?? 10_000 });
+  let client: KubeClient;
+  try {
+    client = KubeClient.fromKubeconfigYaml(conn.kubeconfig, { timeoutMs: options.timeoutMs ?? 10_000 });
+  } catch (e) {
+    throw new Error(`Cluster '${conn.name}': ${(e as Error).message}`);
+  }
   let objects: ClusterObjects;
   try {
     objects = await fetchObjects(client);
@@ -133,7 +139,7 @@ export function convertCapacity(value: unknown): string | undefined {
 }
 
 function sorted<T>(entries: Array<[string, T]>): Record<string, T> {
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(entries.sort(([a], [b]) => compareStrings(a, b)));
 }
 
 /** A device of a ResourceSlice, with all its attributes and the node it is on. */
@@ -183,7 +189,7 @@ export function currentSlices(slices: readonly KubeObject[]): KubeObject[] {
  * Undefined when no class matches: the device cannot be claimed.
  */
 export function deviceClassOf(device: FleetDevice, classes: readonly KubeObject[]): string | undefined {
-  const byName = [...classes].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  const byName = [...classes].sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
   return byName.find(c => ((c.spec?.selectors ?? []) as KubeObject[]).every(s => {
     const expression = s.cel?.expression;
     return typeof expression === 'string' && deviceSelectorError(expression) === undefined && evaluateDeviceSelector(expression, device);
@@ -279,10 +285,10 @@ export function nodePoolsOf(nodes: readonly KubeObject[], slices: readonly KubeO
     const names = nameDeviceKinds(counted.map(({ kind }) => ({ key: kind.key, driver: kind.device.driver })));
     const devicesPerNode = counted
       .map(({ kind, count }): FleetDevice => ({ name: names.get(kind.key)!, ...kind.device, count }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort((a, b) => compareStrings(a.name, b.name));
     return { name, nodes: schedulable.length, devicesPerNode };
   });
-  return result.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return result.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Devices per pod from the ledger annotation, or why the text is not a map of device name to a whole count. */
@@ -312,12 +318,12 @@ export function parseDevicesPerPod(text: string): Record<string, number> | strin
  */
 export function ledgerOf(cluster: string, workloads: readonly KubeObject[]): LedgerEntry[] {
   const id = (w: KubeObject) => `${w.metadata?.namespace ?? 'default'}\u0000${w.kind}\u0000${w.metadata?.name}`;
-  return [...workloads].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0)).flatMap(w => {
+  return [...workloads].sort((a, b) => compareStrings(id(a), id(b))).flatMap(w => {
     const meta = w.metadata ?? {};
-    // The owner is on the workload; the pool and devices on its pod template, which is per member (a leader and its
-    // workers may hold different devices in one group).
+    // The owner is on the workload (the cluster is listed by it); the pool and devices on its pod template, which is
+    // per member (a leader and its workers may hold different devices in one group).
     const pod = w.spec?.template?.metadata ?? {};
-    const deployment = meta.labels?.[LedgerLabels.DEPLOYMENT] ?? pod.labels?.[LedgerLabels.DEPLOYMENT];
+    const deployment = meta.labels?.[LedgerLabels.DEPLOYMENT];
     if (!deployment) return [];
     const namespace = meta.namespace ?? 'default';
     const what = `${w.kind} ${namespace}/${meta.name}`;

@@ -9,7 +9,7 @@ import { Placement } from './placement';
 export interface FleetClusterArgs {
   /** The cluster's name: in the assignments, and in the names of its Pulumi resources. */
   readonly name: string;
-  /** A kubeconfig for the cluster; pass it as a secret (`pulumi.secret`, or a secret config value). */
+  /** A kubeconfig for the cluster. It is kept secret (encrypted in the state) whether or not it is passed as a secret. */
   readonly kubeconfig: pulumi.Input<string>;
   /** Labels the deployment's clusterSelector matches. @default {} */
   readonly labels?: Record<string, string>;
@@ -67,10 +67,13 @@ export class ModelDeployment extends pulumi.ComponentResource {
     super('inferkit:index:ModelDeployment', name, {}, opts);
     const deployment = args.name ?? name;
     const namespace = args.namespace ?? 'default';
+    // Everything synth would refuse is refused now, before the placement runs (and so at preview).
+    ModelDeploymentChart.validate(`${namespace}/${deployment}`, args);
     const demand = ModelDeploymentChart.demandOf(`${namespace}/${deployment}`, args);
     this.placement = new Placement(`${name}-placement`, {
       demand,
-      clusters: args.clusters.map(c => pulumi.output(c.kubeconfig).apply(kubeconfig => ({
+      // Secret whatever the caller passed: the resource's inputs are kept in the state, encrypted only when secret.
+      clusters: args.clusters.map(c => pulumi.secret(c.kubeconfig).apply(kubeconfig => ({
         name: c.name, labels: c.labels, taints: c.taints, nodePools: c.nodePools, kubeconfig,
       }))),
     }, { parent: this });
@@ -96,7 +99,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
     });
 
     for (const c of args.clusters) {
-      const provider = new k8s.Provider(`${name}-${c.name}`, { kubeconfig: c.kubeconfig }, { parent: this });
+      const provider = new k8s.Provider(`${name}-${c.name}`, { kubeconfig: pulumi.secret(c.kubeconfig) }, { parent: this });
       new k8s.yaml.v2.ConfigGroup(`${name}-${c.name}`, {
         objs: rendered.apply(r => r.objects[c.name] ?? []),
         skipAwait: args.skipAwait,

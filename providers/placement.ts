@@ -56,6 +56,7 @@ interface PlacementState {
 // Absolute paths, resolved where this module is (lib/ when installed, the sources under ts-node).
 const CORE_MODULE = path.join(__dirname, '..', 'src');
 const INVENTORY_MODULE = path.join(__dirname, 'inventory');
+const KUBE_MODULE = path.join(__dirname, '_kube');
 
 function hashOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -128,10 +129,20 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
     const core = require(CORE_MODULE) as typeof import('../src');
     const issues = new core.Issues(`ModelDeployment/${news.demand?.name ?? '?'}`);
     core.validateDemand(issues, news.demand);
+    const kube = require(KUBE_MODULE) as typeof import('./_kube');
     const names = new Set<string>();
     for (const c of (news.clusters ?? []) as PlacementCluster[]) {
       issues.check(!names.has(c.name), 'clusters', c.name, 'is named twice', 'Give every cluster its own name');
       names.add(c.name);
+      issues.check(!!c.kubeconfig || !!c.nodePools, 'clusters', c.name, 'has neither nodePools nor a kubeconfig', 'Declare its node pools, or give a kubeconfig to read them live');
+      if (c.kubeconfig) {
+        try {
+          kube.parseKubeconfig(c.kubeconfig);
+        } catch (e) {
+          // The message says what is wrong with the kubeconfig, never its content.
+          issues.add('clusters', c.name, `has a kubeconfig that cannot be used: ${(e as Error).message.replace(/\.$/, '')}`, 'Give the content of a kubeconfig with a server and a token or client certificate');
+        }
+      }
     }
     return { inputs: news, failures: issues.all.map(i => ({ property: i.field.split(/[.[]/)[0] || 'demand', reason: core.formatIssue(i) })) };
   },
@@ -175,6 +186,8 @@ export class Placement extends pulumi.dynamic.Resource {
   public readonly degraded!: pulumi.Output<Array<{ replica: number; cluster: string; reason: string }>>;
 
   constructor(name: string, args: PlacementArgs, opts?: pulumi.CustomResourceOptions) {
-    super(placementProvider, name, { ...args, assignments: undefined, pools: undefined, degraded: undefined }, opts, 'inferkit', 'Placement');
+    // The clusters carry kubeconfigs: secret whatever the caller passed, since a resource's inputs are kept in the state.
+    const inputs = { demand: args.demand, clusters: pulumi.secret(args.clusters), assignments: undefined, pools: undefined, degraded: undefined };
+    super(placementProvider, name, inputs, opts, 'inferkit', 'Placement');
   }
 }

@@ -1,5 +1,10 @@
 import { createHash } from 'crypto';
 
+/** Orders strings by code unit, whatever the locale: the one order every sorted output of inferkit uses. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
  * JSON with object keys sorted at every level, so that two equal values give the same text
  * whatever order their keys were written in. `undefined` members are left out, as JSON does.

@@ -1,4 +1,5 @@
 import { Issues } from './errors';
+import { isDnsSubdomain } from './names';
 
 /** Where a model's weights come from (FlexInfer `spec.source`). */
 export enum SourceKind {
@@ -14,7 +15,6 @@ export enum SourceKind {
 
 const HF_REPO = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const OLLAMA_NAME = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * A model source: a value, parsed and checked once.
@@ -92,7 +92,7 @@ export function parseModelSource(issues: Issues, field: string, uri: string): Mo
       return ModelSource.of(SourceKind.FILE, `file://${rest}`, rest);
     case 'pvc': {
       const [claim, ...path] = rest.split('/');
-      if (!issues.check(DNS1123_SUBDOMAIN.test(claim) && claim.length <= 253 && !path.includes('..'), field, uri, 'does not name a PersistentVolumeClaim', 'Write pvc://<claim-name>/<path>, such as pvc://models/llama3')) return undefined;
+      if (!issues.check(isDnsSubdomain(claim) && !path.includes('..'), field, uri, 'does not name a PersistentVolumeClaim', 'Write pvc://<claim-name>/<path>, such as pvc://models/llama3')) return undefined;
       return ModelSource.of(SourceKind.PVC, `pvc://${rest}`, claim, path.join('/'));
     }
     default:

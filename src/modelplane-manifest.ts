@@ -1,5 +1,6 @@
 import { Issues, SpecError, SpecIssue } from './errors';
 import { Manifest, ManifestMetadata, ManifestReader, readManifest } from './manifests';
+import { isDnsSubdomain } from './names';
 import {
   ClusterSelector, ClusterTaint, ClusterToleration, DeviceAttributeValue, FleetCluster, FleetDevice, FleetInventory, isSemver, matchesClusterSelector,
   toleratesTaint,
@@ -22,7 +23,6 @@ export const MODEL_CACHE_KIND = { apiVersion: API_VERSION, kind: 'ModelCache' } 
 type Obj = Record<string, unknown>;
 
 /** An InferenceCluster name: a Kubernetes object name, which `inferkit synth -o` also uses as a folder name. */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MEMBER_ROLES = ['Standalone', 'Leader', 'Worker'];
 const PHASES = ['Prefill', 'Decode'];
 const SERVING_MODES = ['Unified', 'PrefillDecode'];
@@ -300,7 +300,7 @@ export function loadModelReplica(doc: Manifest): LoadedModelReplica {
   const s = obj(r, doc.spec, 'spec', ['clusterName', 'modelCacheRef', 'serving', 'engines']);
   const clusterName = requiredStr(r, issues, s, 'clusterName', 'spec.clusterName', 'Name the cluster the replica is pinned to');
   if (clusterName !== undefined) {
-    issues.check(DNS_SUBDOMAIN.test(clusterName), 'spec.clusterName', clusterName, 'is not an InferenceCluster name (a DNS-1123 subdomain)', 'Use the metadata.name of the cluster');
+    issues.check(isDnsSubdomain(clusterName), 'spec.clusterName', clusterName, 'is not an InferenceCluster name (a DNS-1123 subdomain)', 'Use the metadata.name of the cluster');
   }
   const modelCacheRef = s.modelCacheRef === undefined ? undefined
     : requiredStr(r, issues, obj(r, s.modelCacheRef, 'spec.modelCacheRef', ['name']), 'name', 'spec.modelCacheRef.name', 'Name the ModelCache');
@@ -380,12 +380,13 @@ export function loadModelDeployment(doc: Manifest): LoadedModelDeployment {
       };
     },
   });
+  const clusterSelector = readClusterSelector(r, ts.clusterSelector, `${f}.clusterSelector`);
   issues.throwIfAny();
   return {
     ...meta,
     replicas: replicas!,
     templateLabels,
-    clusterSelector: readClusterSelector(r, ts.clusterSelector, `${f}.clusterSelector`),
+    clusterSelector,
     modelCacheRef,
     servingMode,
     tolerations,
@@ -507,7 +508,7 @@ const SOURCES = ['GKE', 'EKS', 'AKS', 'Nebius', 'Vultr', 'Existing'];
 export function loadInferenceCluster(doc: Manifest): LoadedInferenceCluster {
   const { issues, r, meta } = readManifest(doc);
   clusterScoped(issues, meta, 'InferenceClusters');
-  issues.check(meta.name === '(unnamed)' || DNS_SUBDOMAIN.test(meta.name), 'metadata.name', meta.name, 'is not a DNS-1123 subdomain', 'Use lower-case letters, digits, \'-\' and \'.\'');
+  issues.check(meta.name === '(unnamed)' || isDnsSubdomain(meta.name), 'metadata.name', meta.name, 'is not a DNS-1123 subdomain', 'Use lower-case letters, digits, \'-\' and \'.\'');
   const s = obj(r, doc.spec, 'spec', ['cluster', 'taints', 'nodePools']);
 
   required(issues, s, 'cluster', 'spec.cluster', 'Give spec.cluster.source, and spec.cluster.existing for a cluster you bring');
@@ -623,6 +624,14 @@ export function fleetInventory(clusters: readonly LoadedInferenceCluster[], clas
   const byName = new Map(classes.map(c => [c.name, c]));
   const known = classes.map(c => c.name).sort();
   const found: SpecIssue[] = [];
+  // Two classes of one name would leave the pools' hardware to the order of the files.
+  for (const name of new Set(known.filter((n, i) => known[i + 1] === n))) {
+    found.push({ path: `InferenceClass/${name}`, field: 'metadata.name', value: name, cause: 'is given twice', fix: 'Give each InferenceClass once' });
+  }
+  const clusterNames = clusters.map(c => c.name).sort();
+  for (const name of new Set(clusterNames.filter((n, i) => clusterNames[i + 1] === n))) {
+    found.push({ path: `InferenceCluster/${name}`, field: 'metadata.name', value: name, cause: 'is given twice', fix: 'Give each InferenceCluster once' });
+  }
   const fleet = clusters.map((c): FleetCluster => {
     const issues = new Issues(`InferenceCluster/${c.name}`);
     const nodePools = c.nodePools.map((p, i) => {

@@ -11,6 +11,9 @@ export const MAX_STATEFULSET_NAME_LENGTH = 52;
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Longest DNS-1123 subdomain: the name of most cluster objects (Gateways, claims, clusters). */
+export const MAX_SUBDOMAIN_LENGTH = 253;
 
 /** Rules a generated name must follow. */
 export enum NameRule {
@@ -18,18 +21,46 @@ export enum NameRule {
   DNS1123_LABEL = 'DNS-1123 label',
   /** Like DNS-1123 but starting with a letter (Services). */
   DNS1035_LABEL = 'DNS-1035 label',
+  /** DNS-1123 labels joined by '.', at most 253 characters (most other objects). */
+  DNS1123_SUBDOMAIN = 'DNS-1123 subdomain',
+}
+
+/** Whether `name` is a DNS-1123 subdomain of at most 253 characters. */
+export function isDnsSubdomain(name: string): boolean {
+  return typeof name === 'string' && name.length <= MAX_SUBDOMAIN_LENGTH && SUBDOMAIN.test(name);
 }
 
 /** Returns why `name` breaks `rule` or exceeds `maxLength`, or undefined when it is valid. */
-export function nameProblem(name: string, rule: NameRule, maxLength: number = MAX_NAME_LENGTH): string | undefined {
-  if (name.length > maxLength) return `is ${name.length} characters long, more than ${maxLength}`;
-  const re = rule === NameRule.DNS1035_LABEL ? DNS1035 : DNS1123;
+export function nameProblem(name: string, rule: NameRule, maxLength?: number): string | undefined {
+  const max = maxLength ?? (rule === NameRule.DNS1123_SUBDOMAIN ? MAX_SUBDOMAIN_LENGTH : MAX_NAME_LENGTH);
+  if (name.length > max) return `is ${name.length} characters long, more than ${max}`;
+  const re = rule === NameRule.DNS1035_LABEL ? DNS1035 : rule === NameRule.DNS1123_SUBDOMAIN ? SUBDOMAIN : DNS1123;
   if (!re.test(name)) {
-    return rule === NameRule.DNS1035_LABEL
-      ? 'is not a DNS-1035 label (lower-case letters, digits and \'-\', starting with a letter, ending alphanumeric)'
-      : 'is not a DNS-1123 label (lower-case letters, digits and \'-\', starting and ending alphanumeric)';
+    return rule === NameRule.DNS1035_LABEL ? 'is not a DNS-1035 label (lower-case letters, digits and \'-\', starting with a letter, ending alphanumeric)'
+      : rule === NameRule.DNS1123_SUBDOMAIN ? 'is not a DNS-1123 subdomain (lower-case letters, digits, \'-\' and \'.\', each part starting and ending alphanumeric)'
+        : 'is not a DNS-1123 label (lower-case letters, digits and \'-\', starting and ending alphanumeric)';
   }
   return undefined;
+}
+
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/** A label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
+export function checkLabelKey(issues: Issues, field: string, key: string): boolean {
+  const slash = typeof key === 'string' ? key.lastIndexOf('/') : -1;
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = typeof key === 'string' ? key.slice(slash + 1) : '';
+  const ok = name.length <= MAX_NAME_LENGTH && LABEL_NAME.test(name) && (prefix === undefined || isDnsSubdomain(prefix));
+  return issues.check(ok, field, key,
+    'is not a label key (an optional DNS subdomain and \'/\', then up to 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
+    'Use a key such as \'app\' or \'llm-d.ai/role\'');
+}
+
+/** A label value: empty, or up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric. */
+export function checkLabelValue(issues: Issues, field: string, value: string): boolean {
+  const ok = typeof value === 'string' && value.length <= MAX_NAME_LENGTH && (value === '' || LABEL_NAME.test(value));
+  return issues.check(ok, field, value, 'is not a label value (up to 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
+    'Use a value such as \'decode\'');
 }
 
 /** A name the construct will generate, with what it is for and the rule it must follow. */

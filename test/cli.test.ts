@@ -24,14 +24,13 @@ describe('inferkit synth', () => {
   });
 
   test('reads every seed example manifest: Kthena, KubeDL, FlexInfer and Modelplane kinds', () => {
-    // The two KubeDL examples share a name; each run takes one of them.
-    const files = fs.readdirSync(manifests).filter(f => f !== 'inference-single-model.yaml').sort().flatMap(f => ['-f', path.join(manifests, f)]);
+    // The two KubeDL examples share a name; each run takes one of them. The fleet spans clusters: it needs -o (below).
+    const files = fs.readdirSync(manifests).filter(f => f !== 'inference-single-model.yaml' && f !== 'modelplane-fleet.yaml').sort().flatMap(f => ['-f', path.join(manifests, f)]);
     const { code, out, err } = run('synth', ...files);
     expect(err).toBe('');
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'Job', 'PersistentVolumeClaim', 'PodGroup',
-      'ResourceClaimTemplate', 'Service', 'StatefulSet']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'Service', 'StatefulSet']);
   });
 
   test('a resource defined twice is an error naming both files', () => {
@@ -123,6 +122,13 @@ describe('inferkit synth', () => {
       // us-east-l4's class, l4-x4, is there but did not load: its own error is the one to fix.
       expect(err.trim().split('\n')).toHaveLength(3);
     }));
+
+    test('a fleet placed on several clusters is not written to one stream', () => {
+      const { code, out, err } = run('synth', '-f', fleet);
+      expect(code).toBe(1);
+      expect(out).toBe('');
+      expect(err).toBe('error: the manifests are placed on 2 clusters (us-east-l4, us-west-h100), which one stream cannot tell apart. Give -o DIR to write a folder per cluster.\n');
+    });
 
     test('a pool whose class is not given is reported once, with the cluster\'s file', () => withDir(dir => {
       const bad = path.join(dir, 'bad.yaml');

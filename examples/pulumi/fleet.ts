@@ -24,7 +24,8 @@ export function fleetProgram(clusters: FleetMember[], namespace = 'fleet'): { re
         template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.11.0', args: ['--model=Qwen/Qwen3-0.6B'] }] } },
       }],
     }],
-    clusters: clusters.map(c => ({ ...c, kubeconfig: pulumi.secret(c.kubeconfig) })),
+    // The component keeps every kubeconfig secret in the state, whether or not it is passed as one.
+    clusters,
   });
   return { replicas: md.replicas };
 }

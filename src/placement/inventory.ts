@@ -9,6 +9,7 @@
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
 import { Issues } from '../errors';
+import { compareStrings } from '../hash';
 import { isQuantity } from '../quantity';
 import { deviceSelectorError, isSemver } from './cel';
 
@@ -441,7 +442,7 @@ export function matchesClusterSelector(selector: ClusterSelector | undefined, la
 /** The first requirement of `selector` that `labels` fail, described; undefined when they match. */
 export function clusterSelectorMismatch(selector: ClusterSelector | undefined, labels: Readonly<Record<string, string>>): string | undefined {
   const has = (k: string) => Object.prototype.hasOwnProperty.call(labels, k);
-  for (const [key, value] of Object.entries(selector?.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [key, value] of Object.entries(selector?.matchLabels ?? {}).sort(([a], [b]) => compareStrings(a, b))) {
     if (labels[key] !== value || !has(key)) return `label ${key}=${value} is ${has(key) ? `${key}=${labels[key]}` : 'missing'}`;
   }
   for (const x of selector?.matchExpressions ?? []) {

@@ -14,6 +14,7 @@
  * engine first), which lands them on the same nodes as long as the pool and the ledger are unchanged.
  */
 import { Issues } from '../errors';
+import { compareStrings } from '../hash';
 import { fitPod, PodShape, podShape, PoolCapacity } from './_capacity';
 import { compileDeviceSelector, DeviceSelector } from './cel';
 import {
@@ -58,7 +59,7 @@ function validateExisting(issues: Issues, existing: readonly ReplicaAssignment[]
   });
 }
 
-const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byName = compareStrings;
 
 interface ResolvedRequest {
   readonly name: string;

@@ -189,7 +189,7 @@ describe('InferencePool', () => {
 
     test('runs llm-d\'s endpoint picker, which has the P/D plugins, pinned', () => {
       expect(eppContainer(objs).image).toBe('ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0');
-      expect(flags(eppContainer(objs).args)['--tracing']).toBeUndefined();
+      expect(flags(eppContainer(objs).args)['--tracing']).toBe('false');
     });
 
     test('has a prefill and a decode profile, each filtered by the phase label', () => {
@@ -218,11 +218,11 @@ describe('InferencePool', () => {
 
   describe('HTTPRoute', () => {
     test('routes the path prefix from the Gateway\'s listener to the InferencePool', () => {
-      const objs = synth({ gateway: { name: 'inference-gateway', namespace: 'gateways', sectionName: 'https' }, pathPrefix: '/v1' });
+      const objs = synth({ gateway: { name: 'inference.gateway', namespace: 'gateways', sectionName: 'https' }, pathPrefix: '/v1' });
       const route = find(objs, 'HTTPRoute', 'llama-70b');
       expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
       expect(route.spec).toEqual({
-        parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'gateways', sectionName: 'https' }],
+        parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference.gateway', namespace: 'gateways', sectionName: 'https' }],
         rules: [{
           matches: [{ path: { type: 'PathPrefix', value: '/v1' } }],
           backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'llama-70b' }],
@@ -267,8 +267,8 @@ describe('InferencePool errors name the construct path, the field, the value and
       ['mode.key \'role\'', 'is also in selector with value \'decode\'', 'keep the phase label out of selector']],
     ['upper-case name', { name: 'Llama' }, ['name \'Llama\'', 'is not a DNS-1035 label', 'Use a name such as']],
     ['name too long for <name>-epp', { name: 'a'.repeat(60) }, [`name '${'a'.repeat(60)}'`, 'is 60 characters long, more than 59']],
-    ['bad gateway name', { gateway: { name: 'Gateway_1' } }, ['gateway.name \'Gateway_1\'', 'is not a DNS-1123 label']],
-    ['bad gateway section', { gateway: { name: 'gw', sectionName: 'HTTPS' } }, ['gateway.sectionName \'HTTPS\'', 'is not a DNS-1123 label']],
+    ['bad gateway name', { gateway: { name: 'Gateway_1' } }, ['gateway.name \'Gateway_1\'', 'is not a DNS-1123 subdomain']],
+    ['bad gateway section', { gateway: { name: 'gw', sectionName: 'HTTPS' } }, ['gateway.sectionName \'HTTPS\'', 'is not a DNS-1123 subdomain']],
     ['relative path prefix', { gateway: { name: 'gw' }, pathPrefix: 'v1' }, ['pathPrefix \'v1\'', 'must start with \'/\'', 'Use a path such as']],
     ['path prefix without gateway', { pathPrefix: '/v1' }, ['pathPrefix \'/v1\'', 'is set without gateway', 'Set gateway, or remove pathPrefix']],
     ['blank image', { eppImage: ' ' }, ['eppImage \' \'', 'is not an image reference', 'or leave eppImage unset']],

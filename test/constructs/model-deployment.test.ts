@@ -152,6 +152,16 @@ describe('ModelDeployment', () => {
       expect(msg).toContain('Lower replicas, relax the selectors or tolerations, or add capacity to the inventory.');
     });
 
+    test('validate reports, before any placement, what the constructor would refuse (the Pulumi component calls it at preview)', () => {
+      const { placement, ...rest } = props({ labels: { 'modelplane.ai/replica': 'x' } });
+      expect(placement).toBeDefined();
+      const twoContainers = { spec: { containers: [...template.spec.containers, { name: 'sidecar', image: 'busybox' }] } };
+      const msg = messageOf(() => ModelDeployment.validate('ml-team/qwen', { ...rest, engines: [{ name: 'qwen', members: [{ deviceRequests: [{ name: 'gpu' }], template: twoContainers }] }] }));
+      expect(msg).toContain("Unable to synthesize ml-team/qwen: labels.modelplane.ai/replica 'modelplane.ai/replica' uses a reserved prefix");
+      expect(msg).toContain('Unable to synthesize ml-team/qwen: engines[0].members[0].template.spec.containers must hold exactly one container (the engine).');
+      expect(() => ModelDeployment.validate('ml-team/qwen', props())).not.toThrow();
+    });
+
     test('a reserved label prefix is refused', () => {
       expect(messageOf(() => render(props({ labels: { 'inferkit.dev/pool': 'x', 'team': 'a' } })))).toBe(
         "Unable to synthesize qwen: labels.inferkit.dev/pool 'inferkit.dev/pool' uses a reserved prefix: inferkit.dev and modelplane.ai labels select and count replicas. Use a label key of your own domain.");
@@ -181,6 +191,22 @@ describe('ModelDeployment', () => {
     test('a Gateway without an InferencePool in Unified serving is refused', () => {
       expect(messageOf(() => render(props({ serving: { gateway: { name: 'gw' } } })))).toBe(
         "Unable to synthesize qwen: serving.gateway 'gw' is set, but the HTTPRoute targets the InferencePool, which Unified serving renders only with inferencePool: true. Set serving.inferencePool to true.");
+    });
+
+    test('assignments must place each replica once, with every member on a pool', () => {
+      const a = (replica: number, members = [{ engine: 'qwen', member: 0, pool: 'h100' }]) => ({ replica, cluster: 'eu-1', members });
+      const msg = messageOf(() => render(props({ replicas: 2, placement: Placement.assigned([a(0), a(0), a(5, [])], fleet) })));
+      expect(msg).toContain('Unable to synthesize qwen: placement[1].replica 0 is assigned twice. Assign each replica once.');
+      expect(msg).toContain('placement[2].replica 5 is not a replica index: replicas are 0 to 1.');
+      expect(msg).toContain("placement[2].members 'qwen/0' has no pool. Give every member of every engine a pool.");
+      expect(msg).toContain('placement [1] leaves these replicas unassigned. Assign every replica, or lower replicas.');
+    });
+
+    test('the deployment\'s own ledger entries (owner <namespace>/<name>) are not counted against it', () => {
+      const ledger = [{ cluster: 'eu-2', pool: 'h100', devices: { gpu: 16 }, owner: 'ml-team/qwen' }];
+      expect(render(props({ replicas: 2, placement: Placement.solve(fleet, { ledger }) })).md.clusters).toEqual(['eu-1', 'eu-2']);
+      const other = [{ ...ledger[0], owner: 'ml-team/other' }];
+      expect(render(props({ replicas: 2, placement: Placement.solve(fleet, { ledger: other }) })).md.clusters).toEqual(['eu-1']);
     });
 
     test('an assigned placement without an inventory needs the class on every request', () => {

@@ -4,6 +4,7 @@
 // removing a cluster from the fleet places only its replica again.
 import * as fs from 'fs';
 import { fleetProgram } from '../../examples/pulumi/fleet';
+import { ModelDeployment } from '../../providers';
 import { TestCluster } from '../harness/cluster';
 import { installFixtures, NodePool, restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
@@ -79,6 +80,12 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
         expect(claim?.status?.allocation?.devices?.results).toEqual([expect.objectContaining({ request: 'gpu', driver: 'gpu.nvidia.com', pool: pod.spec.nodeName })]);
       }
 
+      // The kubeconfigs' credentials are in the state file only encrypted (exportStack would decrypt them).
+      const state = fs.readdirSync(`${s.dir}/state`, { recursive: true, withFileTypes: true })
+        .filter(f => f.isFile() && f.name.endsWith('.json')).map(f => fs.readFileSync(`${f.parentPath}/${f.name}`, 'utf8')).join('\n');
+      expect(state).toContain('"kind":"Deployment"');
+      for (const { kubeconfig } of Object.values(clusters)) expect(state).not.toContain(/token: (\S+)/.exec(kubeconfig)![1]);
+
       const again = await s.stack.up();
       expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(['same']);
       // Refresh reads every object back and keeps the placement: nothing in a cluster holds it.
@@ -98,6 +105,25 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
 
       const destroy = await s.stack.destroy();
       expect(destroy.summary.result).toBe('succeeded');
+      await s.stack.workspace.removeStack('dev');
+    } finally {
+      s.dispose();
+    }
+  });
+
+  test('a program the construct would refuse fails at preview, before any placement', async () => {
+    const bad = async () => {
+      new ModelDeployment('bad', {
+        namespace: NAMESPACE,
+        replicas: 1,
+        labels: { 'inferkit.dev/pool': 'x' },
+        engines: [{ name: 'e', members: [{ deviceRequests: [{ name: 'gpu' }], template: { spec: { containers: [{ name: 'engine', image: 'busybox' }] } } }] }],
+        clusters: [{ name: 'central', kubeconfig: clusters.central.kubeconfig }],
+      });
+    };
+    const s = await PulumiStack.create({ stackName: 'dev', projectName: 'bad', program: bad });
+    try {
+      await expect(s.stack.preview()).rejects.toThrow("labels.inferkit.dev/pool 'inferkit.dev/pool' uses a reserved prefix");
       await s.stack.workspace.removeStack('dev');
     } finally {
       s.dispose();

@@ -290,6 +290,18 @@ describe('kubeconfig', () => {
       "Unable to read the kubeconfig: user 'u' authenticates with an exec plugin or auth provider, which is not supported. " +
       'Use a bearer token (such as a ServiceAccount token) or a client certificate.');
   });
+
+  test.each([
+    ['a proxy', '{token: abc}', 'proxy-url: "http://proxy:3128"', "cluster 'two' is reached through proxy-url, which is not supported. Give a server reachable directly."],
+    ['basic auth', '{username: admin, password: secret}', '', "user 'u' authenticates with a username and password, which is not supported."],
+  ])('%s is refused rather than ignored', (_, user, clusterExtra, message) => {
+    const text = kubeconfig(user).replace('certificate-authority-data:', `${clusterExtra}${clusterExtra ? ', ' : ''}certificate-authority-data:`);
+    expect(() => parseKubeconfig(text)).toThrow(`Unable to read the kubeconfig: ${message}`);
+  });
+
+  test('an unusable kubeconfig is reported with the cluster it belongs to', async () => {
+    await expect(readLiveCluster({ name: 'east', kubeconfig: 'clusters: []' })).rejects.toThrow("Cluster 'east': Unable to read the kubeconfig: it has no current-context.");
+  });
 });
 
 describe('an unreachable cluster', () => {

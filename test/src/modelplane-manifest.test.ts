@@ -129,6 +129,15 @@ describe('the fleet inventory', () => {
     ]);
   });
 
+  test('a class or a cluster given twice is an error, not a choice left to the order of the files', () => {
+    const { clusters, classes } = fleetOf(example());
+    const twice = <T>(xs: T[]) => [...xs, xs[0]];
+    const message = messageOf(() => fleetInventory(twice(clusters).map(loadInferenceCluster), twice(classes).map(loadInferenceClass)));
+    const name = String(classes[0].metadata.name);
+    expect(message).toContain(`Unable to synthesize InferenceClass/${name}: metadata.name '${name}' is given twice. Give each InferenceClass once.`);
+    expect(message).toContain(`Unable to synthesize InferenceCluster/${String(clusters[0].metadata.name)}: metadata.name`);
+  });
+
   test('a pool whose class is not given is an error naming the cluster, the field and the value', () => {
     const docs = example();
     const { clusters, classes } = fleetOf(docs);
@@ -198,6 +207,10 @@ describe('loading Modelplane ModelDeployments', () => {
     ['a toleration effect clusters lack', d => { d.spec.template.spec.tolerations = [{ key: 'drain', operator: 'Exists', effect: 'PreferNoSchedule' }]; },
       "spec.template.spec.tolerations[0].effect 'PreferNoSchedule' is not a cluster taint effect."],
     ['no replicas', d => { delete d.spec.replicas; }, 'spec.replicas is missing. Give the number of replicas, 1 to 10.'],
+    ['a clusterSelector with expressions, which the CRD lacks', d => { d.spec.template.spec.clusterSelector = { matchExpressions: [] }; },
+      'spec.template.spec.clusterSelector.matchExpressions [] is not a field of modelplane.ai/v1alpha1 ModelDeployment.'],
+    ['a clusterSelector label that is not text', d => { d.spec.template.spec.clusterSelector = { matchLabels: { region: 5 } }; },
+      'spec.template.spec.clusterSelector.matchLabels.region 5 is not'],
     ['more replicas than the CRD allows', d => { d.spec.replicas = 11; }, 'spec.replicas 11 is outside 1 to 10.'],
   ])('%s is refused with a message naming the field and the fix', (_, edit, message) => {
     const doc = example()['ModelDeployment/qwen3-8b'];
