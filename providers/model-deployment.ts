@@ -64,11 +64,11 @@ export class ModelDeployment extends pulumi.ComponentResource {
   public readonly placement: Placement;
 
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
+    ModelDeploymentChart.validate(`${args.namespace ?? 'default'}/${args.name ?? name}`, args);
     super('inferkit:index:ModelDeployment', name, {}, opts);
     const deployment = args.name ?? name;
     const namespace = args.namespace ?? 'default';
-    // Everything synth would refuse is refused now, before the placement runs (and so at preview).
-    ModelDeploymentChart.validate(`${namespace}/${deployment}`, args);
     const demand = ModelDeploymentChart.demandOf(`${namespace}/${deployment}`, args);
     this.placement = new Placement(`${name}-placement`, {
       demand,
