@@ -43,10 +43,13 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
 
 /** Where one replica runs and how to reach it. */
 export interface ReplicaOutput {
+  /** The replica's index, its identity across runs. */
   readonly index: number;
+  /** The cluster it runs in. */
   readonly cluster: string;
   /** The pool of each engine member, `<engine>/<member index>` to pool name. */
   readonly pools: Record<string, string>;
+  /** Its Service's address (Unified), or the name of its cluster's InferencePool (PrefillDecode). */
   readonly endpoint: string;
   /** Retained, Placed, Moved or Degraded (its cluster could not be read). */
   readonly state: string;

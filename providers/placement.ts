@@ -38,7 +38,9 @@ export interface PlacementCluster {
 
 /** Inputs of a {@link Placement}. */
 export interface PlacementArgs {
+  /** What to place: replicas of engines whose members claim devices (see `ModelDeployment.demandOf`). Its name owns the ledger entries it may ignore. */
   readonly demand: pulumi.Input<PlacementDemand>;
+  /** The fleet. A cluster removed from it has its replicas placed again; the order does not matter. */
   readonly clusters: pulumi.Input<pulumi.Input<PlacementCluster>[]>;
 }
 
