@@ -4,6 +4,7 @@
 // removing a cluster from the fleet places only its replica again.
 import * as fs from 'fs';
 import { fleetProgram } from '../../examples/pulumi/fleet';
+import { ModelDeployment } from '../../providers';
 import { TestCluster } from '../harness/cluster';
 import { installFixtures, NodePool, restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
@@ -48,10 +49,10 @@ async function replicaDeployment(cluster: string, index: number): Promise<KubeOb
   return clusters[cluster].kube.get('apps/v1', 'Deployment', NAMESPACE, `qwen-${index}-qwen`);
 }
 
-async function readyPod(cluster: string, index: number): Promise<KubeObject> {
+async function readyPod(cluster: string, index: number, deployment = 'qwen'): Promise<KubeObject> {
   const kube = clusters[cluster].kube;
-  return kube.waitFor(`replica ${index}'s pod on ${cluster} to be Ready`, async () => {
-    const pods = await kube.list('v1', 'Pod', NAMESPACE, `modelplane.ai/replica=qwen-${index}`);
+  return kube.waitFor(`replica ${index} of ${deployment} on ${cluster} to be Ready`, async () => {
+    const pods = await kube.list('v1', 'Pod', NAMESPACE, `modelplane.ai/replica=${deployment}-${index}`);
     return pods.find(p => p.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True'));
   }, 120_000);
 }
@@ -107,6 +108,34 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
       await s.stack.workspace.removeStack('dev');
     } finally {
       s.dispose();
+    }
+  });
+
+  test('two stacks do not overcommit a pool: the second reads the first one\'s devices from the ledger', async () => {
+    /** A deployment of one replica whose pod claims `gpus` GPUs, on the named clusters. */
+    const deployment = (name: string, gpus: number, fleet: string[]) => async () => {
+      const md = new ModelDeployment(name, {
+        namespace: NAMESPACE,
+        replicas: 1,
+        engines: [{ name: 'e', members: [{ deviceRequests: [{ name: 'gpu', count: gpus }], template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.11.0' }] } } }] }],
+        clusters: fleet.map(c => ({ name: c, kubeconfig: clusters[c].kubeconfig })),
+      });
+      return { replicas: md.replicas };
+    };
+    const first = await PulumiStack.create({ stackName: 'dev', projectName: 'first', program: deployment('first', 3, ['east']) });
+    const second = await PulumiStack.create({ stackName: 'dev', projectName: 'second', program: deployment('second', 2, ['east', 'west']) });
+    try {
+      expect((await first.stack.up()).outputs.replicas.value[0].cluster).toBe('east');
+      // east's only L4 node has 4 GPUs, 3 held by the first stack: by name east would come first, but the ledger says
+      // 1 GPU is left there, so the second stack's 2-GPU pod goes to west, where the scheduler can run it.
+      const up = await second.stack.up();
+      expect(up.outputs.replicas.value[0]).toMatchObject({ cluster: 'west', state: 'Placed' });
+      await readyPod('west', 0, 'second');
+      await second.stack.destroy();
+      await first.stack.destroy();
+    } finally {
+      first.dispose();
+      second.dispose();
     }
   });
 });
