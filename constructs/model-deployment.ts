@@ -247,7 +247,8 @@ export interface ModelDeploymentProps {
   readonly placement: Placement;
 
   /**
-   * Kubernetes version of the clusters: selects the DRA API of the claim templates.
+   * Kubernetes version of the clusters: selects the DRA API of the claim templates. A cluster of the inventory that
+   * names the DRA API it serves (`draApiVersion`, read from live clusters by the Placement provider) gets that one.
    *
    * @default KubernetesVersion.V1_34
    */
@@ -492,7 +493,8 @@ export class ModelDeployment extends Construct {
     chart: Chart, issues: Issues, props: ModelDeploymentProps, a: ReplicaAssignment,
     inventory: FleetInventory | undefined, cache: ModelCache | undefined,
   ): ModelReplica {
-    const pools = new Map(inventory?.clusters.find(c => c.name === a.cluster)?.nodePools.map(p => [p.name, p]));
+    const cluster = inventory?.clusters.find(c => c.name === a.cluster);
+    const pools = new Map(cluster?.nodePools.map(p => [p.name, p]));
     const engines = props.engines.map((engine, e) => ({
       name: engine.name,
       copies: engine.copies,
@@ -519,7 +521,7 @@ export class ModelDeployment extends Construct {
       deploymentName: this.name,
       servingMode: props.serving?.mode,
       modelCache: cache,
-      kubernetesVersion: props.kubernetesVersion,
+      kubernetesVersion: KubernetesVersion.forResourceApi(cluster?.draApiVersion ?? '') ?? props.kubernetesVersion,
       podDefaults: props.podDefaults,
       metadata: { labels: props.labels, annotations: props.annotations },
       engines,

@@ -83,7 +83,11 @@ export async function readLiveCluster(conn: ClusterConnection, options: ReadOpti
     client.close();
   }
   return {
-    cluster: { ...meta, nodePools: nodePoolsOf(objects.nodes, objects.slices, objects.classes) },
+    cluster: {
+      ...meta,
+      nodePools: nodePoolsOf(objects.nodes, objects.slices, objects.classes),
+      ...(objects.dra ? { draApiVersion: objects.dra } : {}),
+    },
     ledger: ledgerOf(conn.name, objects.workloads),
   };
 }
@@ -94,6 +98,8 @@ export interface ClusterObjects {
   readonly slices: KubeObject[];
   readonly classes: KubeObject[];
   readonly workloads: KubeObject[];
+  /** The DRA API version the cluster serves, if any. */
+  readonly dra?: string;
 }
 
 async function fetchObjects(client: KubeClient): Promise<ClusterObjects> {
@@ -107,7 +113,7 @@ async function fetchObjects(client: KubeClient): Promise<ClusterObjects> {
     client.list('apps/v1', 'StatefulSet', undefined, LedgerLabels.DEPLOYMENT),
   ]);
   const kinded = (kind: string) => (o: KubeObject) => ({ ...o, kind: o.kind ?? kind });
-  return { nodes, slices, classes, workloads: [...deployments.map(kinded('Deployment')), ...statefulSets.map(kinded('StatefulSet'))] };
+  return { nodes, slices, classes, workloads: [...deployments.map(kinded('Deployment')), ...statefulSets.map(kinded('StatefulSet'))], dra };
 }
 
 function reasonOf(e: unknown): string {

@@ -82,7 +82,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
     }, { parent: this });
 
     // Rendered once per placement, for every cluster's ConfigGroup and the outputs.
-    const rendered = pulumi.all([this.placement.assignments, this.placement.pools]).apply(([assignments, pools]) => {
+    const decided = pulumi.all([this.placement.assignments, this.placement.pools, this.placement.draApiVersions]);
+    const rendered = decided.apply(([assignments, pools, dra]) => {
       const app = new App();
       const chart = new ModelDeploymentChart(app, deployment, {
         ...args,
@@ -90,6 +91,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
         placement: SynthPlacement.assigned(assignments, {
           clusters: args.clusters.map(c => ({
             name: c.name,
+            draApiVersion: dra?.[c.name],
             nodePools: Object.entries(pools).filter(([key]) => key.startsWith(`${c.name}/`)).map(([, p]) => p),
           })),
         }),

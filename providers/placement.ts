@@ -51,6 +51,8 @@ interface PlacementState {
   readonly assignments: readonly ReplicaAssignment[];
   /** The node pools the assignments use, by `<cluster>/<pool>`: what the renderer resolves device classes against. */
   readonly pools: Readonly<Record<string, FleetNodePool>>;
+  /** The DRA API each live cluster serves, by cluster: the claim templates rendered for it take its shape. */
+  readonly draApiVersions: Readonly<Record<string, string>>;
   /** Replicas pinned to a cluster that could not be read, with the reason. */
   readonly degraded: ReadonlyArray<{ readonly replica: number; readonly cluster: string; readonly reason: string }>;
 }
@@ -121,8 +123,9 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
       if (pool) pools[`${a.cluster}/${m.pool}`] = pool;
     }
   }
+  const draApiVersions = Object.fromEntries(clusters.filter(c => c.draApiVersion).map(c => [c.name, c.draApiVersion!]));
   const degraded = result.assignments.filter(a => a.state === 'Degraded').map(a => ({ replica: a.replica, cluster: a.cluster, reason: unreachable.get(a.cluster) ?? 'unreachable' }));
-  return { ...stateInputs(inputs), assignments: result.assignments, pools, degraded };
+  return { ...stateInputs(inputs), assignments: result.assignments, pools, draApiVersions, degraded };
 }
 
 /** The dynamic provider. Exported for tests; programs use {@link Placement}. */
@@ -184,12 +187,15 @@ export class Placement extends pulumi.dynamic.Resource {
   public readonly assignments!: pulumi.Output<ReplicaAssignment[]>;
   /** The pools the assignments use, by `<cluster>/<pool>`. */
   public readonly pools!: pulumi.Output<Record<string, FleetNodePool>>;
+  /** The DRA API each live cluster serves, by cluster. */
+  public readonly draApiVersions!: pulumi.Output<Record<string, string>>;
   /** Replicas on clusters that could not be read: still pinned there. */
   public readonly degraded!: pulumi.Output<Array<{ replica: number; cluster: string; reason: string }>>;
 
   constructor(name: string, args: PlacementArgs, opts?: pulumi.CustomResourceOptions) {
     // The clusters carry kubeconfigs: secret whatever the caller passed, since a resource's inputs are kept in the state.
-    const inputs = { demand: args.demand, clusters: pulumi.secret(args.clusters), assignments: undefined, pools: undefined, degraded: undefined };
+    const outputs = { assignments: undefined, pools: undefined, draApiVersions: undefined, degraded: undefined };
+    const inputs = { demand: args.demand, clusters: pulumi.secret(args.clusters), ...outputs };
     super(placementProvider, name, inputs, opts, 'inferkit', 'Placement');
   }
 }

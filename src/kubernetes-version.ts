@@ -24,6 +24,11 @@ export class KubernetesVersion {
     return found;
   }
 
+  /** The version whose claim templates a cluster serving `apiVersion` (such as `resource.k8s.io/v1beta2`) reads; undefined for another API. */
+  public static forResourceApi(apiVersion: string): KubernetesVersion | undefined {
+    return KubernetesVersion.SUPPORTED.find(v => v.resourceApiVersion === apiVersion);
+  }
+
   private constructor(public readonly minor: number) {}
 
   /** API version of the DRA `resource.k8s.io` group for this Kubernetes version. */

@@ -117,6 +117,13 @@ export interface FleetCluster {
   readonly taints?: readonly ClusterTaint[];
   readonly nodePools: readonly FleetNodePool[];
   /**
+   * The DRA API the cluster serves (`resource.k8s.io/v1`, `v1beta2` or `v1beta1`): the shape of the claim templates
+   * rendered for it. The solver does not read it.
+   *
+   * @default - the deployment's Kubernetes version decides
+   */
+  readonly draApiVersion?: string;
+  /**
    * The cluster could not be reached: replicas already there stay pinned (reported `Degraded`), no new ones go there.
    *
    * @default false

@@ -125,6 +125,13 @@ describe('ModelDeployment', () => {
     expect(sts.map(s => s.spec.template.metadata.annotations['inferkit.dev/devices-per-pod'])).toEqual(['{"gpu":8}', '{"gpu":8}']);
   });
 
+  test('a cluster that names the DRA API it serves gets claim templates of that API, the others of the deployment\'s version', () => {
+    const older = { clusters: fleet.clusters.map(c => (c.name === 'eu-2' ? { ...c, draApiVersion: 'resource.k8s.io/v1beta2' } : c)) };
+    const { objs } = render(props({ replicas: 2, placement: Placement.solve(older) }));
+    expect(ofKind(objs['eu-1'], 'ResourceClaimTemplate').map(o => o.apiVersion)).toEqual(['resource.k8s.io/v1']);
+    expect(ofKind(objs['eu-2'], 'ResourceClaimTemplate').map(o => o.apiVersion)).toEqual(['resource.k8s.io/v1beta2']);
+  });
+
   test('assigned placement renders the given assignments', () => {
     const { md } = render(props({
       replicas: 1,

@@ -71,6 +71,7 @@ describe('readLiveCluster against the test cluster', () => {
       name: 'test',
       labels: { region: 'local' },
       nodePools: [...NODE_POOLS].sort((a, b) => a.name.localeCompare(b.name)).map(expectedPool),
+      draApiVersion: 'resource.k8s.io/v1',
     });
     const h100 = live.cluster.nodePools.find(p => p.name === 'h100')!;
     expect(h100).toMatchObject({ nodes: 2, devicesPerNode: [{ name: 'gpu', count: 8, deviceClassName: 'gpu.nvidia.com', capacity: { memory: '80Gi' } }] });
@@ -155,7 +156,7 @@ describe('a second cluster with its own fleet', () => {
       readLiveCluster({ name: 'east', kubeconfig: secondConfig }),
       readLiveCluster({ name: 'west', kubeconfig }),
     ]);
-    expect(east).toEqual({ cluster: { name: 'east', nodePools: [expectedPool(fleet[1]), expectedPool(fleet[0])] }, ledger: [] });
+    expect(east).toEqual({ cluster: { name: 'east', nodePools: [expectedPool(fleet[1]), expectedPool(fleet[0])], draApiVersion: 'resource.k8s.io/v1' }, ledger: [] });
     expect(west.cluster.nodePools.map(p => p.name)).toEqual(['cpu', 'h100', 'l4', 'mi300x']);
 
     // The other cluster's CA does not vouch for this server: a TLS failure, reported, not thrown.

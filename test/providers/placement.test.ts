@@ -42,6 +42,7 @@ describe('the Placement provider', () => {
     // c's kubeconfig reaches nothing: it takes no new replica.
     expect(outs.assignments.map((a: ReplicaAssignment) => [a.replica, a.cluster, a.state])).toEqual([[0, 'a', 'Placed'], [1, 'b', 'Placed'], [2, 'a', 'Placed']]);
     expect(outs.pools).toEqual({ 'a/h100': h100, 'b/h100': h100 });
+    expect(outs.draApiVersions).toEqual({});
     expect(JSON.stringify(outs)).not.toContain('token');
     expect(outs.clusters[2].kubeconfigHash).toMatch(/^[0-9a-f]{64}$/);
   }, 30_000);

@@ -71,6 +71,8 @@ describe('Kubernetes versions', () => {
     expect(KubernetesVersion.of('v1.34.1').resourceApiVersion).toBe('resource.k8s.io/v1');
     expect(KubernetesVersion.of('1.33').resourceApiVersion).toBe('resource.k8s.io/v1beta2');
     expect(KubernetesVersion.of('1.32').resourceApiVersion).toBe('resource.k8s.io/v1beta1');
+    expect(KubernetesVersion.forResourceApi('resource.k8s.io/v1beta2')).toBe(KubernetesVersion.V1_33);
+    expect(KubernetesVersion.forResourceApi('resource.k8s.io/v1alpha3')).toBeUndefined();
     expect(KubernetesVersion.V1_33.atLeast(KubernetesVersion.V1_32)).toBe(true);
     expect(KubernetesVersion.V1_32.atLeast(KubernetesVersion.V1_33)).toBe(false);
   });
