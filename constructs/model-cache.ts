@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
-import { checkName, Issues, NameRule } from '../src';
+import { checkName, Issues, LoadedModelCache, NameRule } from '../src';
 import { hfDownloadContainer } from './_hf-download';
 import { objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
@@ -70,6 +70,11 @@ export interface ModelCacheProps {
    * @default - none
    */
   readonly metadata?: ObjectMetadataProps;
+}
+
+/** The props of a loaded Modelplane ModelCache, staged with `storageClassName`. */
+export function modelCacheProps(cache: LoadedModelCache, storageClassName?: string): ModelCacheProps {
+  return { name: cache.name, repo: cache.repo, revision: cache.revision, authSecret: cache.authSecret, sizeGiB: cache.sizeGiB, storageClassName };
 }
 
 const MAX_SIZE_GIB = 100_000;

@@ -3,14 +3,14 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import {
   ClusterSelector, ClusterToleration, compareStrings, FleetInventory, FleetNodePool, Issues, KubernetesVersion, LedgerEntry, LedgerLabels,
-  loadModelDeploymentWithFleet, matchingDevice, ModelDeploymentFleetManifests, place, PlacementDemand, PlacementRejection, ReplicaAssignment,
+  describeRejections, loadModelDeploymentWithFleet, matchingDevice, ModelDeploymentFleetManifests, place, PlacementDemand, ReplicaAssignment,
   validateDemand,
 } from '../src';
 import { ManifestSource, objectMeta } from './_metadata';
 import { GatewayParentProps, InferencePool, SchedulingMode } from './inference-pool';
-import { ModelCache, ModelCacheProps } from './model-cache';
+import { ModelCache, modelCacheProps, ModelCacheProps } from './model-cache';
 import {
-  DeviceRequestProps, EnginePhase, MemberRole, ModelReplica, ModelReplicaLabels, ServingMode,
+  DeviceRequestProps, EnginePhase, MemberRole, ModelReplica, ModelReplicaLabels, phaseScheduling, ServingMode,
 } from './model-replica';
 import { PodDefaults } from './pod-defaults';
 
@@ -181,10 +181,6 @@ function checkAssignments(issues: Issues, demand: PlacementDemand, assignments: 
   issues.check(missing.length === 0, 'placement', missing, 'leaves these replicas unassigned', 'Assign every replica, or lower replicas');
 }
 
-function describeRejections(rejections: readonly PlacementRejection[]): string {
-  return rejections.map(r => `${r.cluster}${r.pool ? `/${r.pool}` : ''}: ${r.reason} (${r.message})`).join('; ') || 'no cluster in the inventory';
-}
-
 /** Props of a {@link ModelDeployment}, after Modelplane's ModelDeployment. */
 export interface ModelDeploymentProps {
   /**
@@ -324,14 +320,7 @@ export class ModelDeployment extends Construct {
       clusterSelector: m.clusterSelector,
       tolerations: [...d.tolerations],
       serving: d.servingMode === undefined ? undefined : { mode: d.servingMode as ServingMode },
-      modelCache: cache && {
-        name: cache.name,
-        repo: cache.repo,
-        revision: cache.revision,
-        authSecret: cache.authSecret,
-        sizeGiB: cache.sizeGiB,
-        storageClassName: cache.storageClassName,
-      },
+      modelCache: cache && modelCacheProps(cache, cache.storageClassName),
       engines: d.engines.map(e => ({
         name: e.name,
         copies: e.copies,
@@ -435,14 +424,14 @@ export class ModelDeployment extends Construct {
       const cache = props.modelCache
         ? new ModelCache(chart, 'model-cache', { ...props.modelCache, name: props.modelCache.name ?? `${this.name}-cache`, podDefaults: props.modelCache.podDefaults ?? props.podDefaults })
         : undefined;
-      const endpoint = this.renderRouting(chart, props, mode);
+      const poolName = this.renderRouting(chart, props, mode);
       for (const a of assignments) {
         const replica = this.renderReplica(chart, issues, props, a, outcome.inventory, cache);
         rendered.push({
           index: a.replica,
           cluster,
           pools: Object.fromEntries(a.members.map(m => [`${m.engine}/${m.member}`, m.pool])),
-          endpoint: mode === ServingMode.UNIFIED ? replica.endpoint : endpoint,
+          endpoint: mode === ServingMode.UNIFIED ? replica.endpoint : poolName!,
         });
       }
     }
@@ -462,8 +451,8 @@ export class ModelDeployment extends Construct {
     return chart;
   }
 
-  /** Routing of one cluster: a Service, or an InferencePool. Returns the address requests go to. */
-  private renderRouting(chart: Chart, props: ModelDeploymentProps, mode: ServingMode): string {
+  /** Routing of one cluster: a Service, and/or an InferencePool, whose name it returns. */
+  private renderRouting(chart: Chart, props: ModelDeploymentProps, mode: ServingMode): string | undefined {
     const selector = { [LedgerLabels.DEPLOYMENT]: this.name, [ModelReplicaLabels.SERVING]: 'true' };
     const metadata = { labels: props.labels, annotations: props.annotations };
     if (mode === ServingMode.UNIFIED) {
@@ -478,15 +467,13 @@ export class ModelDeployment extends Construct {
         namespace: this.namespace,
         selector,
         targetPort: ENGINE_PORT,
-        mode: mode === ServingMode.PREFILL_DECODE
-          ? SchedulingMode.prefillDecode({ key: ModelReplicaLabels.PHASE, prefillValue: 'prefill', decodeValue: 'decode' })
-          : SchedulingMode.unified(),
+        mode: mode === ServingMode.PREFILL_DECODE ? phaseScheduling() : SchedulingMode.unified(),
         gateway: props.serving?.gateway,
         metadata,
       });
       return pool.name;
     }
-    return `http://${this.name}.${this.namespace}.svc:${ENGINE_PORT}`;
+    return undefined;
   }
 
   private renderReplica(

@@ -10,7 +10,7 @@ import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
 import { InferencePool, SchedulingMode } from './inference-pool';
-import { ModelCache } from './model-cache';
+import { ModelCache, modelCacheProps } from './model-cache';
 import { ModelInfer } from './model-infer';
 import { PodDefaults } from './pod-defaults';
 
@@ -224,6 +224,23 @@ export const ModelReplicaLabels = {
   SERVING: 'modelplane.ai/serving',
 } as const;
 
+/** The value of {@link ModelReplicaLabels.PHASE} on an engine's pods: `prefill` or `decode`. */
+function phaseLabel(phase: EnginePhase): string {
+  return phase.toLowerCase();
+}
+
+/**
+ * How an InferencePool's endpoint picker tells a deployment's prefill pods from its decode pods: by the phase label
+ * ModelReplica puts on them.
+ *
+ * @internal
+ */
+export function phaseScheduling(): SchedulingMode {
+  return SchedulingMode.prefillDecode({
+    key: ModelReplicaLabels.PHASE, prefillValue: phaseLabel(EnginePhase.PREFILL), decodeValue: phaseLabel(EnginePhase.DECODE),
+  });
+}
+
 /** The port readiness is checked on when the template declares none (vLLM and SGLang serve on 8000). */
 const DEFAULT_ENGINE_PORT = 8000;
 const CLAIM = 'devices';
@@ -262,15 +279,7 @@ export class ModelReplica extends Construct {
       `names no ModelCache in namespace ${namespace} among the given files`, 'Add the modelplane.ai/v1alpha1 ModelCache to the input, or remove the reference');
     issues.throwIfAny();
     const cache = cacheDoc && loadModelCache(cacheDoc);
-    const modelCache = cache && new ModelCache(scope, `${id}-cache`, {
-      name: cache.name,
-      namespace: m.namespace,
-      repo: cache.repo,
-      revision: cache.revision,
-      authSecret: cache.authSecret,
-      sizeGiB: cache.sizeGiB,
-      storageClassName: options.cacheStorageClassName,
-    });
+    const modelCache = cache && new ModelCache(scope, `${id}-cache`, { ...modelCacheProps(cache, options.cacheStorageClassName), namespace: m.namespace });
     const servingMode = (m.servingMode ?? ServingMode.UNIFIED) as ServingMode;
     const replica = new ModelReplica(scope, id, {
       name: m.name,
@@ -290,7 +299,7 @@ export class ModelReplica extends Construct {
         namespace: m.namespace,
         selector: { [ModelReplicaLabels.REPLICA]: m.name, [ModelReplicaLabels.SERVING]: 'true' },
         targetPort: DEFAULT_ENGINE_PORT,
-        mode: SchedulingMode.prefillDecode({ key: ModelReplicaLabels.PHASE, prefillValue: 'prefill', decodeValue: 'decode' }),
+        mode: phaseScheduling(),
         metadata: { labels: m.labels, annotations: m.annotations },
       });
     }
@@ -447,7 +456,7 @@ export class ModelReplica extends Construct {
     const labels = {
       [ModelReplicaLabels.REPLICA]: this.name,
       [ModelReplicaLabels.ENGINE]: engine.name,
-      ...(engine.phase ? { [ModelReplicaLabels.PHASE]: engine.phase.toLowerCase() } : {}),
+      ...(engine.phase ? { [ModelReplicaLabels.PHASE]: phaseLabel(engine.phase) } : {}),
     };
     const byRole = (role: MemberRole) => engine.members.find(m => (m.role ?? MemberRole.STANDALONE) === role);
     const standalone = byRole(MemberRole.STANDALONE);

@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import type {
-  ClusterTaint, FleetInventory, FleetNodePool, LedgerEntry, PlacementDemand, PlacementRejection, ReplicaAssignment, UnplacedReplica,
+  ClusterTaint, FleetInventory, FleetNodePool, LedgerEntry, PlacementDemand, ReplicaAssignment, UnplacedReplica,
 } from '../src';
 
 /** One cluster of the fleet: declared (its node pools given), or read live through its kubeconfig. */
@@ -74,24 +74,10 @@ function stateInputs(inputs: Inputs): Pick<PlacementState, 'demand' | 'clusters'
   };
 }
 
-/** Canonical JSON, so that key order never reads as a change. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o).filter(k => o[k] !== undefined).sort().map(k => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function describe(rejections: readonly PlacementRejection[]): string {
-  return rejections.map(r => `${r.cluster}${r.pool ? `/${r.pool}` : ''}${r.engine ? ` (engine ${r.engine})` : ''}: ${r.reason}: ${r.message}`).join('; ');
-}
-
-/** Reads each cluster (live where it has no declared pools), places, and fails naming every unplaced replica's reasons. */
 type Inputs = { demand: PlacementDemand; clusters: PlacementCluster[] };
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
+/** Reads each cluster (live where it has no declared pools), places, and fails naming every unplaced replica's reasons. */
 async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): Promise<PlacementState> {
   const solver = require(CORE_MODULE) as typeof import('../src');
   const reader = require(INVENTORY_MODULE) as typeof import('./inventory');
@@ -111,7 +97,7 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
   const inventory: FleetInventory = { clusters };
   const result = solver.place(inputs.demand, inventory, existing, ledger);
   if (result.unplaced.length > 0) {
-    const lines = result.unplaced.map((u: UnplacedReplica) => `replica ${u.replica}${u.movedFrom ? ` (left ${u.movedFrom.cluster}: ${u.movedFrom.reason})` : ''}: ${describe(u.rejections)}`);
+    const lines = result.unplaced.map((u: UnplacedReplica) => `replica ${u.replica}${u.movedFrom ? ` (left ${u.movedFrom.cluster}: ${u.movedFrom.reason})` : ''}: ${solver.describeRejections(u.rejections)}`);
     throw new Error(`Unable to place ${inputs.demand.name}: ${result.unplaced.length} of ${inputs.demand.replicas} replicas fit nowhere. ${lines.join('. ')}. `
       + 'Lower replicas, relax the selectors or tolerations, or add capacity; nothing was applied.');
   }
@@ -153,8 +139,10 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: PlacementState, news) {
+    const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
     const next = stateInputs(news as Inputs);
-    const changed = ['demand', 'clusters'].filter(k => canonical((olds as any)[k]) !== canonical((next as any)[k]));
+    // Canonical JSON, so that key order never reads as a change.
+    const changed = (['demand', 'clusters'] as const).filter(k => canonicalJson(olds[k]) !== canonicalJson(next[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
 

@@ -476,6 +476,12 @@ export function toleratesTaint(tolerations: readonly ClusterToleration[], taint:
   });
 }
 
+/** Every rejection of a replica in one line: `<cluster>[/<pool>][ (engine <e>)]: <reason>: <check>`, joined by `; `. */
+export function describeRejections(rejections: readonly PlacementRejection[]): string {
+  return rejections.map(r => `${r.cluster}${r.pool ? `/${r.pool}` : ''}${r.engine ? ` (engine ${r.engine})` : ''}: ${r.reason}: ${r.message}`).join('; ')
+    || 'no cluster in the inventory';
+}
+
 /** Describes a taint the way kubectl does: `key=value:Effect`. */
 export function describeTaint(taint: ClusterTaint): string {
   return `${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;

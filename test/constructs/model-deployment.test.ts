@@ -152,7 +152,7 @@ describe('ModelDeployment', () => {
   describe('errors', () => {
     test('a replica that fits nowhere is refused with every cluster\'s reason', () => {
       expect(messageOf(() => render(props({ replicas: 33 })))).toContain(
-        'Unable to synthesize qwen: replicas 33 leaves replica 32 unplaced: eu-1/h100: InsufficientCapacity');
+        'Unable to synthesize qwen: replicas 33 leaves replica 32 unplaced: eu-1/h100 (engine qwen): InsufficientCapacity: engine \'qwen\' needs 1 device');
       const msg = messageOf(() => render(props({ replicas: 33 })));
       expect(msg).toContain('eu-3: TaintNotTolerated');
       expect(msg).toContain('us-1: ClusterSelectorNotMatched');
