@@ -8,3 +8,4 @@ export * from './model-replica';
 export * from './model-cache';
 export * from './inference-pool';
 export * from './model-deployment';
+export * from './warnings';

@@ -22,6 +22,16 @@ export function formatIssue(issue: SpecIssue): string {
 }
 
 /**
+ * Renders a warning as "Warning: <path> <field>: <difference>. <fix>." (what inferkit runs differs from what the
+ * seed system's controller would do, and how to get the exact behaviour).
+ */
+export function formatWarning(warning: SpecIssue): string {
+  const fix = warning.fix.endsWith('.') ? warning.fix : `${warning.fix}.`;
+  const value = warning.value === undefined ? '' : ` ${show(warning.value)}`;
+  return `Warning: ${warning.path} ${warning.field}${value}: ${warning.cause}. ${fix}`;
+}
+
+/**
  * Thrown when a spec has one or more issues. Every issue found is reported at once.
  */
 export class SpecError extends Error {
@@ -39,6 +49,7 @@ export class SpecError extends Error {
  */
 export class Issues {
   private readonly found: SpecIssue[] = [];
+  private readonly warned: SpecIssue[] = [];
 
   /**
    * @param path construct path or manifest name that every message starts with
@@ -55,6 +66,19 @@ export class Issues {
   public check(ok: boolean, field: string, value: unknown, cause: string, fix: string): boolean {
     if (!ok) this.add(field, value, cause, fix);
     return ok;
+  }
+
+  /**
+   * Records a warning: inferkit can run `field` but not exactly as the seed system's controller would. `cause` says
+   * what differs, `fix` how to get the exact behaviour. Warnings never stop synthesis; `--strict` makes them errors.
+   */
+  public warn(field: string, value: unknown, cause: string, fix: string): void {
+    this.warned.push({ path: this.path, field: this.fieldName(field), value, cause, fix });
+  }
+
+  /** Warnings recorded so far. */
+  public get warnings(): readonly SpecIssue[] {
+    return [...this.warned];
   }
 
   /** Issues recorded so far. */
