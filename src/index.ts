@@ -16,3 +16,4 @@ export * from './engines';
 export * from './sizing';
 export * from './compatibility';
 export * from './placement';
+export * from './rollout';
