@@ -23,7 +23,7 @@ const project = new typescript.TypeScriptProject({
   licensed: true,
   license: 'Apache-2.0',
   copyrightOwner: 'inferkit authors',
-  deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0', '@marcbachmann/cel-js@8.0.0'],
+  deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0', '@marcbachmann/cel-js@8.0.0', 're2js@2.10.0'],
   // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
   devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', 'highs@1.15.3'],
   // inferkit/pulumi only: a cdk8s pipeline does not need them. Pinned for the tests to the engine test/cluster builds.

@@ -6,11 +6,16 @@
  * two Kubernetes libraries. The package is ESM-only: it is required lazily, so that loading inferkit does not load it
  * (Node.js 20.19 and later `require` ES modules; Jest transforms it, see `.projenrc.ts`).
  *
+ * As the API server does, a selector is refused when its estimated cost exceeds Kubernetes' limit, and `matches()`
+ * runs on an RE2 engine (re2js, linear in the input), not on JavaScript's backtracking one: a hostile selector can
+ * neither hang synthesis nor `place()`.
+ *
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/#device-selectors
  * @see https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-quantity-library
  * @see https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-semver-library
  */
 import type * as CelJs from '@marcbachmann/cel-js';
+import { RE2JS } from 're2js';
 import { formatQuantity, isQuantity, parseQuantity } from '../quantity';
 import type { DeviceAttributeValue, FleetDevice } from './inventory';
 
@@ -18,6 +23,8 @@ const NANO = 1_000_000_000n;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const MAX_EXPRESSION_LENGTH = 10_240;
+/** Kubernetes' limit on the estimated cost of one DRA CEL selector (resource.k8s.io `CELSelectorExpressionMaxCost`). */
+export const MAX_SELECTOR_COST = 1_000_000;
 
 function sign(n: bigint): number {
   return n < 0n ? -1 : n > 0n ? 1 : 0;
@@ -166,9 +173,32 @@ function celEnvironment(): CelJs.Environment {
     .registerFunction('Semver.compareTo(Semver): int', (a: CelSemver, b: CelSemver) => BigInt(a.compareTo(b)))
     .registerFunction('Semver.isLessThan(Semver): bool', (a: CelSemver, b: CelSemver) => a.compareTo(b) < 0)
     .registerFunction('Semver.isGreaterThan(Semver): bool', (a: CelSemver, b: CelSemver) => a.compareTo(b) > 0)
-    .registerOperator('Semver == Semver', (a: CelSemver, b: CelSemver) => a.compareTo(b) === 0);
+    .registerOperator('Semver == Semver', (a: CelSemver, b: CelSemver) => a.compareTo(b) === 0)
+    .registerFunction(`string.${RE2_MATCHES}(string): bool`, (text: string, pattern: string) => re2(pattern).matcher(text).find());
   environment = env;
   return env;
+}
+
+/**
+ * The function every `matches()` call is bound to once a selector compiles: the library's own runs JavaScript's
+ * backtracking RegExp (`'aaa…!'.matches('^(a+)+$')` never returns), and cannot be replaced by an overload.
+ */
+const RE2_MATCHES = 'matchesRe2';
+const regexes = new Map<string, RE2JS>();
+
+/** An RE2 pattern, compiled once; throws with RE2's message for what RE2 (and so Kubernetes) does not accept. */
+function re2(pattern: string): RE2JS {
+  let compiledPattern = regexes.get(pattern);
+  if (!compiledPattern) {
+    try {
+      compiledPattern = RE2JS.compile(pattern);
+    } catch (err) {
+      throw new Error(`'${pattern}' is not an RE2 regular expression: ${(err as Error).message}`);
+    }
+    if (regexes.size >= MAX_CACHED) regexes.clear();
+    regexes.set(pattern, compiledPattern);
+  }
+  return compiledPattern;
 }
 
 /** True for text that is a semantic version (`normalize` accepts the forms Kubernetes' semver() normalizes). */
@@ -242,12 +272,123 @@ function compile(expression: string): DeviceSelector | string {
   } catch (err) {
     return describeError(err);
   }
+  // Bound before type checking, which fixes each call's implementation on its node; messages keep the name written.
+  const patterns = bindMatches(program.ast);
   const check = program.check();
-  if (!check.valid) return describeError(check.error);
+  if (!check.valid) return describeError(check.error).split(RE2_MATCHES).join('matches');
   if (check.type !== 'bool' && check.type !== 'dyn') return `it returns ${check.type}, not a bool`;
-  const literal = badLiteral(program.ast);
+  const literal = badLiteral(program.ast) ?? badPattern(patterns);
   if (literal) return literal;
+  const cost = estimateCost(program.ast, new Map()).cost;
+  if (cost > MAX_SELECTOR_COST) {
+    return `its estimated cost ${cost < 1e12 ? cost : 'of more than 10^12'} exceeds Kubernetes' limit of ${MAX_SELECTOR_COST} per selector `
+      + '(comprehensions nested over large lists, or long strings): nest fewer all/exists/map/filter calls, or iterate over shorter lists';
+  }
   return new DeviceSelector(expression, program, referencedDomains(program.ast));
+}
+
+/** Points every `matches()` call at the RE2 engine; returns the patterns written as literals. */
+function bindMatches(ast: CelJs.ASTNode): string[] {
+  const patterns: string[] = [];
+  walk(ast, n => {
+    if (n.op !== 'rcall' || n.args[0] !== 'matches') return;
+    const pattern = (n.args[2] as CelJs.ASTNode[])[0];
+    if (pattern?.op === 'value' && typeof pattern.args === 'string') patterns.push(pattern.args);
+    (n.args as unknown[])[0] = RE2_MATCHES;
+  });
+  return patterns;
+}
+
+/** The first literal pattern RE2 does not accept, found when compiling rather than on every device. */
+function badPattern(patterns: readonly string[]): string | undefined {
+  for (const pattern of patterns) {
+    try {
+      re2(pattern);
+    } catch (err) {
+      return `matches(): ${(err as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * DRA caps a device's attributes and capacities at 32 and a string attribute at 64 characters: the largest list, map
+ * or string the estimate assumes for anything read from `device`.
+ */
+const DEVICE_VALUE_SIZE = 64;
+/** Macros that evaluate their last arguments once per element of the receiver. */
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+/** Operations whose cost does not depend on the size of their operands. */
+const CONSTANT_COST = new Set(['value', 'id', '.', '.?', '[]', '[?]', '&&', '||', '!_', '-_', '?:', 'list', 'map']);
+
+/**
+ * An upper bound on a node's evaluation: its cost in steps, the length of the list, map or string it yields, and the
+ * largest length of anything nested in it (its elements).
+ */
+interface CostEstimate {
+  readonly cost: number;
+  readonly size: number;
+  readonly inner: number;
+}
+
+/**
+ * Estimates, as an upper bound, the steps one evaluation takes: each node is a step, a comprehension repeats its body
+ * once per element, and operations on strings and lists (comparison, concatenation, functions) cost their length.
+ * `vars` bounds the comprehension variables in scope.
+ */
+function estimateCost(node: CelJs.ASTNode, vars: ReadonlyMap<string, CostEstimate>): CostEstimate {
+  const sub = (n: CelJs.ASTNode, scope = vars) => estimateCost(n, scope);
+  const sum = (es: readonly CostEstimate[]) => es.reduce((a, e) => a + e.cost, 0);
+  const lengths = (es: readonly CostEstimate[]) => es.reduce((a, e) => a + e.size, 0);
+  const largest = (es: readonly CostEstimate[]) => Math.max(0, ...es.map(e => Math.max(e.size, e.inner)));
+  switch (node.op) {
+    case 'value':
+      return { cost: 1, size: typeof node.args === 'string' ? node.args.length : 0, inner: 0 };
+    case 'id': {
+      const device = node.args === 'device' ? { cost: 1, size: DEVICE_VALUE_SIZE, inner: DEVICE_VALUE_SIZE } : { cost: 1, size: 0, inner: 0 };
+      return vars.get(node.args as string) ?? device;
+    }
+    case 'rcall': {
+      const [name, receiver, args] = node.args as [string, CelJs.ASTNode, CelJs.ASTNode[]];
+      const range = sub(receiver);
+      if (COMPREHENSIONS.has(name) && args.length >= 2 && args[0].op === 'id') {
+        // `all(x, p)`, `all(i, v, p)`, `map(x, f, t)`: the leading identifiers are bound to elements (or keys) of the range.
+        const bound = args.length === 3 && args[1].op === 'id' && name !== 'map' ? 2 : 1;
+        const scope = new Map(vars);
+        for (const v of args.slice(0, bound)) scope.set(v.args as string, { cost: 1, size: range.inner, inner: range.inner });
+        const body = args.slice(bound).map(a => sub(a, scope));
+        const cost = range.cost + range.size * (bound + sum(body)) + 1;
+        if (name === 'map') return { cost, size: range.size, inner: largest(body) };
+        return name === 'filter' ? { cost, size: range.size, inner: range.inner } : { cost, size: 0, inner: 0 };
+      }
+      const params = args.map(a => sub(a));
+      // RE2 runs in time linear in the text, per state of the pattern.
+      const work = name === 'matches' ? range.size * Math.max(1, largest(params)) : range.size + lengths(params);
+      const all = [range, ...params];
+      const size = name === 'join' ? range.size * (range.inner + largest(params)) : largest(all);
+      return { cost: 1 + sum(all) + work, size, inner: largest(all) };
+    }
+    default: {
+      const children: CelJs.ASTNode[] = [];
+      walkChildren(node, c => children.push(c));
+      const es = children.map(c => sub(c));
+      const work = CONSTANT_COST.has(node.op) ? 0 : lengths(es);
+      const cost = 1 + sum(es) + work;
+      if (node.op === 'list') return { cost, size: children.length, inner: largest(es) };
+      if (node.op === 'map') return { cost, size: (node.args as unknown[]).length, inner: largest(es) };
+      if (node.op === '+') return { cost, size: lengths(es), inner: Math.max(0, ...es.map(e => e.inner)) };
+      return { cost, size: largest(es), inner: largest(es) };
+    }
+  }
+}
+
+/** Calls `visit` with each direct child node of `node` (a call's name and a field name are not nodes). */
+function walkChildren(node: CelJs.ASTNode, visit: (n: CelJs.ASTNode) => void): void {
+  const visitAll = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visitAll);
+    else if (value && typeof value === 'object' && 'op' in value) visit(value as CelJs.ASTNode);
+  };
+  visitAll(node.args);
 }
 
 /** Calls each AST node once, depth first. */
