@@ -5,9 +5,9 @@ import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from 
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
 import {
-  Accelerator, GangSpec, Issues, loadModelInferManifest, loadSimpleModelInfer, Manifest, ModelInferLabels, NetworkTopologySpec,
+  Accelerator, GangSpec, Issues, KthenaApi, KthenaLabelKeys, kthenaLabels, loadModelInferManifest, loadSimpleModelInfer, Manifest, NetworkTopologySpec,
   RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
-  RolloutAnnotations, VolcanoAnnotations, WorkloadBackend,
+  RolloutAnnotations, RolloutLabels, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
 import { readMetrics, readPodTemplate } from './_pod-template-json';
@@ -15,6 +15,7 @@ import { ModelInferAutoscalingProps, renderSimpleForm } from './_simple-model-in
 import { GangScheduling } from './gang-scheduling';
 import { Model } from './model';
 import { PodDefaults } from './pod-defaults';
+import { recordWarnings } from './warnings';
 
 /** Label LWS puts on each pod: the index of its group (our role instance). */
 const LWS_GROUP_INDEX = 'leaderworkerset.sigs.k8s.io/group-index';
@@ -214,6 +215,15 @@ export interface ModelInferProps {
   readonly backend?: WorkloadBackend;
 
   /**
+   * The Kthena API the pods follow: `MODEL_SERVING` labels them `modelserving.volcano.sh/*` (workers carry no
+   * `entry` label, and pods get a `role-template-hash`), as Kthena's current controller does, so that selectors
+   * written for it find them.
+   *
+   * @default KthenaApi.MODEL_INFER - `modelinfer.matrixinfer.ai/*` labels
+   */
+  readonly kthenaApi?: KthenaApi;
+
+  /**
    * GPU-first pod defaults.
    *
    * @default - all on: /dev/shm, a /cache volume, a 30-minute startup probe, restricted security, IfNotPresent
@@ -263,7 +273,9 @@ function topologyMode(t: NetworkTopologySpec) {
 export class ModelInfer extends Construct {
   /**
    * Loads a Kthena `workload.matrixinfer.ai/v1alpha1` ModelInfer or `workload.serving.volcano.sh/v1alpha1`
-   * ModelServing manifest. Unknown fields, anywhere including the pod templates, are errors.
+   * ModelServing manifest, with its CRD's defaults (recoveryPolicy RoleRecreate) and its controller's pod labels.
+   * Unknown fields, anywhere including the pod templates, are errors; what the backend runs differently from
+   * Kthena's controller is a warning (see `Warnings.of`).
    */
   public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: FromManifestOptions = {}): ModelInfer {
     const loaded = loadModelInferManifest(manifest);
@@ -294,6 +306,7 @@ export class ModelInfer extends Construct {
       recoveryPolicy: s.recoveryPolicy,
       topologySpreadConstraints: tsc,
       backend: options.backend,
+      kthenaApi: s.api,
       podDefaults: options.podDefaults,
       metadata: { labels: loaded.labels, annotations: loaded.annotations },
       _source: { path: `${loaded.kind}/${loaded.name}`, fieldName: loaded.fieldName },
@@ -340,6 +353,9 @@ export class ModelInfer extends Construct {
   // The roles form's spec and revision, for the rendering methods.
   private readonly groups!: ResolvedModelInfer<k8s.PodTemplateSpec>;
   private readonly podRevision!: string;
+  // The pod labels of the Kthena API followed, and the template hash of each role (ModelServing only).
+  private readonly labelKeys!: KthenaLabelKeys;
+  private readonly roleTemplateHashes!: readonly string[];
   private readonly props: ModelInferProps;
 
   constructor(scope: Construct, id: string, props: ModelInferProps) {
@@ -363,20 +379,18 @@ export class ModelInfer extends Construct {
       rollout: props.rolloutStrategy,
       recoveryPolicy: props.recoveryPolicy,
       backend: props.backend,
+      api: props.kthenaApi,
     }, path, props._source?.fieldName);
+    recordWarnings(this, this.groups.warnings);
+    this.labelKeys = kthenaLabels(this.groups.api);
     this.podRevision = this.revision = revisionHash({
       schedulerName: this.groups.schedulerName,
       backend: this.groups.backend,
       defaults: this.defaults,
       topologySpreadConstraints: (props.topologySpreadConstraints ?? []).map(k8s.toJson_TopologySpreadConstraint),
-      roles: this.groups.roles.map((r, i) => ({
-        name: r.name,
-        workerReplicas: r.workerReplicas,
-        accelerator: props.roles![i].accelerator,
-        entryTemplate: k8s.toJson_PodTemplateSpec(r.entryTemplate),
-        workerTemplate: k8s.toJson_PodTemplateSpec(r.workerTemplate),
-      })),
+      roles: this.groups.roles.map((r, i) => this.roleTemplate(r, i)),
     });
+    this.roleTemplateHashes = this.groups.roles.map((r, i) => revisionHash(this.roleTemplate(r, i)));
 
     const issues = new Issues(path, props._source?.fieldName);
     for (let i = 0; i < this.groups.replicas; i++) this.renderGroup(i, issues);
@@ -409,20 +423,44 @@ export class ModelInfer extends Construct {
     issues.throwIfAny();
   }
 
+  /** What makes up a role's template, for the revision and the role template hash. */
+  private roleTemplate(r: ResolvedRole<k8s.PodTemplateSpec>, i: number) {
+    return {
+      name: r.name,
+      workerReplicas: r.workerReplicas,
+      accelerator: this.props.roles![i].accelerator,
+      entryTemplate: k8s.toJson_PodTemplateSpec(r.entryTemplate),
+      workerTemplate: k8s.toJson_PodTemplateSpec(r.workerTemplate),
+    };
+  }
+
+  /**
+   * The entry label of a pod, as each API's controller sets it: `"true"` on entry pods; on workers `"false"` in
+   * the ModelInfer era, none under ModelServing.
+   */
+  private entryLabel(entry: boolean): Record<string, string> {
+    return entry || this.groups.api === KthenaApi.MODEL_INFER ? { [this.labelKeys.ENTRY]: String(entry) } : {};
+  }
+
   private metadata(name: string, labels: Record<string, string> = {}): k8s.ObjectMeta {
     return objectMeta(name, this.namespace, this.props.metadata, labels);
   }
 
+  /** The strategy `inferkit rollout` and the Rollout resource read from each group workload. */
   private workloadAnnotations(): Record<string, string> {
     const r = this.groups.rollout;
     return {
       ...this.props.metadata?.annotations,
+      [RolloutAnnotations.REPLICAS]: String(this.groups.replicas),
       [RolloutAnnotations.MAX_UNAVAILABLE]: String(r.maxUnavailable),
       [RolloutAnnotations.MAX_SURGE]: String(r.maxSurge),
       [RolloutAnnotations.PARTITION]: String(r.partition),
-      [RolloutAnnotations.RECOVERY_POLICY]: this.groups.recoveryPolicy,
-      [RolloutAnnotations.RESTART_GRACE_PERIOD_SECONDS]: String(this.groups.restartGracePeriodSeconds),
     };
+  }
+
+  /** The rollout set and unit of every object of group `i` (never in selectors, which are immutable). */
+  private unitLabels(i: number): Record<string, string> {
+    return { [RolloutLabels.SET]: `modelinfer.${this.name}`, [RolloutLabels.UNIT]: String(i) };
   }
 
   /** `<host>.<service>.<namespace>`, the namespace read from the pod when the chart has none. */
@@ -440,7 +478,11 @@ export class ModelInfer extends Construct {
   ): PodIdentity {
     const acc = this.props.roles![roleIndex].accelerator;
     return {
-      labels: { [ModelInferLabels.NAME]: this.name, ...labels, [ModelInferLabels.ROLE]: role.name, [ModelInferLabels.REVISION]: this.podRevision },
+      labels: {
+        [this.labelKeys.NAME]: this.name, ...labels, [this.labelKeys.ROLE]: role.name, [this.labelKeys.REVISION]: this.podRevision,
+        ...(this.labelKeys.ROLE_TEMPLATE_HASH ? { [this.labelKeys.ROLE_TEMPLATE_HASH]: this.roleTemplateHashes[roleIndex] } : {}),
+        [RolloutLabels.REVISION]: this.podRevision,
+      },
       annotations,
       env,
       schedulerName: this.groups.schedulerName,
@@ -473,14 +515,14 @@ export class ModelInfer extends Construct {
         }
       }
     });
-    if (gang) this.renderPodGroup(group, gang, lws ? undefined : minTaskMember, totals);
+    if (gang) this.renderPodGroup(i, group, gang, lws ? undefined : minTaskMember, totals);
   }
 
   private renderStatefulSets(
     i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, j: number, issues: Issues, field: string,
   ): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
     const n = roleInstanceNames(this.name, i, role.name, j);
-    const common = { [ModelInferLabels.GROUP_NAME]: n.group, [ModelInferLabels.ROLE_ID]: n.roleId };
+    const common = { [this.labelKeys.GROUP_NAME]: n.group, [this.labelKeys.ROLE_ID]: n.roleId };
     const annotations: Record<string, string> = this.groups.gang
       ? { [VolcanoAnnotations.GROUP_NAME]: n.group, [VolcanoAnnotations.TASK_SPEC]: n.roleId }
       : {};
@@ -490,40 +532,50 @@ export class ModelInfer extends Construct {
       { name: RoleEnv.ENTRY_ADDRESS, value: this.address(n.entryPod, n.entryPod) },
       index,
     ];
-    const selector = (entry: boolean) => ({ [ModelInferLabels.NAME]: this.name, ...common, [ModelInferLabels.ENTRY]: String(entry) });
+    // Entry and workers never overlap: under ModelServing, workers are the pods without the entry label.
+    const selector = (entry: boolean): k8s.LabelSelector => {
+      const matchLabels = { [this.labelKeys.NAME]: this.name, ...common, ...this.entryLabel(entry) };
+      return matchLabels[this.labelKeys.ENTRY] === undefined
+        ? { matchLabels, matchExpressions: [{ key: this.labelKeys.ENTRY, operator: 'DoesNotExist' }] }
+        : { matchLabels };
+    };
 
+    const unit = this.unitLabels(i);
     const entry = renderPodTemplate(role.entryTemplate,
-      this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'true' }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
+      this.identity(role, r, { ...common, ...unit, ...this.entryLabel(true) }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
       this.defaults, issues, `${field}.entryTemplate`);
+    // OnDelete: applying a new revision restarts nothing; the rollout executor replaces the pods group by group.
     new k8s.KubeStatefulSet(this, `${n.instance}-entry`, {
-      metadata: { ...this.metadata(n.instance, common), annotations: this.workloadAnnotations() },
+      metadata: { ...this.metadata(n.instance, { ...common, ...unit }), annotations: this.workloadAnnotations() },
       spec: {
         replicas: 1,
+        updateStrategy: { type: 'OnDelete' },
         serviceName: n.entryPod,
         podManagementPolicy: 'Parallel',
-        selector: { matchLabels: selector(true) },
+        selector: selector(true),
         template: entry,
       },
     });
     new k8s.KubeService(this, `${n.instance}-svc`, {
-      metadata: this.metadata(n.entryPod, { ...common, [ModelInferLabels.ROLE]: role.name }),
-      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: selector(true) },
+      metadata: this.metadata(n.entryPod, { ...common, ...unit, [this.labelKeys.ROLE]: role.name }),
+      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: selector(true).matchLabels },
     });
 
     if (role.workerReplicas === 0 || !role.workerTemplate) return [entry];
     const worker = renderPodTemplate(role.workerTemplate,
-      this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'false' }, annotations,
+      this.identity(role, r, { ...common, ...unit, ...this.entryLabel(false) }, annotations,
         env({ name: RoleEnv.WORKER_INDEX, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${POD_INDEX}']` } } })),
       this.defaults, issues, `${field}.workerTemplate`);
     new k8s.KubeStatefulSet(this, `${n.instance}-workers`, {
-      metadata: { ...this.metadata(n.workers, common), annotations: this.workloadAnnotations() },
+      metadata: { ...this.metadata(n.workers, { ...common, ...unit }), annotations: this.workloadAnnotations() },
       spec: {
         replicas: role.workerReplicas,
+        updateStrategy: { type: 'OnDelete' },
         // Ordinals start at 1 so that each worker's pod index is its WORKER_INDEX.
         ordinals: { start: 1 },
         serviceName: n.entryPod,
         podManagementPolicy: 'Parallel',
-        selector: { matchLabels: selector(false) },
+        selector: selector(false),
         template: worker,
       },
     });
@@ -534,7 +586,7 @@ export class ModelInfer extends Construct {
     i: number, role: ResolvedRole<k8s.PodTemplateSpec>, r: number, issues: Issues, field: string,
   ): [k8s.PodTemplateSpec, k8s.PodTemplateSpec?] {
     const n = roleInstanceNames(this.name, i, role.name, 0);
-    const common = { [ModelInferLabels.GROUP_NAME]: n.group };
+    const common = { [this.labelKeys.GROUP_NAME]: n.group, ...this.unitLabels(i) };
     const annotations: Record<string, string> = this.groups.gang ? { [VolcanoAnnotations.GROUP_NAME]: n.group } : {};
     const env = (index: k8s.EnvVar): k8s.EnvVar[] => [
       ...this.baseEnv(),
@@ -544,11 +596,11 @@ export class ModelInfer extends Construct {
       index,
     ];
     const leader = renderPodTemplate(role.entryTemplate,
-      this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'true' }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
+      this.identity(role, r, { ...common, ...this.entryLabel(true) }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
       this.defaults, issues, `${field}.entryTemplate`);
     const worker = role.workerTemplate && role.workerReplicas > 0
       ? renderPodTemplate(role.workerTemplate,
-        this.identity(role, r, { ...common, [ModelInferLabels.ENTRY]: 'false' }, annotations,
+        this.identity(role, r, { ...common, ...this.entryLabel(false) }, annotations,
           env({ name: RoleEnv.WORKER_INDEX, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${LWS_WORKER_INDEX}']` } } })),
         this.defaults, issues, `${field}.workerTemplate`)
       : undefined;
@@ -573,14 +625,14 @@ export class ModelInfer extends Construct {
     return [leader, worker];
   }
 
-  private renderPodGroup(group: string, gang: GangSpec, minTaskMember: Record<string, number> | undefined, totals: ResourceTotals): void {
+  private renderPodGroup(i: number, group: string, gang: GangSpec, minTaskMember: Record<string, number> | undefined, totals: ResourceTotals): void {
     const minMember = this.groups.roles.reduce((sum, r) => sum + r.minReplicas * r.size, 0);
     const lws = this.groups.backend === WorkloadBackend.LEADER_WORKER_SET;
     const subGroups: PodGroupSpecSubGroupPolicy[] | undefined = lws || gang.roleNetworkTopology
       ? this.groups.roles.map(r => ({
         name: r.name,
-        labelSelector: { matchLabels: { [ModelInferLabels.NAME]: this.name, [ModelInferLabels.ROLE]: r.name } },
-        matchLabelKeys: [lws ? LWS_GROUP_INDEX : ModelInferLabels.ROLE_ID],
+        labelSelector: { matchLabels: { [this.labelKeys.NAME]: this.name, [this.labelKeys.ROLE]: r.name } },
+        matchLabelKeys: [lws ? LWS_GROUP_INDEX : this.labelKeys.ROLE_ID],
         subGroupSize: r.size,
         minSubGroups: r.minReplicas,
         networkTopology: gang.roleNetworkTopology ? topologyMode(gang.roleNetworkTopology) as never : undefined,
@@ -588,7 +640,7 @@ export class ModelInfer extends Construct {
       : undefined;
     const minResources = totals.toRecord();
     new PodGroup(this, `${group}-podgroup`, {
-      metadata: this.metadata(group, { [ModelInferLabels.NAME]: this.name, [ModelInferLabels.GROUP_NAME]: group }),
+      metadata: this.metadata(group, { [this.labelKeys.NAME]: this.name, [this.labelKeys.GROUP_NAME]: group, ...this.unitLabels(i) }),
       spec: {
         minMember,
         minTaskMember: minTaskMember && Object.keys(minTaskMember).length > 0 ? minTaskMember : undefined,

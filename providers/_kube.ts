@@ -49,6 +49,13 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
+export interface ApplyOptions {
+  /** Server-side dry run only. @default false */
+  readonly dryRun?: boolean;
+  /** Field manager name. @default 'inferkit' */
+  readonly fieldManager?: string;
+}
+
 /** An API resource found by discovery. */
 export interface ApiResource {
   readonly plural: string;
@@ -66,7 +73,7 @@ function pemOf(data: unknown, file: unknown, what: string): string | undefined {
  * The cluster and user of a kubeconfig's current context (or of its only context). Supports bearer tokens and client
  * certificates, inline (`*-data`) or as files; exec plugins and auth providers are not supported.
  */
-export function parseKubeconfig(text: string): ClusterAccess {
+export function parseKubeconfig(text: string, contextName?: string): ClusterAccess {
   let cfg: KubeObject;
   try {
     cfg = parse(text) ?? {};
@@ -80,9 +87,9 @@ export function parseKubeconfig(text: string): ClusterAccess {
     return found;
   };
   const contexts: KubeObject[] = Array.isArray(cfg.contexts) ? cfg.contexts : [];
-  const contextName = cfg['current-context'] || (contexts.length === 1 ? contexts[0].name : undefined);
-  if (!contextName) throw new Error('Unable to read the kubeconfig: it has no current-context. Set current-context.');
-  const context = named(contexts, contextName, 'context').context ?? {};
+  const chosen = contextName ?? (cfg['current-context'] || (contexts.length === 1 ? contexts[0].name : undefined));
+  if (!chosen) throw new Error('Unable to read the kubeconfig: it has no current-context. Set current-context, or name a context.');
+  const context = named(contexts, chosen, 'context').context ?? {};
   const cluster = named(cfg.clusters, context.cluster, 'cluster').cluster ?? {};
   const user = context.user === undefined ? {} : named(cfg.users, context.user, 'user').user ?? {};
   if (typeof cluster.server !== 'string' || !cluster.server.startsWith('https://')) {
@@ -121,8 +128,8 @@ function apiBase(apiVersion: string): string {
 export class KubeClient {
   /** A client for the current context of a kubeconfig given as YAML text (not a path). */
   public static fromKubeconfigYaml<T extends KubeClient>(
-    this: new (access: ClusterAccess, options?: KubeClientOptions) => T, yaml: string, options?: KubeClientOptions): T {
-    return new this(parseKubeconfig(yaml), options);
+    this: new (access: ClusterAccess, options?: KubeClientOptions) => T, yaml: string, options?: KubeClientOptions & { readonly context?: string }): T {
+    return new this(parseKubeconfig(yaml, options?.context), options);
   }
 
   public readonly server: string;
@@ -231,11 +238,31 @@ export class KubeClient {
   }
 
   /** The objects of a kind in one namespace, or in every namespace when `namespace` is undefined. */
-  public async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
-    const query = labelSelector ? `?${new URLSearchParams({ labelSelector })}` : '';
+  public async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string, fieldSelector?: string): Promise<KubeObject[]> {
+    const params = new URLSearchParams({ ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) });
+    const query = params.size > 0 ? `?${params}` : '';
     const { status, body } = await this.request('GET', `${await this.path(apiVersion, kind, namespace)}${query}`);
     if (status !== 200 || !Array.isArray(body?.items)) throw new KubeError(status, body, `list ${kind}`);
     return body.items;
+  }
+
+  /**
+   * Server-side apply with strict field validation (an unknown or duplicate field is an error, not a warning), taking
+   * over fields other managers set (`force`): the object as given is what the cluster runs.
+   */
+  public async apply(obj: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    const query = new URLSearchParams({ fieldManager: options.fieldManager ?? 'inferkit', fieldValidation: 'Strict', force: 'true' });
+    if (options.dryRun) query.set('dryRun', 'All');
+    const { status, body } = await this.request('PATCH', `${path}?${query}`, obj, 'application/apply-patch+yaml');
+    if (status >= 300) throw new KubeError(status, body, `apply ${obj.kind}/${obj.metadata.name}`);
+    return body;
+  }
+
+  /** Deletes an object (its dependents in the background); an object already gone is not an error. */
+  public async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
+    const { status, body } = await this.request('DELETE', await this.path(apiVersion, kind, namespace, name), { propagationPolicy: 'Background' });
+    if (status >= 300 && status !== 404) throw new KubeError(status, body, `delete ${kind}/${name}`);
   }
 
   /** Closes the client's connections. */

@@ -17,3 +17,4 @@ export * from './sizing';
 export * from './compatibility';
 export * from './placement';
 export * from './rollout';
+export * from './observe';

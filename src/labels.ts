@@ -1,6 +1,8 @@
 /**
  * Label and annotation keys. Selector labels are public API: changing one is a breaking change.
  */
+
+/** The pod labels of Kthena's ModelInfer era (`workload.matrixinfer.ai`), which the ModelInfer construct carries by default. */
 export const ModelInferLabels = {
   /** The ModelInfer name (pods). */
   NAME: 'modelinfer.matrixinfer.ai/name',
@@ -15,6 +17,39 @@ export const ModelInferLabels = {
   /** `"true"` on the entry pod, `"false"` on workers (pods). */
   ENTRY: 'modelinfer.matrixinfer.ai/entry',
 } as const;
+
+/**
+ * The pod labels of Kthena's current API (`workload.serving.volcano.sh` ModelServing), as its controller sets them, so
+ * that a ModelServing's own affinity rules and routers (a ModelServer's `workloadSelector`) select inferkit's pods.
+ */
+export const ModelServingLabels = {
+  /** The ModelServing name (pods). */
+  NAME: 'modelserving.volcano.sh/name',
+  /** The ServingGroup name, `<ms>-<i>` (pods, services). */
+  GROUP_NAME: 'modelserving.volcano.sh/group-name',
+  /** The role name (pods, services). */
+  ROLE: 'modelserving.volcano.sh/role',
+  /** The role instance, `<role>-<j>` (pods, services). */
+  ROLE_ID: 'modelserving.volcano.sh/role-id',
+  /** Revision hash of the group template (pods). */
+  REVISION: 'modelserving.volcano.sh/revision',
+  /** `"true"` on the entry pod; workers do not carry it, as under Kthena's controller (pods). */
+  ENTRY: 'modelserving.volcano.sh/entry',
+  /** Hash of the role's templates (pods). */
+  ROLE_TEMPLATE_HASH: 'modelserving.volcano.sh/role-template-hash',
+} as const;
+
+/** The pod label keys of one Kthena API generation: {@link ModelInferLabels} or {@link ModelServingLabels}. */
+export interface KthenaLabelKeys {
+  readonly NAME: string;
+  readonly GROUP_NAME: string;
+  readonly ROLE: string;
+  readonly ROLE_ID: string;
+  readonly REVISION: string;
+  readonly ENTRY: string;
+  /** Only the current API labels pods with their role's template hash. */
+  readonly ROLE_TEMPLATE_HASH?: string;
+}
 
 /** Labels stamped on every object inferkit renders. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -36,13 +71,26 @@ export const RoleEnv = {
   WORKER_INDEX: 'WORKER_INDEX',
 } as const;
 
-/** Annotations that record the resolved rollout strategy for the Rollout provider and for people. */
+/**
+ * What the rollout executor (`inferkit rollout`, the `Rollout` Pulumi resource) reads from rendered objects. Public
+ * API: a synth output applied by a pipeline is rolled by `inferkit rollout` from these alone.
+ */
+export const RolloutLabels = {
+  /** The rolled set an object belongs to (label on every per-unit object and pod template): `<kind>.<name>`, lower case. */
+  SET: 'rollout.inferkit.dev/set',
+  /** The unit's index: the InferGroup (or replica) the object belongs to (label on objects and pod templates). */
+  UNIT: 'rollout.inferkit.dev/unit',
+  /** The revision of the pod template (label on pod templates): a unit runs the revision its pods carry. */
+  REVISION: 'rollout.inferkit.dev/revision',
+} as const;
+
+/** The resolved rollout strategy, on every per-unit workload: what `inferkit rollout` honours. */
 export const RolloutAnnotations = {
+  /** Units of the set: the index of a unit at or above it is a surge unit. */
+  REPLICAS: 'rollout.inferkit.dev/replicas',
   MAX_UNAVAILABLE: 'rollout.inferkit.dev/max-unavailable',
   MAX_SURGE: 'rollout.inferkit.dev/max-surge',
   PARTITION: 'rollout.inferkit.dev/partition',
-  RECOVERY_POLICY: 'rollout.inferkit.dev/recovery-policy',
-  RESTART_GRACE_PERIOD_SECONDS: 'rollout.inferkit.dev/restart-grace-period-seconds',
 } as const;
 
 /** The node label naming a node's pool: placement pins replicas to pools by it. Public API. */

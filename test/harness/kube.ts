@@ -1,17 +1,10 @@
 // The test harness's Kubernetes client: the providers' runtime client (HTTP, discovery, get and list) plus what the
 // tests need on top: server-side apply with strict field validation, delete, polling, and the server's warnings.
 import * as fs from 'fs';
-import { ClusterAccess, KubeClient, KubeClientOptions, KubeError, KubeObject, KubeResponse } from '../../providers/_kube';
+import { ApplyOptions, ClusterAccess, KubeClient, KubeClientOptions, KubeError, KubeObject, KubeResponse } from '../../providers/_kube';
 
 export { KubeError };
 export type { KubeObject };
-
-export interface ApplyOptions {
-  /** Server-side dry run only. */
-  readonly dryRun?: boolean;
-  /** Field manager name. @default 'inferkit-test' */
-  readonly fieldManager?: string;
-}
 
 /** A client for one cluster, from a kubeconfig file. */
 export class Kube extends KubeClient {
@@ -34,19 +27,9 @@ export class Kube extends KubeClient {
     return res;
   }
 
-  /** Server-side apply with strict field validation: an unknown or duplicate field is an error, not a warning. */
-  public async apply(obj: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
-    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
-    const query = new URLSearchParams({ fieldManager: options.fieldManager ?? 'inferkit-test', fieldValidation: 'Strict', force: 'true' });
-    if (options.dryRun) query.set('dryRun', 'All');
-    const { status, body } = await this.request('PATCH', `${path}?${query}`, obj, 'application/apply-patch+yaml');
-    if (status >= 300) throw new KubeError(status, body, `apply ${obj.kind}/${obj.metadata.name}`);
-    return body;
-  }
-
-  public async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
-    const { status, body } = await this.request('DELETE', await this.path(apiVersion, kind, namespace, name), { propagationPolicy: 'Background' });
-    if (status >= 300 && status !== 404) throw new KubeError(status, body, `delete ${kind}/${name}`);
+  /** Server-side apply as the test's own field manager, unless told otherwise. */
+  public override apply(obj: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
+    return super.apply(obj, { fieldManager: 'inferkit-test', ...options });
   }
 
   /** Polls `probe` until it returns a value, or fails with the last state after `timeoutMs`. */

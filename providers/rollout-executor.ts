@@ -1,0 +1,219 @@
+// The rollout executor: observes a set's units in the cluster(s), asks the pure planner for the next step, carries it
+// out (server-side apply, pod deletion), and repeats until done or stuck. Shared by `inferkit rollout` and the Rollout
+// Pulumi resource; it never loads Pulumi. Everything it decides comes from a fresh observation, so an interrupted
+// rollout resumes where the cluster is.
+import {
+  describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS,
+  UnitObservation,
+} from '../src';
+import { KubeClient } from './_kube';
+
+/** What to do when a wave misses its progress deadline. */
+export type OnFailure = 'Halt' | 'Rollback';
+
+export interface ExecuteOptions {
+  /** How long a wave may take to become Ready. @default 30 minutes */
+  readonly progressDeadlineMs?: number;
+  /** Halt: keep every not-yet-updated unit on its revision and fail. Rollback: also return the failed wave to `previous`. @default 'Halt' */
+  readonly onFailure?: OnFailure;
+  /** The set as it was before (its objects), for Rollback. @default - none: Rollback acts as Halt */
+  readonly previous?: RolloutSet;
+  /** One line per wave and per outcome. @default - nothing */
+  readonly log?: (line: string) => void;
+  /** Time between observations while waiting. @default 1000 */
+  readonly pollMs?: number;
+  /** Field manager of the applies. @default 'inferkit' */
+  readonly fieldManager?: string;
+}
+
+/** The outcome of a rollout that finished. */
+export interface RolloutResult {
+  /** Waves that updated units. */
+  readonly waves: number;
+  /** Units updated, created and deleted. */
+  readonly updated: readonly number[];
+  readonly created: readonly number[];
+  readonly deleted: readonly number[];
+  readonly elapsedMs: number;
+}
+
+/** A rollout that stopped: the units of the stuck wave and why each is not ready. */
+export class RolloutError extends Error {
+  constructor(message: string, public readonly units: readonly number[], public readonly report: readonly string[]) {
+    super(message);
+    this.name = 'RolloutError';
+  }
+}
+
+/** Kinds that a unit may hold besides workloads, deleted with it. Order: workloads last on create, first on delete. */
+const UNIT_KINDS: ReadonlyArray<readonly [string, string]> = [
+  ['apps/v1', 'StatefulSet'], ['apps/v1', 'Deployment'], ['leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet'],
+  ['v1', 'Service'], ['scheduling.volcano.sh/v1beta1', 'PodGroup'],
+];
+
+const DEFAULT_DEADLINE_MS = 30 * 60_000;
+
+/** The clients of a set's clusters, by cluster name ('' for a single cluster). */
+export type Clients = ReadonlyMap<string, KubeClient>;
+
+function clientOf(clients: Clients, unit: { cluster?: string } | undefined): KubeClient {
+  const c = clients.get(unit?.cluster ?? '') ?? (clients.size === 1 ? [...clients.values()][0] : undefined);
+  if (!c) throw new Error(`no client for cluster '${unit?.cluster ?? ''}'`);
+  return c;
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** Everything live of a set in one cluster: workloads and pods by the set label, and events when asked. */
+async function readLive(kube: KubeClient, set: RolloutSet, withEvents: boolean) {
+  const selector = `${RolloutLabels.SET}=${set.set}`;
+  const workloads: K8sObject[] = [];
+  for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k))) {
+    if (!(await kube.serves(apiVersion))) continue;
+    workloads.push(...(await kube.list(apiVersion, kind, set.namespace, selector)).map(o => ({ ...o, apiVersion, kind })));
+  }
+  const pods = await kube.list('v1', 'Pod', set.namespace, selector);
+  const events = withEvents ? await kube.list('v1', 'Event', set.namespace) : [];
+  return { workloads, pods, events };
+}
+
+/** Runs a set's rollout to the end; throws {@link RolloutError} when a wave misses its deadline. */
+export async function executeRollout(clients: Clients, set: RolloutSet, options: ExecuteOptions = {}): Promise<RolloutResult> {
+  const log = options.log ?? (() => undefined);
+  const deadline = options.progressDeadlineMs ?? DEFAULT_DEADLINE_MS;
+  const pollMs = options.pollMs ?? 1000;
+  const fieldManager = options.fieldManager ?? 'inferkit';
+  const started = Date.now();
+  const actedAt = new Map<number, number>();
+  const units = new Map(set.units.map(u => [u.index, u]));
+  const clusterOf = (i: number) => units.get(i)?.cluster ?? set.units[set.units.length - 1]?.cluster;
+  const result = { waves: 0, updated: [] as number[], created: [] as number[], deleted: [] as number[] };
+  const name = set.set.split('.')[0] === 'modelinfer' ? 'group' : 'unit';
+  const unitName = (i: number) => `${set.prefix}-${i}${i >= set.strategy.replicas ? ' (surge)' : ''}`;
+  const objectsOf = (i: number): RolloutUnit => {
+    const own = units.get(i);
+    if (own) return own;
+    // A surge unit: made from the last regular unit, in its cluster.
+    const from = set.units[set.units.length - 1];
+    return { index: i, cluster: from.cluster, objects: renameUnit(from.objects, set.prefix, from.index, i) };
+  };
+  let lastWaveAt = started;
+
+  for (;;) {
+    const now = Date.now();
+    const observed: UnitObservation[] = [];
+    const live = new Map<string, Awaited<ReturnType<typeof readLive>>>();
+    for (const [cluster, kube] of clients) {
+      const l = await readLive(kube, set, false);
+      live.set(cluster, l);
+      observed.push(...observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)
+        .filter(o => clients.size === 1 || (clusterOf(o.index) ?? '') === cluster));
+    }
+    const step: RolloutStep = planRollout({
+      desiredRevision: set.revision, strategy: set.strategy, units: observed, now, progressDeadlineMs: deadline,
+    });
+    if (step.kind === 'Done') {
+      log(`${set.namespace}/${set.set}: done, ${result.waves} wave(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return { ...result, elapsedMs: Date.now() - started };
+    }
+    if (step.kind === 'Wait') {
+      await sleep(Math.max(50, Math.min(pollMs, step.deadline - now)));
+      continue;
+    }
+    if (step.kind === 'Stuck') {
+      const report: string[] = [];
+      for (const [cluster, kube] of clients) {
+        const l = await readLive(kube, set, true);
+        const mine = step.units.filter(u => clients.size === 1 || (clusterOf(u) ?? '') === cluster);
+        report.push(...describeUnits(mine, l.workloads, l.pods, l.events, unitName));
+      }
+      const waitedS = Math.round(step.waitedMs / 1000);
+      const names = step.units.map(unitName).join(', ');
+      let rolledBack = '';
+      if (options.onFailure === 'Rollback' && options.previous) {
+        await rollback(clients, set, options.previous, step.units.filter(u => u < set.strategy.replicas), { ...options, progressDeadlineMs: deadline, log });
+        rolledBack = ` ${name === 'group' ? 'Groups' : 'Units'} ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
+      }
+      const message = `Unable to roll ${set.namespace}/${set.set} to revision ${set.revision}: ${names} not Ready after ${waitedS} s `
+        + `(progress deadline ${Math.round(deadline / 1000)} s). ${report.join('. ')}.${rolledBack} `
+        + 'Every other unit keeps its revision. Fix the cause and run again, or raise the progress deadline.';
+      log(message);
+      throw new RolloutError(message, step.units, report);
+    }
+    // Act.
+    for (const i of [...step.create, ...step.update]) {
+      const unit = objectsOf(i);
+      const kube = clientOf(clients, unit);
+      for (const o of [...unit.objects].sort((a, b) => Number(UNIT_WORKLOAD_KINDS.includes(a.kind)) - Number(UNIT_WORKLOAD_KINDS.includes(b.kind)))) {
+        await kube.apply(o, { fieldManager });
+      }
+      actedAt.set(i, Date.now());
+    }
+    for (const i of step.update) {
+      // OnDelete workloads keep their pods: replace the ones that run another revision.
+      const unit = objectsOf(i);
+      const kube = clientOf(clients, unit);
+      const pods = live.get(unit.cluster ?? '')?.pods ?? [...live.values()][0]?.pods ?? [];
+      for (const p of pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
+        && p.metadata?.labels?.[RolloutLabels.REVISION] !== set.revision && !p.metadata?.deletionTimestamp)) {
+        await kube.delete('v1', 'Pod', set.namespace, p.metadata.name);
+      }
+    }
+    for (const i of step.delete) {
+      const kube = clientOf(clients, { cluster: clusterOf(i) });
+      await deleteUnit(kube, set, i);
+      actedAt.delete(i);
+    }
+    if (step.update.length > 0) {
+      result.waves++;
+      const ready = observed.filter(o => o.ready).length;
+      log(`${set.namespace}/${set.set}: wave ${result.waves}: updating ${name}s ${step.update.map(unitName).join(', ')} `
+        + `(${ready}/${set.strategy.replicas} ready, previous wave ${((Date.now() - lastWaveAt) / 1000).toFixed(1)} s)`);
+      lastWaveAt = Date.now();
+    } else if (step.create.length > 0 || step.delete.length > 0) {
+      log(`${set.namespace}/${set.set}: ${step.reason}`);
+    }
+    result.updated.push(...step.update);
+    result.created.push(...step.create);
+    result.deleted.push(...step.delete);
+  }
+}
+
+/** Deletes every object of one unit of a set (found by its labels). */
+export async function deleteUnit(kube: KubeClient, set: Pick<RolloutSet, 'set' | 'namespace'>, index: number): Promise<void> {
+  const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${index}`;
+  for (const [apiVersion, kind] of UNIT_KINDS) {
+    if (!(await kube.serves(apiVersion))) continue;
+    for (const o of await kube.list(apiVersion, kind, set.namespace, selector)) await kube.delete(apiVersion, kind, set.namespace, o.metadata.name);
+  }
+}
+
+/** Returns units to the previous set's objects and waits until they are Ready again. */
+async function rollback(clients: Clients, set: RolloutSet, previous: RolloutSet, indices: readonly number[], options: ExecuteOptions): Promise<void> {
+  const back: RolloutSet = {
+    ...previous,
+    // Only the failed units move back; the others (not updated yet, or below the partition) already run it or keep theirs.
+    strategy: { ...set.strategy, maxSurge: 0, maxUnavailable: Math.max(1, indices.length) },
+  };
+  options.log?.(`${set.namespace}/${set.set}: rolling back ${indices.map(i => `${set.prefix}-${i}`).join(', ')} to revision ${previous.revision}`);
+  const onlyFailed: RolloutSet = { ...back, units: previous.units.filter(u => indices.includes(u.index)), strategy: back.strategy };
+  for (const u of onlyFailed.units) {
+    const kube = clientOf(clients, u);
+    for (const o of u.objects) await kube.apply(o, { fieldManager: options.fieldManager ?? 'inferkit' });
+    for (const p of await kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${u.index}`)) {
+      if (p.metadata?.labels?.[RolloutLabels.REVISION] !== previous.revision) await kube.delete('v1', 'Pod', set.namespace, p.metadata.name);
+    }
+  }
+  const deadline = Date.now() + (options.progressDeadlineMs ?? DEFAULT_DEADLINE_MS);
+  for (;;) {
+    let ready = true;
+    for (const u of onlyFailed.units) {
+      const l = await readLive(clientOf(clients, u), set, false);
+      const o = observeUnits(l.workloads, l.pods, () => Date.now()).find(x => x.index === u.index);
+      ready &&= !!o?.ready && o.revision === previous.revision;
+    }
+    if (ready) return;
+    if (Date.now() > deadline) throw new RolloutError(`Unable to roll back ${set.namespace}/${set.set}: the previous revision did not become Ready either.`, indices, []);
+    await sleep(options.pollMs ?? 1000);
+  }
+}
