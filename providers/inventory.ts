@@ -3,19 +3,17 @@
  * (from Nodes, ResourceSlices and DeviceClasses), and the ledger of devices that inferkit workloads already hold
  * there (from labelled Deployments and StatefulSets).
  *
- * The conversion from Kubernetes objects is in plain exported functions ({@link nodePoolsOf},
- * {@link ledgerOf}), so it is tested without a server; {@link readLiveCluster} only fetches.
+ * This file only fetches; the objects are folded into pools and ledger entries by the pure functions of the core
+ * (`src/placement/cluster-objects.ts`: `nodePoolsOf`, `ledgerOf`), tested without a server.
  *
  * Imports are light (node builtins, `yaml`, a few `src/` modules): the provider requires this file inside its methods.
  *
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
 import { KubeClient, KubeObject } from './_kube';
-import { compareStrings } from '../src/hash';
 import { LedgerLabels, NODE_POOL_LABEL } from '../src/labels';
-import { deviceSelectorError, evaluateDeviceSelector } from '../src/placement/cel';
-import type { ClusterTaint, DeviceAttributeValue, FleetCluster, FleetDevice, FleetNodePool, LedgerEntry } from '../src/placement/inventory';
-import { isQuantity, parseQuantity } from '../src/quantity';
+import { ledgerOf, nodePoolsOf } from '../src/placement/cluster-objects';
+import type { ClusterTaint, FleetCluster, LedgerEntry } from '../src/placement/inventory';
 
 /** How to reach one cluster of the fleet, and what the fleet declares about it. */
 export interface ClusterConnection {
@@ -44,18 +42,6 @@ export interface ReadOptions {
 
 /** DRA API versions, newest first: v1 from Kubernetes 1.34, v1beta2 in 1.33, v1beta1 in 1.32. */
 export const DRA_API_VERSIONS: readonly string[] = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
-
-/**
- * Attributes that identify one device rather than describe its kind (its index, UUID, PCI address, ...). They are
- * left out of {@link FleetDevice.attributes}, so that the eight GPUs of a node are one device kind with count 8.
- * Matched on the name after the domain (`resource.kubernetes.io/pcieRoot` is `pcieRoot`), ignoring case.
- */
-export const IDENTITY_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'index', 'minor', 'uuid', 'uid', 'serial', 'serialnumber',
-  'pciebusid', 'pcibusid', 'pciaddress', 'pciaddr', 'pcieroot', 'pciroot',
-  'cardindex', 'renderindex', 'parentuuid', 'parentindex', 'parentminor',
-  'ifname', 'macaddress',
-]);
 
 /**
  * Reads a cluster's node pools and ledger. A cluster that cannot be read (connection refused, timeout, TLS or
@@ -120,235 +106,4 @@ function reasonOf(e: unknown): string {
   const err = e as { message?: string; code?: string };
   const message = (err?.message || err?.code || String(e)).split('\n')[0];
   return message.length > 300 ? `${message.slice(0, 297)}...` : message;
-}
-
-/** A DRA attribute (`{string}`, `{int}`, `{bool}`, `{version}`) as a {@link DeviceAttributeValue}; undefined for another type. */
-export function convertAttribute(value: unknown): DeviceAttributeValue | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.string === 'string') return v.string;
-  if (typeof v.bool === 'boolean') return v.bool;
-  if (typeof v.version === 'string') return { version: v.version };
-  if (typeof v.int === 'number' || typeof v.int === 'string') {
-    // An int64 beyond 2^53 cannot be a JavaScript number exactly: left out rather than rounded.
-    const n = Number(v.int);
-    return Number.isSafeInteger(n) ? n : undefined;
-  }
-  return undefined;
-}
-
-/** A DRA capacity (`{value: '80Gi'}`, or a bare quantity as in v1alpha3) as a quantity string; undefined when it is none. */
-export function convertCapacity(value: unknown): string | undefined {
-  const raw = value && typeof value === 'object' ? (value as Record<string, unknown>).value : value;
-  const q = typeof raw === 'number' ? String(raw) : raw;
-  return typeof q === 'string' && isQuantity(q) ? q : undefined;
-}
-
-function sorted<T>(entries: Array<[string, T]>): Record<string, T> {
-  return Object.fromEntries(entries.sort(([a], [b]) => compareStrings(a, b)));
-}
-
-/** A device of a ResourceSlice, with all its attributes and the node it is on. */
-export interface SliceDevice {
-  readonly node: string | undefined;
-  readonly device: FleetDevice;
-}
-
-/**
- * The devices of a ResourceSlice (v1 and v1beta2 flat, v1beta1 under `basic`), each as a {@link FleetDevice} named
- * as in the slice, with every attribute and capacity it has. Attributes of types this version does not know are
- * left out. A device's node is the slice's `spec.nodeName`, or the device's own with `perDeviceNodeSelection`.
- */
-export function sliceDevices(slice: KubeObject): SliceDevice[] {
-  const spec = slice.spec ?? {};
-  return ((spec.devices ?? []) as KubeObject[]).map(d => {
-    const body = d.basic ?? d;
-    const attributes = Object.entries(body.attributes ?? {}).flatMap(([k, v]): Array<[string, DeviceAttributeValue]> => {
-      const c = convertAttribute(v);
-      return c === undefined ? [] : [[k, c]];
-    });
-    const capacity = Object.entries(body.capacity ?? {}).flatMap(([k, v]): Array<[string, string]> => {
-      const c = convertCapacity(v);
-      return c === undefined ? [] : [[k, c]];
-    });
-    return {
-      node: d.nodeName ?? spec.nodeName,
-      device: { name: d.name, driver: spec.driver, attributes: sorted(attributes), capacity: sorted(capacity) },
-    };
-  });
-}
-
-/**
- * The slices that describe a resource pool now: per driver and pool name, those of the highest
- * `spec.pool.generation` (a driver publishing a new generation leaves older slices behind for a moment).
- */
-export function currentSlices(slices: readonly KubeObject[]): KubeObject[] {
-  const key = (s: KubeObject) => `${s.spec?.driver}\u0000${s.spec?.pool?.name}`;
-  const latest = new Map<string, number>();
-  for (const s of slices) latest.set(key(s), Math.max(latest.get(key(s)) ?? -Infinity, Number(s.spec?.pool?.generation ?? 0)));
-  return slices.filter(s => Number(s.spec?.pool?.generation ?? 0) === latest.get(key(s)));
-}
-
-/**
- * The DeviceClass a device is claimed through: the first class, by name, all of whose CEL selectors match it (a class
- * without selectors matches every device). A selector that is not CEL, or does not compile here, never matches.
- * Undefined when no class matches: the device cannot be claimed.
- */
-export function deviceClassOf(device: FleetDevice, classes: readonly KubeObject[]): string | undefined {
-  const byName = [...classes].sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
-  return byName.find(c => ((c.spec?.selectors ?? []) as KubeObject[]).every(s => {
-    const expression = s.cel?.expression;
-    return typeof expression === 'string' && deviceSelectorError(expression) === undefined && evaluateDeviceSelector(expression, device);
-  }))?.metadata.name;
-}
-
-function isIdentity(attribute: string): boolean {
-  return IDENTITY_ATTRIBUTES.has(attribute.slice(attribute.lastIndexOf('/') + 1).toLowerCase());
-}
-
-/** A device kind: a device without its name, and the key that tells kinds apart. */
-interface DeviceKind {
-  readonly key: string;
-  readonly device: Omit<FleetDevice, 'name' | 'count'>;
-}
-
-/**
- * The kind of a device: its driver, class, attributes without {@link IDENTITY_ATTRIBUTES}, and capacity. Two devices
- * are alike when these are equal, quantities compared by value (`80Gi` equals `85899345920`).
- */
-function kindOf(device: FleetDevice, classes: readonly KubeObject[]): DeviceKind {
-  const deviceClassName = deviceClassOf(device, classes);
-  const attributes = sorted(Object.entries(device.attributes ?? {}).filter(([k]) => !isIdentity(k)));
-  const capacity = device.capacity ?? {};
-  const key = JSON.stringify([device.driver, deviceClassName ?? null, attributes,
-    Object.entries(capacity).map(([k, v]) => [k, parseQuantity(v).toString()])]);
-  return { key, device: { driver: device.driver, ...(deviceClassName ? { deviceClassName } : {}), attributes, capacity } };
-}
-
-/** A DNS label from the first part of a driver name: `gpu.nvidia.com` gives `gpu`. */
-function baseName(driver: string): string {
-  const label = String(driver ?? '').split('.')[0].toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50);
-  return label || 'device';
-}
-
-/**
- * Names the device kinds of one pool. A kind is named after the first label of its driver (`gpu.nvidia.com` and
- * `gpu.amd.com` give `gpu`, `nic.example.com` gives `nic`). When several kinds of the pool share that name, each is
- * `<name>-<i>`, numbered from 0 in the order of their kind keys (driver, class, attributes, capacity), so the
- * names are the same on every read of the same devices. The ledger counts usage by these names: a pool is meant to
- * be homogeneous, and adding a kind to it can renumber the others.
- */
-export function nameDeviceKinds(keys: readonly { readonly key: string; readonly driver: string }[]): Map<string, string> {
-  const byBase = new Map<string, string[]>();
-  for (const { key, driver } of keys) byBase.set(baseName(driver), [...(byBase.get(baseName(driver)) ?? []), key]);
-  const names = new Map<string, string>();
-  for (const [base, group] of byBase) {
-    const unique = [...new Set(group)].sort();
-    unique.forEach((key, i) => names.set(key, unique.length === 1 ? base : `${base}-${i}`));
-  }
-  return names;
-}
-
-function isSchedulable(node: KubeObject): boolean {
-  const ready = ((node.status?.conditions ?? []) as KubeObject[]).some(c => c.type === 'Ready' && c.status === 'True');
-  return ready && !node.spec?.unschedulable;
-}
-
-/**
- * The node pools of a cluster: Nodes labelled {@link NODE_POOL_LABEL}, grouped by its value. `nodes` counts the Ready,
- * schedulable ones. Their devices come from the current ResourceSlices on each node, grouped into kinds (see
- * `kindOf`), with the DeviceClass each is claimed through ({@link deviceClassOf}) and named by
- * {@link nameDeviceKinds}. A kind's `count` is the fewest any counted node has (a pool is meant to be homogeneous;
- * a kind some node lacks is left out). A pool without a schedulable node still lists its nodes' devices, with
- * `nodes: 0`. Pools and devices are sorted by name.
- */
-export function nodePoolsOf(nodes: readonly KubeObject[], slices: readonly KubeObject[], classes: readonly KubeObject[]): FleetNodePool[] {
-  const perNode = new Map<string, Map<string, { kind: DeviceKind; count: number }>>();
-  for (const { node, device } of currentSlices(slices).flatMap(sliceDevices)) {
-    if (!node) continue;
-    const kinds = perNode.get(node) ?? new Map();
-    perNode.set(node, kinds);
-    const kind = kindOf(device, classes);
-    const entry = kinds.get(kind.key) ?? { kind, count: 0 };
-    entry.count++;
-    kinds.set(kind.key, entry);
-  }
-
-  const pools = new Map<string, KubeObject[]>();
-  for (const node of nodes) {
-    const pool = node.metadata?.labels?.[NODE_POOL_LABEL];
-    if (pool) pools.set(pool, [...(pools.get(pool) ?? []), node]);
-  }
-
-  const result = [...pools].map(([name, members]): FleetNodePool => {
-    const schedulable = members.filter(isSchedulable);
-    const basis = (schedulable.length ? schedulable : members).map(n => perNode.get(n.metadata.name) ?? new Map());
-    const kinds = new Map<string, DeviceKind>();
-    for (const m of basis) for (const { kind } of m.values()) kinds.set(kind.key, kind);
-    const counted = [...kinds.values()]
-      .map(kind => ({ kind, count: Math.min(...basis.map(m => m.get(kind.key)?.count ?? 0)) }))
-      .filter(k => k.count > 0);
-    const names = nameDeviceKinds(counted.map(({ kind }) => ({ key: kind.key, driver: kind.device.driver })));
-    const devicesPerNode = counted
-      .map(({ kind, count }): FleetDevice => ({ name: names.get(kind.key)!, ...kind.device, count }))
-      .sort((a, b) => compareStrings(a.name, b.name));
-    return { name, nodes: schedulable.length, devicesPerNode };
-  });
-  return result.sort((a, b) => compareStrings(a.name, b.name));
-}
-
-/** Devices per pod from the ledger annotation, or why the text is not a map of device name to a whole count. */
-export function parseDevicesPerPod(text: string): Record<string, number> | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'it is not JSON';
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'it is not a JSON map';
-  for (const [name, count] of Object.entries(value)) {
-    if (!name) return 'a device name is empty';
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return `the count of '${name}' is not a whole number`;
-  }
-  return value as Record<string, number>;
-}
-
-/**
- * The ledger of a cluster: each pod of every Deployment and StatefulSet labelled {@link LedgerLabels.DEPLOYMENT} is
- * one entry of the devices its annotation {@link LedgerLabels.DEVICES_PER_POD} names, in the pool its label
- * {@link LedgerLabels.POOL} names, owned by `<namespace>/<deployment label>`. Pods are `spec.replicas` (default 1).
- * A workload without the annotation holds no devices (a coordinator-only leader) and adds nothing.
- *
- * Throws, naming the object, when the annotation is not a JSON map of device name to a whole count, or when a
- * workload that holds devices has no pool label: counting it as holding nothing could overcommit its pool.
- */
-export function ledgerOf(cluster: string, workloads: readonly KubeObject[]): LedgerEntry[] {
-  const id = (w: KubeObject) => `${w.metadata?.namespace ?? 'default'}\u0000${w.kind}\u0000${w.metadata?.name}`;
-  return [...workloads].sort((a, b) => compareStrings(id(a), id(b))).flatMap(w => {
-    const meta = w.metadata ?? {};
-    // The owner is on the workload (the cluster is listed by it); the pool and devices on its pod template, which is
-    // per member (a leader and its workers may hold different devices in one group).
-    const pod = w.spec?.template?.metadata ?? {};
-    const deployment = meta.labels?.[LedgerLabels.DEPLOYMENT];
-    if (!deployment) return [];
-    const namespace = meta.namespace ?? 'default';
-    const what = `${w.kind} ${namespace}/${meta.name}`;
-    const text = pod.annotations?.[LedgerLabels.DEVICES_PER_POD];
-    if (text === undefined) return [];
-    const parsed = parseDevicesPerPod(text);
-    if (typeof parsed === 'string') {
-      throw new Error(`Unable to read the ledger of cluster ${cluster}: ${what} has annotation ${LedgerLabels.DEVICES_PER_POD}=${JSON.stringify(text)}, ` +
-        `which is not devices per pod: ${parsed}. Fix the annotation to a JSON map of device name to count, such as {"gpu":8}.`);
-    }
-    const devices = Object.fromEntries(Object.entries(parsed).filter(([, n]) => n > 0));
-    if (Object.keys(devices).length === 0) return [];
-    const pool = pod.labels?.[LedgerLabels.POOL];
-    if (!pool) {
-      throw new Error(`Unable to read the ledger of cluster ${cluster}: ${what} holds devices ${JSON.stringify(devices)} but its pod template has no label ${LedgerLabels.POOL}. ` +
-        'Label the pod template with the node pool its pods run in.');
-    }
-    const replicas = w.spec?.replicas ?? 1;
-    return Array.from({ length: Number.isSafeInteger(replicas) && replicas > 0 ? replicas : 0 },
-      (): LedgerEntry => ({ cluster, pool, devices, owner: `${namespace}/${deployment}` }));
-  });
 }

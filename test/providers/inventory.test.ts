@@ -2,10 +2,10 @@ import * as net from 'net';
 import { Testing } from 'cdk8s';
 import { MemberRole, ModelDeployment, Placement } from '../../constructs';
 import { parseKubeconfig } from '../../providers/_kube';
+import { readLiveCluster } from '../../providers/inventory';
 import {
-  convertAttribute, convertCapacity, currentSlices, deviceClassOf, ledgerOf, nameDeviceKinds, nodePoolsOf, parseDevicesPerPod,
-  readLiveCluster, sliceDevices,
-} from '../../providers/inventory';
+  convertAttribute, convertCapacity, currentSlices, deviceClassOf, ledgerOf, nameDeviceKinds, nodePoolsOf, parseDevicesPerPod, sliceDevices,
+} from '../../src/placement/cluster-objects';
 import { LedgerLabels, NODE_POOL_LABEL, place } from '../../src';
 import { KubeObject } from '../harness/kube';
 
