@@ -4,14 +4,15 @@ import { Construct } from 'constructs';
 import { ScaledObject } from '../imports/keda.sh';
 import {
   checkEngineCompatibility, checkFits, checkName, engineImage, engineInvocation, EngineSpec, enginePaths, estimateVram, findGpu, findModel,
-  GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest, ModelPassing,
-  MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
+  FLEXINFER_IMAGE_BACKENDS, GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest,
+  ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
 } from '../src';
 import { hfDownloadContainer } from './_hf-download';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
+import { recordWarnings } from './warnings';
 
 /** How a model's files are kept between restarts (FlexInfer `spec.cache.strategy`). */
 export enum CacheStrategy {
@@ -48,7 +49,8 @@ export interface ModelGpuProps {
 
   /**
    * Shared group: models of one group compete for the same GPU nodes, and the higher `priority` preempts
-   * the lower through PriorityClasses. (FlexInfer time-shares one GPU; the scheduler can only share nodes.)
+   * the lower through PriorityClasses. An approximation, recorded as a warning: FlexInfer time-shares one GPU
+   * and swaps models by demand; the scheduler can only preempt pods when the nodes are full.
    *
    * @default - not shared
    */
@@ -119,11 +121,36 @@ export interface ServerlessProps {
   readonly coldStartTimeout?: Duration;
 
   /**
+   * Replicas kept running when idle: 0 scales to zero, 1 keeps the model warm (FlexInfer `minReplicas`).
+   *
+   * @default 0
+   */
+  readonly minReplicas?: number;
+
+  /**
    * Most replicas under load.
    *
    * @default 1
    */
   readonly maxReplicas?: number;
+
+  /**
+   * Namespace of the KEDA HTTP add-on: its interceptor proxy Service `keda-add-ons-http-interceptor-proxy` (port
+   * 8080), which the model's Service points at, and its external scaler.
+   *
+   * @default 'keda'
+   * @see https://keda.sh/http-add-on/0.14/user-guide/configure-ingress/
+   */
+  readonly addOnNamespace?: string;
+
+  /**
+   * The cluster's DNS domain: the model's Service is a DNS alias (ExternalName) of the interceptor's fully
+   * qualified name, which search paths do not complete.
+   *
+   * @default 'cluster.local'
+   * @see https://kubernetes.io/docs/concepts/services-networking/service/#externalname
+   */
+  readonly clusterDomain?: string;
 }
 
 /** LiteLLM discovery (FlexInfer `spec.litellm`). */
@@ -136,11 +163,19 @@ export interface LiteLlmProps {
   readonly modelName?: string;
 
   /**
-   * Other names routed to this model.
+   * Other names routed to this model; the model's `serviceLabels` are routed to it too, as FlexInfer does.
    *
    * @default - none
    */
   readonly aliases?: string[];
+
+  /**
+   * Name under which IDE/Copilot clients reach the model (FlexInfer `copilotAlias`), as the
+   * `litellm.flexinfer.ai/copilot-model` annotation.
+   *
+   * @default - none
+   */
+  readonly copilotAlias?: string;
 
   /**
    * Also render a LiteLLM proxy `config.yaml` in a ConfigMap `<model>-litellm`.
@@ -148,6 +183,30 @@ export interface LiteLlmProps {
    * @default false
    */
   readonly proxyConfig?: boolean;
+}
+
+/** What a model can do, for LiteLLM routing (FlexInfer `spec.capabilities`). */
+export interface ModelCapabilitiesProps {
+  /**
+   * OpenAI-compatible tool calling.
+   *
+   * @default - true for vllm and ollama, and for llamacpp with `config.jinja: true`
+   */
+  readonly toolCalling?: boolean;
+
+  /**
+   * Image input.
+   *
+   * @default - true for llamacpp with `config.mmproj`
+   */
+  readonly vision?: boolean;
+
+  /**
+   * Image generation.
+   *
+   * @default - true for diffusers, comfyui and vllm-omni
+   */
+  readonly imageGeneration?: boolean;
 }
 
 /** A key of a Secret. */
@@ -217,7 +276,9 @@ export interface ModelProps {
   readonly cache?: ModelFileCacheProps;
 
   /**
-   * Scale-to-zero. Without it the model always runs `replicas` pods: it is never at zero by surprise.
+   * Scale-to-zero through the KEDA HTTP add-on: the model's Service then points at the add-on's interceptor, which
+   * holds a request while the model starts. Without it the model always runs `replicas` pods: it is never at zero
+   * by surprise. (FlexInfer's CRD defaults to scale-to-zero; `Model.fromManifest` follows it.)
    *
    * @default - always running
    */
@@ -267,6 +328,21 @@ export interface ModelProps {
   readonly nodeSelector?: Record<string, string>;
 
   /**
+   * Tolerations of the pods.
+   *
+   * @default - none
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
+   */
+  readonly tolerations?: k8s.Toleration[];
+
+  /**
+   * What the model can do, in the LiteLLM `litellm.flexinfer.ai/capabilities` annotation.
+   *
+   * @default - inferred from the backend and config, as FlexInfer does
+   */
+  readonly capabilities?: ModelCapabilitiesProps;
+
+  /**
    * LiteLLM discovery annotations on the Service.
    *
    * @default - none
@@ -303,6 +379,12 @@ export interface ModelProps {
 
   /** @internal where the props came from (a manifest), for messages */
   readonly _source?: ManifestSource;
+
+  /**
+   * @internal serverless is the seed CRD's default, not asked for: a workload owner (ModelInfer) may take the
+   * replicas over, with a warning
+   */
+  readonly _impliedServerless?: boolean;
 }
 
 /** What a workload owner decides for a Model's Deployment. @internal */
@@ -324,6 +406,15 @@ export const ModelLabels = {
 } as const;
 
 const SHARED_PRIORITY_BASE = 1000;
+
+/** The KEDA HTTP add-on's interceptor proxy Service and port: where a serverless model's Service points. */
+export const HTTP_ADD_ON_INTERCEPTOR = { service: 'keda-add-ons-http-interceptor-proxy', port: 8080 } as const;
+
+/** The LiteLLM annotation holding the address LiteLLM sends requests to. */
+const LITELLM_API_BASE = 'litellm.flexinfer.ai/api-base';
+
+/** A serverless model's pods are served by Service `<model>-backend`, the interceptor's target. */
+const BACKEND_SUFFIX = '-backend';
 const DEFAULT_PVC_SIZE = Size.gibibytes(100);
 
 function patterns(value: unknown): string[] | null {
@@ -348,11 +439,12 @@ export class Model extends Construct {
     const resources = m.resources === undefined ? undefined
       : readPodTemplate(issues, 'spec.resources', { spec: { containers: [{ name: 'engine', resources: m.resources }] } })?.spec?.containers[0].resources;
     issues.throwIfAny();
-    return new Model(scope, id, {
+    const model = new Model(scope, id, {
       name: m.name,
       namespace: m.namespace,
       backend: m.backend,
       source: m.source,
+      image: m.image,
       gpu: m.gpu,
       cache: m.cache && {
         strategy: m.cache.strategy as CacheStrategy,
@@ -361,19 +453,28 @@ export class Model extends Construct {
         size: m.cache.sizeMiB === undefined ? undefined : Size.mebibytes(m.cache.sizeMiB),
       },
       serverless: m.serverless && {
-        enabled: m.serverless.enabled,
-        idleTimeout: m.serverless.idleTimeoutSeconds === undefined ? undefined : Duration.seconds(m.serverless.idleTimeoutSeconds),
-        coldStartTimeout: m.serverless.coldStartTimeoutSeconds === undefined ? undefined : Duration.seconds(m.serverless.coldStartTimeoutSeconds),
+        idleTimeout: Duration.seconds(m.serverless.idleTimeoutSeconds),
+        coldStartTimeout: Duration.seconds(m.serverless.coldStartTimeoutSeconds),
+        minReplicas: m.serverless.minReplicas,
+        // FlexInfer runs one replica after traffic (more only when minReplicas keeps more).
+        maxReplicas: Math.max(1, m.serverless.minReplicas),
       },
       config: m.config,
       resources,
       nodeSelector: m.nodeSelector,
-      litellm: m.litellm,
+      tolerations: m.tolerations,
+      litellm: m.litellm && { modelName: m.litellm.servedModelName, aliases: m.litellm.aliases, copilotAlias: m.litellm.copilotAlias },
+      capabilities: m.capabilities,
       serviceLabels: m.serviceLabels,
       podDefaults: options.podDefaults,
       metadata: { labels: m.labels, annotations: m.annotations },
       _source: manifestSource('Model', m.name),
+      _impliedServerless: m.serverless?.implied,
     });
+    const loaded = new Issues(`Model/${m.name}`);
+    m.warnings.forEach(w => loaded.warn(w.field, w.value, w.cause, w.fix));
+    recordWarnings(model, loaded);
+    return model;
   }
 
   /** Name of the model (Deployment and Service). */
@@ -394,7 +495,8 @@ export class Model extends Construct {
   public readonly nodeSelector?: Record<string, string>;
 
   private readonly props: ModelProps;
-  private serverless = false;
+  private service!: k8s.KubeService;
+  private serverless: boolean;
   private workload?: ModelWorkload;
 
   constructor(scope: Construct, id: string, props: ModelProps) {
@@ -420,7 +522,7 @@ export class Model extends Construct {
     issues.throwIfAny();
 
     const gpu = { vendor: gpuProps?.vendor ?? (gpuProps ? 'auto' : 'cpu'), count: gpuProps ? gpuProps.count ?? (gpuProps.vendor === 'cpu' ? undefined : 1) : undefined, product } as const;
-    checkEngineCompatibility(issues, '', engine!, gpu, { config, modelName: this.name, image: props.image });
+    checkEngineCompatibility(issues, '', engine!, gpu, { config, modelName: this.name, image: props.image, imageField: (props._source?.fieldName ?? (x => x))('image') });
     this.engine = engine!;
     this.vendor = gpu.vendor === 'cpu' ? 'cpu' : resolveVendor(gpu);
     this.port = engine!.port.port;
@@ -428,10 +530,18 @@ export class Model extends Construct {
     this.gpus = gpu.count !== undefined && this.vendor !== 'cpu'
       ? { resourceName: GPU_RESOURCE_NAMES[this.vendor === 'amd' ? GpuVendor.AMD : GpuVendor.NVIDIA], count: gpu.count } : undefined;
     this.nodeSelector = props.nodeSelector ?? (product ? gpuNodeSelector(product) : undefined);
+    this.serverless = props.serverless !== undefined && (props.serverless.enabled ?? true);
+    if (this.serverless) checkName(issues, 'name', `${this.name}${BACKEND_SUFFIX}`, NameRule.DNS1035_LABEL);
+    if (gpuProps?.shared !== undefined) {
+      issues.warn('gpu.shared', gpuProps.shared, 'FlexInfer time-shares one GPU among the models of a group, loading the one in demand and swapping by ' +
+        'priority; inferkit approximates the group with PriorityClasses, so each model holds GPUs of its own and a higher priority preempts a lower ' +
+        'one only when the nodes are full', 'Size the GPU nodes for every model of the group at once, or remove gpu.shared');
+    }
     issues.throwIfAny();
 
     this.render(issues, source!, product);
     issues.throwIfAny();
+    recordWarnings(this, issues);
   }
 
   private estimate(issues: Issues, source: ModelSource, count: number, product?: GpuSpec): number | undefined {
@@ -528,47 +638,94 @@ export class Model extends Construct {
         volumes: [volume],
         nodeSelector,
         affinity,
+        tolerations: p.tolerations && p.tolerations.length > 0 ? [...p.tolerations] : undefined,
         priorityClassName,
       },
     }, { labels: { ...selector, ...(group ? { [ModelLabels.SHARED_GROUP]: group } : {}) }, annotations, env: [], topologySpreadConstraints: [] },
     resolvePodDefaults(p.podDefaults), issues, 'pod');
 
-    const serverless = p.serverless && (p.serverless.enabled ?? true) ? p.serverless : undefined;
-    this.serverless = serverless !== undefined;
     // Rendered at synth: a ModelInfer may still take over the workload (replicas, placement, resources).
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: this.metadata(this.name),
       spec: Lazy.any({
         produce: (): k8s.DeploymentSpec => this.workload
           ? { replicas: this.workload.replicas, selector: { matchLabels: selector }, template: this.workload.template(template) }
-          : { replicas: serverless ? undefined : p.replicas ?? 1, selector: { matchLabels: selector }, template },
+          : { replicas: this.serverless ? undefined : p.replicas ?? 1, selector: { matchLabels: selector }, template },
       }) as unknown as k8s.DeploymentSpec,
     });
 
+    const ports = [engine.port, ...(engine.extraPorts ?? [])]
+      .map(x => ({ name: x.name, port: x.port, targetPort: k8s.IntOrString.fromString(x.name) }));
+    const svcMeta = this.metadata(this.name);
+    const svcAnnotations = { ...svcMeta.annotations, ...this.serviceAnnotations() };
+    // Serverless, `<model>` is a DNS alias of the add-on's interceptor, which wakes the model and forwards to
+    // `<model>-backend`; a ModelInfer that takes the replicas over turns it back into the pods' Service.
+    this.service = new k8s.KubeService(this, 'service', {
+      metadata: Object.keys(svcAnnotations).length > 0 ? { ...svcMeta, annotations: svcAnnotations } : svcMeta,
+      spec: Lazy.any({
+        produce: (): k8s.ServiceSpec => this.serverless
+          ? { type: 'ExternalName', externalName: this.interceptorHost, ports: [{ name: 'http', port: HTTP_ADD_ON_INTERCEPTOR.port }] }
+          : { selector, ports },
+      }) as unknown as k8s.ServiceSpec,
+    });
+    if (this.serverless) {
+      new k8s.KubeService(this, 'backend-service', { metadata: this.metadata(`${this.name}${BACKEND_SUFFIX}`), spec: { selector, ports } });
+    }
     const litellm = p.litellm;
-    const serviceAnnotations: Record<string, string> = {
+    if (litellm?.proxyConfig) {
+      new k8s.KubeConfigMap(this, 'litellm', {
+        metadata: this.metadata(`${this.name}-litellm`),
+        data: Lazy.any({
+          produce: () => ({
+            'config.yaml': 'model_list:\n' + [litellm.modelName ?? this.name, ...this.liteLlmAliases()]
+              .map(n => `  - model_name: ${n}\n    litellm_params:\n      model: openai/${this.name}\n      api_base: ${this.endpoint}/v1\n      api_key: none\n`).join(''),
+          }),
+        }) as unknown as Record<string, string>,
+      });
+    }
+    if (p.serverless && this.serverless) this.renderServerless(issues, p.serverless);
+  }
+
+  /** Service annotations: the service labels, and LiteLLM discovery (FlexInfer's `litellm.flexinfer.ai/*` keys). */
+  private serviceAnnotations(): Record<string, string> {
+    const p = this.props;
+    const litellm = p.litellm;
+    const aliases = this.liteLlmAliases();
+    return {
       ...(p.serviceLabels && p.serviceLabels.length > 0 ? { [ModelLabels.SERVICE_LABELS]: p.serviceLabels.join(',') } : {}),
       ...(litellm ? {
+        [LITELLM_API_BASE]: `${this.endpoint}/v1`,
+        ...(aliases.length > 0 ? { 'litellm.flexinfer.ai/aliases': aliases.join(',') } : {}),
+        'litellm.flexinfer.ai/capabilities': JSON.stringify(this.capabilities()),
+        ...(litellm.copilotAlias ? { 'litellm.flexinfer.ai/copilot-model': litellm.copilotAlias } : {}),
         'litellm.flexinfer.ai/enabled': 'true',
-        'litellm.flexinfer.ai/model-name': litellm.modelName ?? this.name,
-        ...(litellm.aliases?.length ? { 'litellm.flexinfer.ai/aliases': litellm.aliases.join(',') } : {}),
-        'litellm.flexinfer.ai/api-base': `${this.endpoint}/v1`,
+        'litellm.flexinfer.ai/served-model': litellm.modelName ?? this.name,
       } : {}),
     };
-    const svcMeta = this.metadata(this.name);
-    new k8s.KubeService(this, 'service', {
-      metadata: Object.keys(serviceAnnotations).length > 0 ? { ...svcMeta, annotations: { ...svcMeta.annotations, ...serviceAnnotations } } : svcMeta,
-      spec: {
-        selector,
-        ports: [engine.port, ...(engine.extraPorts ?? [])].map(x => ({ name: x.name, port: x.port, targetPort: k8s.IntOrString.fromString(x.name) })),
-      },
-    });
-    if (litellm?.proxyConfig) {
-      const entry = [litellm.modelName ?? this.name, ...(litellm.aliases ?? [])]
-        .map(n => `  - model_name: ${n}\n    litellm_params:\n      model: openai/${this.name}\n      api_base: ${this.endpoint}/v1\n      api_key: none\n`).join('');
-      new k8s.KubeConfigMap(this, 'litellm', { metadata: this.metadata(`${this.name}-litellm`), data: { 'config.yaml': `model_list:\n${entry}` } });
-    }
-    if (serverless) this.renderServerless(issues, serverless);
+  }
+
+  /** FlexInfer's LiteLLM aliases: the aliases and service labels, sorted, without the served name. */
+  private liteLlmAliases(): string[] {
+    const served = this.props.litellm?.modelName ?? this.name;
+    return [...new Set([...(this.props.serviceLabels ?? []), ...(this.props.litellm?.aliases ?? [])])].filter(a => a !== served).sort();
+  }
+
+  /** The capabilities given, the rest inferred from the backend and config as FlexInfer does. */
+  private capabilities(): { toolCalling: boolean; vision: boolean; imageGeneration: boolean } {
+    const c = this.props.capabilities ?? {};
+    const config = this.props.config ?? {};
+    const name = this.engine.name;
+    return {
+      toolCalling: c.toolCalling ?? (name === 'vllm' || name === 'ollama' || (name === 'llamacpp' && config.jinja === true)),
+      vision: c.vision ?? (name === 'llamacpp' && config.mmproj !== undefined),
+      imageGeneration: c.imageGeneration ?? FLEXINFER_IMAGE_BACKENDS.includes(name),
+    };
+  }
+
+  /** The interceptor proxy's fully qualified name, which the serverless Service aliases. */
+  private get interceptorHost(): string {
+    const s = this.props.serverless;
+    return `${HTTP_ADD_ON_INTERCEPTOR.service}.${s?.addOnNamespace ?? 'keda'}.svc.${s?.clusterDomain ?? 'cluster.local'}`;
   }
 
   /**
@@ -579,8 +736,20 @@ export class Model extends Construct {
    */
   public _bindWorkload(workload: ModelWorkload, issues: Issues): void {
     issues.check(this.workload === undefined, 'modelRef', this.name, `is already run by ${this.workload?.owner}`, 'Reference each Model from one ModelInfer');
+    if (this.serverless && this.props._impliedServerless && this.workload === undefined) this.dropImpliedServerless(workload.owner);
     issues.check(!this.serverless, 'modelRef', this.name, 'is serverless, so KEDA already owns its replica count', 'Remove serverless from the Model, or use the Model alone');
     if (this.workload === undefined && !this.serverless) this.workload = workload;
+  }
+
+  /** Scale-to-zero that only the seed CRD's default asked for gives way to a workload owner, with a warning. */
+  private dropImpliedServerless(owner: string): void {
+    this.serverless = false;
+    ['backend-service', 'http-scaled-object', 'scaled-object'].forEach(id => this.node.tryRemoveChild(id));
+    if (this.props.litellm) this.service.metadata.addAnnotation(LITELLM_API_BASE, `${this.endpoint}/v1`);
+    const issues = new Issues(this.props._source?.path ?? this.node.path, this.props._source?.fieldName);
+    issues.warn('serverless', undefined, `is omitted, which FlexInfer's CRD makes scale-to-zero, but ${owner} sets the replicas, so the model runs ` +
+      'without scale-to-zero', 'Set spec.serverless.enabled: false on the Model');
+    recordWarnings(this, issues);
   }
 
   /** The user's resources with the GPU limits added; undefined when there are none. */
@@ -590,9 +759,12 @@ export class Model extends Construct {
     return r.limits || r.requests || r.claims ? r : undefined;
   }
 
-  /** `http://<model>.<namespace>.svc:<port>`, the in-cluster address of the Service (`http://<model>:<port>` without a namespace). */
+  /**
+   * `http://<model>.<namespace>.svc:<port>`, the in-cluster address of the Service (`http://<model>:<port>` without a
+   * namespace). Serverless, the port is the add-on interceptor's (8080), which the Service leads to.
+   */
   public get endpoint(): string {
-    return `http://${this.name}${this.namespace ? `.${this.namespace}.svc` : ''}:${this.port}`;
+    return `http://${this.name}${this.namespace ? `.${this.namespace}.svc` : ''}:${this.serverless ? HTTP_ADD_ON_INTERCEPTOR.port : this.port}`;
   }
 
   private fetchContainer(source: ModelSource, model: string, modelPath: string): k8s.Container | undefined {
@@ -640,9 +812,17 @@ export class Model extends Construct {
 
   private renderServerless(issues: Issues, s: ServerlessProps): void {
     const max = s.maxReplicas ?? 1;
+    const min = s.minReplicas ?? 0;
     issues.check(Number.isInteger(max) && max >= 1, 'serverless.maxReplicas', max, 'is not a number of replicas', 'Use 1 or more');
+    issues.check(Number.isInteger(min) && min >= 0 && min <= max, 'serverless.minReplicas', min, `is not a number of replicas from 0 to maxReplicas (${max})`,
+      'Use 0 to scale to zero, or raise maxReplicas');
     const idle = (s.idleTimeout ?? Duration.minutes(5)).toSeconds();
     const coldStart = (s.coldStartTimeout ?? Duration.minutes(2)).toSeconds();
+    const addOn = s.addOnNamespace ?? 'keda';
+    // Every name a client may give the Service `<model>` (the interceptor routes by the Host header, port stripped).
+    const hosts = this.namespace
+      ? [this.name, `${this.name}.${this.namespace}`, `${this.name}.${this.namespace}.svc`, `${this.name}.${this.namespace}.svc.${s.clusterDomain ?? 'cluster.local'}`]
+      : [this.name];
     // The HTTP add-on holds requests while the model starts; its ScaledObject is ours, so that the idle
     // count (0) and the cooldown are explicit in the manifests.
     new ApiObject(this, 'http-scaled-object', {
@@ -650,9 +830,9 @@ export class Model extends Construct {
       kind: 'HTTPScaledObject',
       metadata: { ...this.metadata(this.name), annotations: { ...this.metadata(this.name).annotations, 'httpscaledobject.keda.sh/skip-scaledobject-creation': 'true' } },
       spec: {
-        hosts: [...(this.namespace ? [`${this.name}.${this.namespace}.svc`] : []), this.name],
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name, service: this.name, port: this.port },
-        replicas: { min: 0, max },
+        hosts,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name, service: `${this.name}${BACKEND_SUFFIX}`, port: this.port },
+        replicas: { min, max },
         scaledownPeriod: idle,
         timeouts: { conditionWait: `${coldStart}s` },
       },
@@ -661,11 +841,11 @@ export class Model extends Construct {
       metadata: this.metadata(this.name),
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
-        idleReplicaCount: 0,
-        minReplicaCount: 1,
+        // KEDA's idle count must be below the minimum: a warm model (min > 0) has none.
+        ...(min === 0 ? { idleReplicaCount: 0, minReplicaCount: 1 } : { minReplicaCount: min }),
         maxReplicaCount: max,
         cooldownPeriod: idle,
-        triggers: [{ type: 'external-push', metadata: { httpScaledObject: this.name, scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090' } }],
+        triggers: [{ type: 'external-push', metadata: { httpScaledObject: this.name, scalerAddress: `keda-add-ons-http-external-scaler.${addOn}:9090` } }],
       },
     });
   }

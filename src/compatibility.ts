@@ -33,6 +33,12 @@ export interface CompatibilityOptions {
    * @default - the engine's image for the vendor
    */
   readonly image?: string;
+
+  /**
+   * The field that sets the image, as fixes name it.
+   * @default 'image' (under the checked field)
+   */
+  readonly imageField?: string;
 }
 
 const vendorOf = (gpu: GpuSpec): EngineVendor => (gpu.vendor === GpuVendor.NVIDIA ? 'nvidia' : 'amd');
@@ -85,13 +91,14 @@ export function checkEngineCompatibility(
     engine.checkGpu(product, { modelName: options.modelName ?? '<modelName>', config }, (key, value, cause, fix) => issues.add(at(`config.${key}`), value, cause, fix));
   }
   if (options.image !== undefined) return;
+  const imageField = options.imageField ?? at('image');
   const vendor = resolveVendor(gpu);
   const vendors = Object.keys(engine.images);
   if (engine.images[vendor] === undefined) {
     issues.add(at('engine'), engine.name, vendors.length > 0 ? `has no image for vendor ${vendor}; it has images for ${vendors.join(', ')}` : 'has no built-in image',
-      vendors.length > 0 ? `Choose vendor ${vendors.join(' or ')}, or give an image` : `Give an image that runs ${engine.name}`);
+      vendors.length > 0 ? `Choose vendor ${vendors.join(' or ')}, or set ${imageField}` : `Set ${imageField} to an image that runs ${engine.name}`);
   } else if (vendor === 'amd' && product?.gfxTarget && engine.amdGfxTargets && !engine.amdGfxTargets.includes(product.gfxTarget)) {
     issues.add(at('engine'), engine.name, `has an AMD image built for ${engine.amdGfxTargets.join(', ')}, not for ${product.name} (${product.gfxTarget})`,
-      `Give an image built for ${product.gfxTarget}, or choose another engine or GPU`);
+      `Set ${imageField} to an image built for ${product.gfxTarget}, or choose another engine or GPU`);
   }
 }

@@ -1,5 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { CacheStrategy, ENGINES, Model, ModelPassing, ModelProps, SourceKind } from '../../index';
+import { CacheStrategy, Model, ModelInfer, ModelProps, SourceKind, Warnings } from '../../index';
+import { ENGINES, ModelPassing } from '../../src';
 
 type Obj = Record<string, any>;
 
@@ -97,7 +98,7 @@ describe('Model', () => {
     });
     const http = find(objs, 'HTTPScaledObject');
     expect(http.metadata.annotations['httpscaledobject.keda.sh/skip-scaledobject-creation']).toBe('true');
-    expect(http.spec).toMatchObject({ replicas: { min: 0, max: 2 }, scaledownPeriod: 600, timeouts: { conditionWait: '90s' }, scaleTargetRef: { name: 'm', service: 'm', port: 8000 } });
+    expect(http.spec).toMatchObject({ replicas: { min: 0, max: 2 }, scaledownPeriod: 600, timeouts: { conditionWait: '90s' }, scaleTargetRef: { name: 'm', service: 'm-backend', port: 8000 } });
   });
 
   test('documented defaults: serverless idles 5 min, waits 2 min for a cold start, 1 replica at most; a created cache is 100Gi', () => {
@@ -154,11 +155,47 @@ describe('Model', () => {
     expect(find(objs, 'Service').metadata.annotations).toEqual({
       'model.inferkit.dev/service-labels': 'textgen,code',
       'litellm.flexinfer.ai/enabled': 'true',
-      'litellm.flexinfer.ai/model-name': 'm',
-      'litellm.flexinfer.ai/aliases': 'qwen',
+      'litellm.flexinfer.ai/served-model': 'm',
+      // FlexInfer routes the service labels to the model too: sorted, without the served name.
+      'litellm.flexinfer.ai/aliases': 'code,qwen,textgen',
+      'litellm.flexinfer.ai/capabilities': '{"toolCalling":true,"vision":false,"imageGeneration":false}',
       'litellm.flexinfer.ai/api-base': 'http://m.llm.svc:8000/v1',
     });
     expect(find(objs, 'ConfigMap', 'm-litellm').data['config.yaml']).toContain('model_name: qwen');
+  });
+
+  test('a Copilot alias and given capabilities are annotated; the rest are inferred from the backend and config', () => {
+    const objs = synth({
+      backend: 'llamacpp',
+      source: 'hf://org/gguf',
+      gpu: {},
+      config: { ggufFile: 'm.gguf', mmproj: 'p.gguf', jinja: true },
+      litellm: { modelName: 'coder', copilotAlias: 'gpt-4o' },
+      capabilities: { imageGeneration: false },
+    });
+    expect(find(objs, 'Service').metadata.annotations).toMatchObject({
+      'litellm.flexinfer.ai/served-model': 'coder',
+      'litellm.flexinfer.ai/copilot-model': 'gpt-4o',
+      'litellm.flexinfer.ai/capabilities': '{"toolCalling":true,"vision":true,"imageGeneration":false}',
+    });
+    expect(JSON.parse(find(synth({ backend: 'diffusers', image: 'd', source: 'hf://org/sd', gpu: {}, litellm: {} }), 'Service')
+      .metadata.annotations['litellm.flexinfer.ai/capabilities'])).toEqual({ toolCalling: false, vision: false, imageGeneration: true });
+  });
+
+  test('tolerations reach the pods', () => {
+    const tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }];
+    expect(pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: {}, tolerations })).spec.tolerations).toEqual(tolerations);
+    expect(pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: {} })).spec.tolerations).toBeUndefined();
+  });
+
+  test('a shared GPU group is approximated with PriorityClasses, with a warning naming the difference and the fix', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'llm' });
+    new Model(chart, 'chat', { backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: { product: 'L4', shared: 'l4-pool', priority: 100 } });
+    expect(Warnings.of(chart).all).toEqual([
+      "Warning: test/chat gpu.shared 'l4-pool': FlexInfer time-shares one GPU among the models of a group, loading the one in demand and swapping by " +
+      'priority; inferkit approximates the group with PriorityClasses, so each model holds GPUs of its own and a higher priority preempts a lower ' +
+      'one only when the nodes are full. Size the GPU nodes for every model of the group at once, or remove gpu.shared.',
+    ]);
   });
 
   test.each<[string, ModelProps, string]>([
@@ -175,6 +212,10 @@ describe('Model', () => {
       "config.hfToken '(redacted)' is a literal Hugging Face token, which would be stored in the manifests. Put the token in a Secret and reference it with hfTokenSecret."],
     ['an unknown backend', { backend: 'torchserve', source: 'hf://org/model' }, "backend 'torchserve' is not a known engine."],
     ['an unknown GPU product', { backend: 'vllm', source: 'hf://org/model', gpu: { product: 'V100' } }, "gpu.product 'V100' is not a GPU of the catalogue. Use a catalogue name such as H100-80GB, L4 or MI300X."],
+    ['a warm minimum above the maximum', { backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: { minReplicas: 2 } },
+      'Unable to synthesize test/m: serverless.minReplicas 2 is not a number of replicas from 0 to maxReplicas (1). Use 0 to scale to zero, or raise maxReplicas.'],
+    ['a serverless name too long for its backend Service', { name: 'm'.repeat(60), backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: {} },
+      `Unable to synthesize test/m: name '${'m'.repeat(60)}-backend'`],
     ['a cache for a pvc:// source', { backend: 'vllm', source: 'pvc://models/x', gpu: {}, cache: { strategy: CacheStrategy.SHARED_PVC } },
       "cache 'SharedPVC' is ignored for a pvc:// source, which is mounted at /models itself. Remove cache."],
   ])('%s is refused with a message naming the field and the fix', (_, props, message) => {
@@ -190,5 +231,72 @@ describe('Model endpoint', () => {
   test('is the Service\'s cluster address, or its short name without a namespace', () => {
     expect(new Model(new Chart(Testing.app(), 'a', { namespace: 'llm' }), 'm', { backend: 'vllm', source: 'hf://a/b', gpu: {} }).endpoint).toBe('http://m.llm.svc:8000');
     expect(new Model(new Chart(Testing.app(), 'b'), 'm', { backend: 'vllm', source: 'hf://a/b', gpu: {} }).endpoint).toBe('http://m:8000');
+  });
+});
+
+describe('scale-to-zero that wakes up', () => {
+  /** Follows a client's URL through the synthesized objects, as cluster DNS and the add-on's interceptor would. */
+  function route(objs: Obj[], url: string, clientNamespace: string) {
+    const u = new URL(url);
+    const labels = u.hostname.split('.');
+    const [serviceName, namespace] = [labels[0], labels[1] ?? clientNamespace];
+    const service = objs.find(o => o.kind === 'Service' && o.metadata.name === serviceName && o.metadata.namespace === namespace)!;
+    return { u, service };
+  }
+
+  test('the documented address, the LiteLLM api_base and the proxy config reach the interceptor, with a host its HTTPScaledObject routes', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'llm' });
+    const model = new Model(chart, 'qwen', { backend: 'vllm', source: 'hf://Qwen/Qwen2.5-7B', gpu: {}, serverless: {}, litellm: { proxyConfig: true } });
+    const objs = Testing.synth(chart);
+    const http = find(objs, 'HTTPScaledObject').spec;
+    const proxyBase = /api_base: (\S+)/.exec(find(objs, 'ConfigMap', 'qwen-litellm').data['config.yaml'])![1];
+    const annotationBase = find(objs, 'Service', 'qwen').metadata.annotations['litellm.flexinfer.ai/api-base'];
+    expect(model.endpoint).toBe('http://qwen.llm.svc:8080');
+    for (const [url, from] of [[model.endpoint, 'other'], [annotationBase, 'other'], [proxyBase, 'other'], ['http://qwen:8080', 'llm'], ['http://qwen.llm:8080', 'other']]) {
+      const { u, service } = route(objs, url, from);
+      // Cluster DNS answers the Service's name with the interceptor proxy's: the connection goes to its port.
+      expect(service.spec).toEqual({ type: 'ExternalName', externalName: 'keda-add-ons-http-interceptor-proxy.keda.svc.cluster.local', ports: [{ name: 'http', port: 8080 }] });
+      expect(Number(u.port)).toBe(8080);
+      // The interceptor routes by the Host header without its port.
+      expect(http.hosts).toContain(u.hostname);
+    }
+    // The interceptor forwards to a Service of the Deployment's pods, on the engine's port, and scales that Deployment.
+    const deployment = find(objs, 'Deployment', http.scaleTargetRef.name);
+    const backend = find(objs, 'Service', http.scaleTargetRef.service);
+    expect(backend.spec.type).toBeUndefined();
+    expect(deployment.spec.template.metadata.labels).toMatchObject(backend.spec.selector);
+    const portName = backend.spec.ports.find((x: Obj) => x.port === http.scaleTargetRef.port).targetPort;
+    expect(deployment.spec.template.spec.containers[0].ports).toContainEqual({ name: portName, containerPort: 8000 });
+    expect(find(objs, 'ScaledObject').spec.scaleTargetRef.name).toBe(deployment.metadata.name);
+    expect(find(objs, 'ScaledObject').spec.triggers[0].metadata.httpScaledObject).toBe(find(objs, 'HTTPScaledObject').metadata.name);
+  });
+
+  test('the add-on\'s namespace and the cluster domain are the documented defaults, and can be set', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: { addOnNamespace: 'keda-http', clusterDomain: 'corp.local' } });
+    expect(find(objs, 'Service', 'm').spec.externalName).toBe('keda-add-ons-http-interceptor-proxy.keda-http.svc.corp.local');
+    expect(find(objs, 'HTTPScaledObject').spec.hosts).toEqual(['m', 'm.llm', 'm.llm.svc', 'm.llm.svc.corp.local']);
+    expect(find(objs, 'ScaledObject').spec.triggers[0].metadata.scalerAddress).toBe('keda-add-ons-http-external-scaler.keda-http:9090');
+  });
+
+  test('a warm model (minReplicas 1) keeps a replica: no idle count, the same minimum in both objects', () => {
+    const objs = synth({ backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: { minReplicas: 1, maxReplicas: 3 } });
+    expect(find(objs, 'ScaledObject').spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 3 });
+    expect(find(objs, 'ScaledObject').spec.idleReplicaCount).toBeUndefined();
+    expect(find(objs, 'HTTPScaledObject').spec.replicas).toEqual({ min: 1, max: 3 });
+  });
+
+  test('without serverless the Service selects the pods on the engine\'s port', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'llm' });
+    const model = new Model(chart, 'm', { backend: 'vllm', source: 'hf://org/model', gpu: {} });
+    const objs = Testing.synth(chart);
+    expect(model.endpoint).toBe('http://m.llm.svc:8000');
+    expect(find(objs, 'Service', 'm').spec).toEqual({ selector: { 'model.inferkit.dev/name': 'm' }, ports: [{ name: 'http', port: 8000, targetPort: 'http' }] });
+    expect(objs.some(o => o.metadata.name === 'm-backend')).toBe(false);
+  });
+
+  test('a ModelInfer cannot run a model that asked for serverless', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'llm' });
+    const model = new Model(chart, 'm', { backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: {} });
+    expect(() => new ModelInfer(chart, 'infer', { modelRef: model, replicas: 2 })).toThrow("modelRef 'm' is serverless, so KEDA already owns its replica count");
   });
 });

@@ -54,21 +54,21 @@ describe('engine and GPU compatibility', () => {
     ['no GPUs', 'vllm', { vendor: 'nvidia', count: 0 }, undefined,
       ['Unable to synthesize Model/m: spec.gpu.count 0 is not a positive whole number of GPUs. Use 1 or more.']],
     ['vllm on CPU', 'vllm', { vendor: 'cpu' }, undefined,
-      ["Unable to synthesize Model/m: spec.engine 'vllm' has no image for vendor cpu; it has images for nvidia, amd. Choose vendor nvidia or amd, or give an image."]],
+      ["Unable to synthesize Model/m: spec.engine 'vllm' has no image for vendor cpu; it has images for nvidia, amd. Choose vendor nvidia or amd, or set spec.image."]],
     ['TFServing on AMD', 'TFServing', { vendor: 'amd' }, undefined,
       ["Unable to synthesize Model/m: spec.engine 'TFServing' has no image for vendor amd; it has images for nvidia, cpu. Choose vendor nvidia or cpu, " +
-        'or give an image.']],
+        'or set spec.image.']],
     ['mlc-llm with no image', 'mlc-llm', { vendor: 'nvidia' }, undefined,
-      ["Unable to synthesize Model/m: spec.engine 'mlc-llm' has no built-in image. Give an image that runs mlc-llm."]],
+      ["Unable to synthesize Model/m: spec.engine 'mlc-llm' has no built-in image. Set spec.image to an image that runs mlc-llm."]],
     ['sglang on MI210, which its AMD image is not built for', 'sglang', { vendor: 'amd', product: gpu('MI210') }, undefined,
-      ["Unable to synthesize Model/m: spec.engine 'sglang' has an AMD image built for gfx942, not for MI210 (gfx90a). Give an image built for gfx90a, " +
+      ["Unable to synthesize Model/m: spec.engine 'sglang' has an AMD image built for gfx942, not for MI210 (gfx90a). Set spec.image to an image built for gfx90a, " +
         'or choose another engine or GPU.']],
     ['everything at once', 'diffusers', { vendor: 'amd', product: gpu('GTX-980-Ti') }, undefined, [
       "Unable to synthesize Model/m: spec.gpu.vendor 'amd' selects vendor amd on an NVIDIA-only product (GTX-980-Ti): there is no cross-vendor fallback. " +
         'Set vendor to nvidia or auto, or choose an AMD product.',
       "Unable to synthesize Model/m: spec.engine 'diffusers' cannot run on Maxwell GPU GTX-980-Ti (compute capability 5.2): it needs 6.0 or newer. " +
         'Use another engine (llamacpp, ollama, mlc-llm), or a GPU of compute capability 6.0 or newer.',
-      "Unable to synthesize Model/m: spec.engine 'diffusers' has no built-in image. Give an image that runs diffusers.",
+      "Unable to synthesize Model/m: spec.engine 'diffusers' has no built-in image. Set spec.image to an image that runs diffusers.",
     ]],
   ])('refuses %s', (_, engine, request, options, expected) => {
     expect(errorsOf(engine, request, options)).toEqual(expected);
