@@ -5,8 +5,8 @@ import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from 
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
 import {
-  Accelerator, GangSpec, Issues, KthenaApi, KthenaLabelKeys, kthenaLabels, loadModelInferManifest, loadSimpleModelInfer, Manifest, NetworkTopologySpec,
-  RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
+  Accelerator, GangSpec, Issues, KthenaApi, KthenaLabelKeys, kthenaLabels, loadModelInferManifest, loadSimpleModelInfer, Manifest,
+  NetworkTopologySpec, RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
   RolloutAnnotations, RolloutLabels, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
@@ -479,7 +479,10 @@ export class ModelInfer extends Construct {
     const acc = this.props.roles![roleIndex].accelerator;
     return {
       labels: {
-        [this.labelKeys.NAME]: this.name, ...labels, [this.labelKeys.ROLE]: role.name, [this.labelKeys.REVISION]: this.podRevision,
+        [this.labelKeys.NAME]: this.name,
+        ...labels,
+        [this.labelKeys.ROLE]: role.name,
+        [this.labelKeys.REVISION]: this.podRevision,
         ...(this.labelKeys.ROLE_TEMPLATE_HASH ? { [this.labelKeys.ROLE_TEMPLATE_HASH]: this.roleTemplateHashes[roleIndex] } : {}),
         [RolloutLabels.REVISION]: this.podRevision,
       },

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { formatWarning, Issues } from '../src';
+import { formatWarning, Issues, SpecIssue } from '../src';
 
 /** Metadata type under which constructs record their warnings in the construct tree. */
 const WARNING_METADATA = 'inferkit:warning';
@@ -20,15 +20,20 @@ export class Warnings {
 
   /** Each warning as `Warning: <Kind/name or path> <field>: <difference>. <fix>.`, in tree order. */
   public get all(): string[] {
-    return this.scope.node.findAll().flatMap(c => c.node.metadata.filter(m => m.type === WARNING_METADATA).map(m => String(m.data)));
+    return this.issues.map(formatWarning);
+  }
+
+  /** Each warning as an issue (path, field, value, difference, fix), in tree order: `--strict` reports them as errors. */
+  public get issues(): SpecIssue[] {
+    return this.scope.node.findAll().flatMap(c => c.node.metadata.filter(m => m.type === WARNING_METADATA).map(m => m.data as SpecIssue));
   }
 }
 
-/** Records the warnings an `Issues` collected on `scope`, once each. */
-export function recordWarnings(scope: IConstruct, issues: Issues): void {
-  const seen = new Set(scope.node.metadata.filter(m => m.type === WARNING_METADATA).map(m => String(m.data)));
-  for (const w of issues.warnings.map(formatWarning)) {
-    if (!seen.has(w)) scope.node.addMetadata(WARNING_METADATA, w);
-    seen.add(w);
+/** Records warnings (those an `Issues` collected, or resolved ones) on `scope`, once each. */
+export function recordWarnings(scope: IConstruct, warnings: Issues | readonly SpecIssue[]): void {
+  const seen = new Set(scope.node.metadata.filter(m => m.type === WARNING_METADATA).map(m => formatWarning(m.data as SpecIssue)));
+  for (const w of warnings instanceof Issues ? warnings.warnings : warnings) {
+    if (!seen.has(formatWarning(w))) scope.node.addMetadata(WARNING_METADATA, w);
+    seen.add(formatWarning(w));
   }
 }

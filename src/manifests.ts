@@ -1,5 +1,5 @@
 import { Issues } from './errors';
-import { GangSpec, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
+import { GangSpec, KthenaApi, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
 
 /** A Kubernetes object as parsed from YAML. */
 export type Manifest = Record<string, unknown>;
@@ -10,8 +10,53 @@ export const MODEL_INFER_KINDS = [
   { apiVersion: 'workload.serving.volcano.sh/v1alpha1', kind: 'ModelServing' },
 ] as const;
 
-/** Metadata fields the loader keeps; the server-owned ones are ignored, any other is an error. */
-const SERVER_OWNED_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
+/**
+ * Metadata the API server populates: an object exported from a cluster (`kubectl get -o yaml`) carries them, and
+ * they are ignored on input, as `kubectl apply` does.
+ */
+export const SERVER_POPULATED_METADATA = [
+  'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'ownerReferences',
+  'selfLink',
+] as const;
+
+/** The annotation in which `kubectl apply` keeps the last applied object: ignored on input. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * A copy of `doc` without what the API server populates: {@link SERVER_POPULATED_METADATA}, the
+ * {@link LAST_APPLIED_ANNOTATION} annotation and `status`. Every other field is kept as written.
+ */
+export function withoutServerFields(doc: Manifest): Manifest {
+  const { status: _status, ...rest } = doc;
+  const metadata = doc.metadata;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return rest;
+  const m: Obj = { ...(metadata as Obj) };
+  for (const k of SERVER_POPULATED_METADATA) delete m[k];
+  const annotations = m.annotations;
+  if (typeof annotations === 'object' && annotations !== null && !Array.isArray(annotations) && LAST_APPLIED_ANNOTATION in annotations) {
+    const { [LAST_APPLIED_ANNOTATION]: _lastApplied, ...kept } = annotations as Obj;
+    if (Object.keys(kept).length > 0) m.annotations = kept;
+    else delete m.annotations;
+  }
+  return { ...rest, metadata: m };
+}
+
+/** The API groups of the seed systems, by system: a kind of theirs inferkit does not compile is refused, not passed through. */
+const SEED_API_GROUPS: ReadonlyArray<{ readonly system: string; readonly groups: readonly string[] }> = [
+  { system: 'Kthena', groups: ['matrixinfer.ai', 'serving.volcano.sh'] },
+  { system: 'KubeDL', groups: ['kubedl.io'] },
+  { system: 'FlexInfer', groups: ['ai.flexinfer', 'flexinfer.ai'] },
+  { system: 'Modelplane', groups: ['modelplane.ai'] },
+];
+
+/**
+ * The seed system whose API `apiVersion` belongs to (its group, or a subgroup such as `registry.matrixinfer.ai`), if any.
+ */
+export function seedSystemOf(apiVersion: string): string | undefined {
+  const slash = apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  return SEED_API_GROUPS.find(s => s.groups.some(g => group === g || group.endsWith(`.${g}`)))?.system;
+}
 
 /** A ModelInfer read from a seed manifest: the spec with opaque (JSON) pod templates, and its metadata. */
 export interface LoadedModelInfer extends ManifestMetadata {
@@ -29,10 +74,10 @@ export class ManifestReader {
   constructor(private readonly issues: Issues, private readonly kindName: string) {}
 
 
-  /** Checks apiVersion/kind/metadata/spec (status and server-owned metadata are ignored); returns the metadata. */
+  /** Checks apiVersion/kind/metadata/spec of a manifest without its server-populated fields; returns the metadata. */
   public topLevel(doc: Manifest): Obj {
-    this.obj(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-    const m = this.obj(doc.metadata, 'metadata', ['name', 'namespace', 'labels', 'annotations'], SERVER_OWNED_METADATA);
+    this.obj(doc, '', ['apiVersion', 'kind', 'metadata', 'spec']);
+    const m = this.obj(doc.metadata, 'metadata', ['name', 'namespace', 'labels', 'annotations']);
     this.issues.check(typeof m.name === 'string', 'metadata.name', m.name, 'is missing', 'Name the resource');
     return m;
   }
@@ -117,14 +162,14 @@ export interface ManifestMetadata {
 
 /**
  * Starts reading a manifest: the issues (every message starts with `<Kind>/<name>`), a strict reader, and the
- * metadata, checked.
+ * metadata, checked. What the API server populates is ignored (see {@link withoutServerFields}).
  */
 export function readManifest(doc: Manifest): { issues: Issues; r: ManifestReader; meta: ManifestMetadata } {
   const raw = (doc.metadata ?? {}) as Obj;
   const name = typeof raw.name === 'string' ? raw.name : '(unnamed)';
   const issues = new Issues(`${String(doc.kind)}/${name}`);
   const r = new ManifestReader(issues, `${String(doc.apiVersion)} ${String(doc.kind)}`);
-  const m = r.topLevel(doc);
+  const m = r.topLevel(withoutServerFields(doc));
   const meta = {
     name,
     namespace: r.str(m.namespace, 'metadata.namespace'),
@@ -231,13 +276,11 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
     };
   }
 
-  let recoveryPolicy: RecoveryPolicy | undefined;
-  const rp = r.str(s.recoveryPolicy, 'spec.recoveryPolicy');
-  if (rp !== undefined) {
-    recoveryPolicy = (rp === 'ServingGroupRecreate' ? RecoveryPolicy.INFER_GROUP_RECREATE : rp) as RecoveryPolicy;
-    const allowed = serving ? ['ServingGroupRecreate', 'RoleRecreate', 'None'] : Object.values(RecoveryPolicy) as string[];
-    issues.check(allowed.includes(rp), 'spec.recoveryPolicy', rp, 'is not a recovery policy', `Use one of ${allowed.join(', ')}`);
-  }
+  // Both CRDs default to RoleRecreate; a backend that cannot honour it says so with a warning.
+  const rp = r.str(s.recoveryPolicy, 'spec.recoveryPolicy') ?? RecoveryPolicy.ROLE_RECREATE;
+  const recoveryPolicy = (rp === 'ServingGroupRecreate' ? RecoveryPolicy.INFER_GROUP_RECREATE : rp) as RecoveryPolicy;
+  const allowed = serving ? ['ServingGroupRecreate', 'RoleRecreate', 'None'] : Object.values(RecoveryPolicy) as string[];
+  issues.check(allowed.includes(rp), 'spec.recoveryPolicy', rp, 'is not a recovery policy', `Use one of ${allowed.join(', ')}`);
 
   const tsc = serving ? undefined : r.arr(s.topologySpreadConstraints, 'spec.topologySpreadConstraints') as Manifest[];
   const replicas = r.int(s.replicas, 'spec.replicas');
@@ -273,6 +316,7 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
       roles,
       rollout,
       recoveryPolicy,
+      api: serving ? KthenaApi.MODEL_SERVING : KthenaApi.MODEL_INFER,
     },
     topologySpreadConstraints: tsc && tsc.length > 0 ? tsc : undefined,
     fieldName,

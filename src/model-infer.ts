@@ -1,5 +1,32 @@
-import { Issues, show } from './errors';
+import { Issues, show, SpecIssue } from './errors';
+import { KthenaLabelKeys, ModelInferLabels, ModelServingLabels } from './labels';
 import { checkGeneratedNames, checkName, GeneratedName, MAX_STATEFULSET_NAME_LENGTH, NameRule } from './names';
+
+/**
+ * The Kthena API a ModelInfer follows: the labels its pods carry (which the CR's own affinity rules and routers
+ * select) and the words of its messages.
+ */
+export enum KthenaApi {
+  /** `workload.matrixinfer.ai/v1alpha1` ModelInfer: InferGroups, `modelinfer.matrixinfer.ai/*` pod labels. */
+  MODEL_INFER = 'ModelInfer',
+  /** `workload.serving.volcano.sh/v1alpha1` ModelServing: ServingGroups, `modelserving.volcano.sh/*` pod labels. */
+  MODEL_SERVING = 'ModelServing',
+}
+
+/** The pod labels of `api`'s controller. */
+export function kthenaLabels(api: KthenaApi): KthenaLabelKeys {
+  return api === KthenaApi.MODEL_SERVING ? ModelServingLabels : ModelInferLabels;
+}
+
+/** What `api` calls a group of role instances. */
+function groupWord(api: KthenaApi): string {
+  return api === KthenaApi.MODEL_SERVING ? 'ServingGroup' : 'InferGroup';
+}
+
+/** A recovery policy as `api` spells it (ModelServing's `ServingGroupRecreate` is ModelInfer's `InferGroupRecreate`). */
+function policyName(api: KthenaApi, policy: RecoveryPolicy): string {
+  return policy === RecoveryPolicy.INFER_GROUP_RECREATE ? `${groupWord(api)}Recreate` : policy;
+}
 
 /** What happens to an InferGroup when one of its pods fails (Kthena `recoveryPolicy`). */
 export enum RecoveryPolicy {
@@ -72,6 +99,8 @@ export interface ModelInferSpec<T> {
   readonly rollout?: RolloutSpec;
   readonly recoveryPolicy?: RecoveryPolicy;
   readonly backend?: WorkloadBackend;
+  /** The Kthena API followed; default ModelInfer. */
+  readonly api?: KthenaApi;
 }
 
 /** Kthena's maximum number of roles per InferGroup. */
@@ -110,6 +139,9 @@ export interface ResolvedModelInfer<T> {
   readonly rollout: ResolvedRollout;
   readonly recoveryPolicy: RecoveryPolicy;
   readonly backend: WorkloadBackend;
+  readonly api: KthenaApi;
+  /** Where inferkit runs the spec, but not exactly as Kthena's controller would: what differs, and how to get it exactly. */
+  readonly warnings: readonly SpecIssue[];
 }
 
 /** The names of everything emitted for one role instance; part of the public API. */
@@ -178,9 +210,11 @@ function checkTopology(issues: Issues, field: string, t: NetworkTopologySpec): v
 export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fieldName?: (field: string) => string): ResolvedModelInfer<T> {
   const issues = new Issues(path, fieldName);
   checkName(issues, 'name', spec.name, NameRule.DNS1035_LABEL);
+  const api = spec.api ?? KthenaApi.MODEL_INFER;
+  const group = groupWord(api);
 
   const replicas = spec.replicas ?? 1;
-  issues.check(isCount(replicas, 0), 'replicas', replicas, 'is not a number of InferGroups', 'Use 0 or more');
+  issues.check(isCount(replicas, 0), 'replicas', replicas, `is not a number of ${group}s`, 'Use 0 or more');
   const schedulerName = spec.schedulerName ?? DEFAULT_SCHEDULER;
   checkName(issues, 'schedulerName', schedulerName, NameRule.DNS1123_LABEL);
   const backend = spec.backend ?? WorkloadBackend.STATEFUL_SET;
@@ -188,7 +222,7 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
   // Roles.
   const roles = spec.roles ?? [];
   issues.check(roles.length >= 1 && roles.length <= MAX_ROLES, 'roles', undefined,
-    `has ${roles.length} roles; an InferGroup has 1 to ${MAX_ROLES}`, roles.length > MAX_ROLES ? `Merge roles or split the model into several ModelInfers (at most ${MAX_ROLES} roles)` : 'Add at least one role');
+    `has ${roles.length} roles; an ${group} has 1 to ${MAX_ROLES}`, roles.length > MAX_ROLES ? `Merge roles or split the model into several ModelInfers (at most ${MAX_ROLES} roles)` : 'Add at least one role');
   const seen = new Set<string>();
   const resolvedRoles: ResolvedRole<T>[] = roles.map((r, idx) => {
     const f = `roles[${idx}]`;
@@ -202,10 +236,9 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     issues.check(isCount(rr, 1), `${f}.replicas`, rr, 'is not a number of role instances', 'Use 1 or more');
     const wr = r.workerReplicas ?? 0;
     issues.check(isCount(wr, 0), `${f}.workerReplicas`, wr, 'is not a number of workers', 'Use 0 or more');
+    // Kthena's CRDs accept a workerTemplate with no workers (a role scaled to its entry pod): it renders no pods.
     if (wr > 0) {
       issues.check(r.workerTemplate !== undefined, `${f}.workerTemplate`, undefined, `is missing while workerReplicas is ${wr}`, 'Add a workerTemplate, or set workerReplicas to 0');
-    } else {
-      issues.check(r.workerTemplate === undefined, `${f}.workerTemplate`, undefined, 'is given but workerReplicas is 0, so it would never be used', 'Set workerReplicas to the number of workers, or remove workerTemplate');
     }
     issues.check(r.entryTemplate !== undefined, `${f}.entryTemplate`, undefined, 'is missing', 'Add the pod template of the entry pod');
     const { entryTemplate, workerTemplate } = r;
@@ -246,25 +279,32 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
       `Use a partition from 0 to ${Math.max(0, replicas - 1)}`);
   }
 
-  // Recovery: only what the backend can honour.
+  // Recovery: what the backend cannot honour exactly runs as its nearest behaviour, with a warning.
   const recoveryPolicy = spec.recoveryPolicy ?? (backend === WorkloadBackend.LEADER_WORKER_SET ? RecoveryPolicy.ROLE_RECREATE : RecoveryPolicy.NONE);
-  issues.check(Object.values(RecoveryPolicy).includes(recoveryPolicy), 'recoveryPolicy', recoveryPolicy, 'is not a recovery policy', 'Use InferGroupRecreate, RoleRecreate or None');
-  if (backend === WorkloadBackend.STATEFUL_SET) {
-    issues.check(recoveryPolicy === RecoveryPolicy.NONE, 'recoveryPolicy', recoveryPolicy,
-      'cannot be honoured by the StatefulSet backend, which restarts only the failed pod',
-      'Use backend LeaderWorkerSet (RoleRecreate), or recoveryPolicy None');
-  } else if (recoveryPolicy === RecoveryPolicy.INFER_GROUP_RECREATE) {
-    const instances = resolvedRoles.reduce((n, r) => n + r.replicas, 0);
-    issues.check(instances === 1, 'recoveryPolicy', recoveryPolicy,
-      `cannot be honoured by the LeaderWorkerSet backend when a group has ${instances} role instances: LWS recreates one role instance at a time`,
-      'Use RoleRecreate, or a group of a single role instance');
-  }
-  // With no group rebuild (None), a failed pod restarts in place, so any grace period before a rebuild holds.
+  const policy = policyName(api, recoveryPolicy);
   const restartGracePeriodSeconds = spec.restartGracePeriodSeconds ?? 0;
-  if (issues.check(isCount(restartGracePeriodSeconds, 0), 'restartGracePeriodSeconds', restartGracePeriodSeconds, 'is not a number of seconds', 'Use 0 or more')) {
-    issues.check(restartGracePeriodSeconds === 0 || recoveryPolicy === RecoveryPolicy.NONE, 'restartGracePeriodSeconds', restartGracePeriodSeconds,
-      `cannot be honoured with recoveryPolicy ${recoveryPolicy}: the ${backend} backend recreates the role instance at once`,
-      'Remove restartGracePeriodSeconds, or use recoveryPolicy None (failed pods restart in place)');
+  const validPolicy = issues.check(Object.values(RecoveryPolicy).includes(recoveryPolicy), 'recoveryPolicy', recoveryPolicy, 'is not a recovery policy',
+    `Use ${Object.values(RecoveryPolicy).map(p => policyName(api, p)).join(', ')}`);
+  const validGrace = issues.check(isCount(restartGracePeriodSeconds, 0), 'restartGracePeriodSeconds', restartGracePeriodSeconds, 'is not a number of seconds', 'Use 0 or more');
+  if (validPolicy && backend === WorkloadBackend.STATEFUL_SET && recoveryPolicy !== RecoveryPolicy.NONE) {
+    const rebuilt = recoveryPolicy === RecoveryPolicy.ROLE_RECREATE ? 'role instance (entry and workers)' : group;
+    const grace = validGrace && restartGracePeriodSeconds > 0 ? ` once it has not recovered for ${restartGracePeriodSeconds} seconds` : '';
+    issues.warn('recoveryPolicy', policy,
+      `the StatefulSet backend restarts a failed pod in place, where Kthena's controller recreates its whole ${rebuilt}${grace}`,
+      'Use the LeaderWorkerSet backend (--backend LeaderWorkerSet), which recreates the whole role instance of a failed pod; or set recoveryPolicy None to accept restarts in place');
+  } else if (validPolicy && recoveryPolicy === RecoveryPolicy.INFER_GROUP_RECREATE) {
+    const instances = resolvedRoles.reduce((n, r) => n + r.replicas, 0);
+    if (instances > 1) {
+      issues.warn('recoveryPolicy', policy,
+        `the LeaderWorkerSet backend recreates only the role instance of a failed pod, where Kthena's controller recreates the whole ${group} of ${instances} role instances`,
+        `Set recoveryPolicy RoleRecreate to accept it, or give each ${group} a single role instance`);
+    }
+  }
+  const lwsRecreates = backend === WorkloadBackend.LEADER_WORKER_SET && recoveryPolicy !== RecoveryPolicy.NONE;
+  if (validPolicy && validGrace && lwsRecreates && restartGracePeriodSeconds > 0) {
+    issues.warn('restartGracePeriodSeconds', restartGracePeriodSeconds,
+      `the LeaderWorkerSet backend recreates a role instance as soon as one of its pods fails, where Kthena's controller first waits ${restartGracePeriodSeconds} seconds for it to recover`,
+      'Remove restartGracePeriodSeconds to accept it, or set recoveryPolicy None (failed pods restart in place)');
   }
 
   issues.check(Object.values(WorkloadBackend).includes(backend), 'backend', backend, 'is not a workload backend', 'Use StatefulSet or LeaderWorkerSet');
@@ -306,5 +346,7 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     rollout: { maxUnavailable, maxSurge, partition },
     recoveryPolicy,
     backend,
+    api,
+    warnings: issues.warnings,
   };
 }
