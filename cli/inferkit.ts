@@ -1,27 +1,37 @@
 #!/usr/bin/env node
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart, Names, Yaml } from 'cdk8s';
-import { parseAllDocuments } from 'yaml';
+import { ApiObject, ApiObjectProps, App, Chart, Names, Yaml } from 'cdk8s';
+import { rollout } from './rollout';
 import {
   FLEXINFER_MODEL_KIND, INFERENCE_CLASS_KIND, INFERENCE_CLUSTER_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model,
   MODEL_CACHE_KIND, MODEL_DEPLOYMENT_KIND, MODEL_INFER_KINDS, MODEL_REPLICA_KIND, ModelDeployment, ModelInfer, ModelReplica, SpecError,
-  WorkloadBackend,
+  GatewayRef, MODEL_VERSION_KIND, Warnings, WorkloadBackend,
 } from '../index';
 import {
-  checkFits, checkVramInput, estimateVram, findGpu, findModel, fleetInventory, formatIssue, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype,
-  loadInferenceClass, loadInferenceCluster, LoadedInferenceClass, LoadedInferenceCluster, loadModelCache, loadModelDeployment, loadModelReplica,
-  MODEL_ARCHITECTURES, ModelArchitecture, show, VramBreakdown, VramInput, WEIGHT_BYTES, WeightDtype,
+  checkFits, checkVramInput, estimateVram, findGpu, findModel, fleetInventory, formatIssue, formatWarning, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype,
+  loadInferenceClass, loadInferenceCluster, LoadedInferenceClass, LoadedInferenceCluster, LoadedModelVersion, loadModelCache, loadModelDeployment,
+  loadModelReplica, loadModelVersionManifest, MODEL_ARCHITECTURES, ModelArchitecture, seedSystemOf, show, SpecIssue, VramBreakdown, VramInput,
+  WEIGHT_BYTES, WeightDtype, withoutServerFields,
 } from '../src';
+import { readManifestFile } from '../src/limits';
 
-const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet]
+const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet] [--strict]
+                     [--gateway NAMESPACE/NAME]
+       inferkit rollout -f <file.yaml|dir> [-f ...] --kubeconfig <file> [--context <name>] [--dry-run] [--progress-deadline <s>]
        inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
-Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference, FlexInfer Model, Modelplane
+Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference and ModelVersion, FlexInfer Model, Modelplane
 ModelReplica, ModelDeployment, ModelCache, InferenceCluster and InferenceClass) and writes the plain Kubernetes objects
 inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>. A ModelDeployment is
 placed on the InferenceClusters given (their node pools' hardware from the InferenceClasses), and what each cluster
-runs is written to <dir>/<cluster>/, as is each ModelReplica (by its spec.clusterName).
+runs is written to <dir>/<cluster>/, as is each ModelReplica (by its spec.clusterName). Other Kubernetes objects in the
+files (ConfigMaps, Secrets, ...) pass through unchanged; what the API server populates (uid, resourceVersion, status,
+managedFields, ownerReferences, kubectl's last-applied annotation...) is ignored, and a v1 List is read item by item.
+
+Where inferkit runs a manifest, but not exactly as its controller would, it prints a warning on stderr
+("Warning: <Kind>/<name> <field>: <difference>. <fix>.") and still exits 0; --strict makes every warning an error
+(exit 1, nothing written).
 
 size prints the GPU memory one replica of a known model needs and, with --gpu, whether it fits (exit 1 when not).`;
 
@@ -30,6 +40,18 @@ export interface SynthArgs {
   readonly files: string[];
   readonly outdir?: string;
   readonly backend?: WorkloadBackend;
+  /**
+   * Every warning is an error: nothing is written unless the manifests run exactly as their controllers would.
+   *
+   * @default false
+   */
+  readonly strict?: boolean;
+  /**
+   * The Gateway that KubeDL Inferences' traffic-splitting HTTPRoutes attach to (`--gateway NAMESPACE/NAME`).
+   *
+   * @default - none: the split holds only inside a service mesh, with a warning
+   */
+  readonly gateway?: GatewayRef;
 }
 
 /** Parses `synth` arguments; throws with the usage on anything it does not know. */
@@ -37,6 +59,8 @@ export function parseSynthArgs(argv: readonly string[]): SynthArgs {
   const files: string[] = [];
   let outdir: string | undefined;
   let backend: WorkloadBackend | undefined;
+  let strict = false;
+  let gateway: GatewayRef | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -48,27 +72,35 @@ export function parseSynthArgs(argv: readonly string[]): SynthArgs {
       const v = value();
       if (!Object.values(WorkloadBackend).includes(v as WorkloadBackend)) throw new Error(`--backend '${v}' is not a backend: use StatefulSet or LeaderWorkerSet`);
       backend = v as WorkloadBackend;
+    } else if (a === '--strict') {strict = true;} else if (a === '--gateway') {
+      const [namespace, name, ...rest] = value().split('/');
+      if (!namespace || !name || rest.length > 0) throw new Error(`--gateway '${argv[i]}' is not NAMESPACE/NAME: give the Gateway's namespace and name, such as edge/public`);
+      gateway = { namespace, name };
     } else {throw new Error(`unknown argument '${a}'\n\n${USAGE}`);}
   }
   if (files.length === 0) throw new Error(`no input: give at least one -f <file.yaml>\n\n${USAGE}`);
-  return { files, outdir, backend };
+  return { files, outdir, backend, strict, gateway };
 }
 
-/** Reads every YAML document of the files, in order, skipping empty ones. */
+/**
+ * Reads every YAML document of the files, in order, skipping empty ones; a list (`kind: List`, as `kubectl get -o yaml`
+ * exports several objects) is read item by item, as `kubectl apply` does.
+ */
 export function readManifests(files: readonly string[]): Array<{ file: string; doc: Manifest }> {
   const out: Array<{ file: string; doc: Manifest }> = [];
   for (const file of files) {
-    for (const d of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
-      if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0].message}`);
-      const doc = d.toJS() as Manifest | null;
-      if (doc !== null && doc !== undefined) out.push({ file, doc });
+    for (const doc of readManifestFile(file, out.length) as Manifest[]) {
+      const isList = typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items);
+      for (const item of isList ? doc.items as Manifest[] : [doc]) out.push({ file, doc: item });
     }
   }
   return out;
 }
 
 /** What loaders share during one run: the options, and the manifests loaded so far that others refer to. */
-interface LoadContext extends Pick<SynthArgs, 'backend'> {
+interface LoadContext extends Pick<SynthArgs, 'backend' | 'gateway'> {
+  /** KubeDL ModelVersions: Inference predictors load their images. */
+  readonly modelVersions: LoadedModelVersion[];
   /** Models, by `<namespace>/<name>`: simple ModelInfers refer to them. */
   readonly models: Map<string, Model>;
   /** The fleet ModelDeployments are placed on, as written and as loaded. */
@@ -160,7 +192,13 @@ const LOADERS: readonly Loader[] = [
       ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model);
     },
   },
-  { kinds: [INFERENCE_KIND], load: (target, doc) => InferenceService.fromManifest(target.chart(), 'inference', doc) },
+  { kinds: [MODEL_VERSION_KIND], referenced: true, load: (_, doc, ctx) => { ctx.modelVersions.push(loadModelVersionManifest(doc)); } },
+  {
+    kinds: [INFERENCE_KIND],
+    load: (target, doc, ctx) => InferenceService.fromManifest(target.chart(), 'inference', doc, {
+      modelVersions: ctx.modelVersions, gateways: ctx.gateway ? [ctx.gateway] : undefined,
+    }),
+  },
   {
     kinds: [MODEL_REPLICA_KIND],
     load: (target, doc, ctx) => {
@@ -183,41 +221,82 @@ const LOADERS: readonly Loader[] = [
   },
 ];
 
+/** A kind inferkit does not compile: the object is written unchanged, in its namespace, unless it belongs to a seed system. */
+const PASS_THROUGH: Loader = {
+  kinds: [],
+  load: (target, doc) => {
+    const meta = (doc.metadata ?? {}) as Manifest;
+    const where = `Unable to synthesize ${String(doc.kind)}/${String(meta.name)}`;
+    if (typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string' || doc.apiVersion === '' || doc.kind === '') {
+      throw new Error(`${where}: the document has no apiVersion or kind, so it is not a Kubernetes object. Give both, or remove the document.`);
+    }
+    const system = seedSystemOf(doc.apiVersion);
+    if (system) {
+      const own = LOADERS.flatMap(l => l.kinds).filter(k => seedSystemOf(k.apiVersion) === system).map(k => `${k.apiVersion} ${k.kind}`);
+      throw new Error(`${where}: apiVersion '${doc.apiVersion}' kind '${doc.kind}' is a ${system} kind that inferkit does not compile, `
+        + `and without ${system}'s controller nothing would act on it. Remove it, or write what it asks as one of the ${system} kinds inferkit reads: ${own.join(', ')}.`);
+    }
+    if (typeof meta.name !== 'string' || meta.name === '') throw new Error(`${where}: metadata.name is missing. Name the object.`);
+    new ApiObject(target.chart(), 'object', doc as unknown as ApiObjectProps);
+  },
+};
+
+/** A warning of a synth run, with the file of the manifest it belongs to. */
+export interface SynthWarning {
+  readonly file: string;
+  readonly warning: SpecIssue;
+}
+
 /** One file a synth run writes: its path under the output directory, and the chart it holds. */
 export interface SynthOutput {
   readonly file: string;
   readonly chart: Chart;
 }
 
-/** What a synth run made: the app, and the file each chart goes to. */
+/** What a synth run made: the app, the file each chart goes to, and the warnings, in input order. */
 export interface SynthResult {
   readonly app: App;
   readonly outputs: readonly SynthOutput[];
+  readonly warnings: readonly SynthWarning[];
 }
 
 /**
  * Compiles manifests into an App with one chart per manifest; a ModelDeployment makes one chart per cluster it is
  * placed on. Models and the fleet (InferenceClusters, InferenceClasses, ModelCaches) are loaded first, so that other
- * manifests can refer to them in any order. Every manifest is tried, and all errors are reported together.
+ * manifests can refer to them in any order. What the API server populates is ignored; other Kubernetes objects
+ * pass through. Every manifest is tried, and all errors are reported together, with the warnings (with `strict`, as
+ * errors).
  */
-export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend'> = {}): SynthResult {
+export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend' | 'strict' | 'gateway'> = {}): SynthResult {
   const app = new App({ outputFileExtension: '.k8s.yaml' });
   const outputs: SynthOutput[] = [];
   const errors: string[] = [];
-  const known = LOADERS.flatMap(l => l.kinds.map(k => `${k.apiVersion} ${k.kind}`));
+  const warnings: SynthWarning[] = [];
+  const warned = new Set<string>();
+  // The warnings recorded while a manifest loads are that manifest's.
+  const collectWarnings = (file: string) => {
+    for (const warning of Warnings.of(app).issues) {
+      const text = formatWarning(warning);
+      if (!warned.has(text)) warnings.push({ file, warning });
+      warned.add(text);
+    }
+  };
   const seen = new Map<string, string>();
   const ctx: LoadContext = {
     backend: args.backend,
+    gateway: args.gateway,
+    modelVersions: [],
     models: new Map(),
     fleet: { clusters: [], classes: [], caches: [], loadedClusters: [], loadedClasses: [], failed: new Set() },
     fleetFailed: false,
   };
-  const loaderOf = (doc: Manifest) => LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind));
-  const ordered = [...docs].sort((a, b) => (loaderOf(a.doc)?.referenced ? 0 : 1) - (loaderOf(b.doc)?.referenced ? 0 : 1));
+  const loaderOf = (doc: Manifest) => LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind)) ?? PASS_THROUGH;
+  const ordered = docs.map(({ file, doc }) => ({ file, doc: withoutServerFields(doc) }))
+    .sort((a, b) => (loaderOf(a.doc).referenced ? 0 : 1) - (loaderOf(b.doc).referenced ? 0 : 1));
   let fleetChecked = false;
   for (const { file, doc } of ordered) {
     const loader = loaderOf(doc);
-    if (!loader?.referenced && !fleetChecked) {
+    if (!loader.referenced && !fleetChecked) {
       fleetChecked = true;
       errors.push(...checkFleet(ctx, seen));
     }
@@ -228,9 +307,6 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
         throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: it is defined twice, here and in ${seen.get(id)}. Give each resource a unique name.`);
       }
       seen.set(id, file);
-      if (!loader) {
-        throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: apiVersion '${String(doc.apiVersion)}' kind '${String(doc.kind)}' is not a kind inferkit reads. Use one of: ${known.join(', ')}.`);
-      }
       const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
       // Named as App.synth names a top-level chart: the manifest's construct, whose id is `<kind>-<name>`.
       const add = (chart: Chart, folder?: string) =>
@@ -248,10 +324,18 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
     } catch (e) {
       errors.push(`${file}: ${(e as Error).message}`);
     }
+    collectWarnings(file);
   }
   if (!fleetChecked) errors.push(...checkFleet(ctx, seen));
-  if (errors.length > 0) throw new SpecErrorList(errors);
-  return { app, outputs };
+  if (args.strict) errors.push(...warnings.map(strictError));
+  if (errors.length > 0) throw new SpecErrorList(errors, args.strict ? [] : warnings.map(w => formatWarning(w.warning)));
+  return { app, outputs, warnings };
+}
+
+/** A warning as `--strict` reports it: an error of its manifest's file. */
+function strictError({ file, warning }: SynthWarning): string {
+  const rest = formatWarning(warning).slice(`Warning: ${warning.path} `.length);
+  return `${file}: Unable to synthesize ${warning.path} with --strict: ${rest}`;
 }
 
 /**
@@ -282,9 +366,9 @@ export function writeOutputs(result: SynthResult, outdir: string): number {
   return result.outputs.length;
 }
 
-/** Every error of a synth run, one per line. */
+/** Every error of a synth run, one per line, and its warnings (printed before the errors). */
 export class SpecErrorList extends Error {
-  constructor(public readonly errors: readonly string[]) {
+  constructor(public readonly errors: readonly string[], public readonly warnings: readonly string[] = []) {
     super(errors.join('\n'));
     this.name = 'SpecErrorList';
   }
@@ -396,43 +480,81 @@ function size(argv: readonly string[], out: Write, err: Write): number {
 
 type Write = (s: string) => void;
 
+/**
+ * Runs `inferkit synth`: the objects to stdout or `-o DIR`, the warnings on stderr (exit 0); with `--strict`, or on
+ * any error, nothing is written and the exit code is 1.
+ */
+function synth(argv: readonly string[], out: Write, err: Write): number {
+  const args = parseSynthArgs(argv);
+  let result: SynthResult;
+  try {
+    result = synthManifests(readManifests(args.files), args);
+  } catch (e) {
+    if (!(e instanceof SpecErrorList)) throw e;
+    for (const w of e.warnings) err(`${w}\n`);
+    err(`${e.message}\n`);
+    return 1;
+  }
+  for (const { warning } of result.warnings) err(`${formatWarning(warning)}\n`);
+  if (args.outdir) {
+    fs.mkdirSync(path.resolve(args.outdir), { recursive: true });
+    err(`wrote ${writeOutputs(result, args.outdir)} file(s) to ${args.outdir}\n`);
+  } else {
+    // One stream is applied to one cluster: the shares of several clusters must not be mixed in it.
+    const clusters = [...new Set(result.outputs.map(o => path.dirname(o.file)).filter(d => d !== '.'))].sort();
+    if (clusters.length > 1) {
+      throw new Error(`the manifests are placed on ${clusters.length} clusters (${clusters.join(', ')}), which one stream cannot tell apart. `
+        + 'Give -o DIR to write a folder per cluster.');
+    }
+    out(result.app.synthYaml());
+  }
+  return 0;
+}
+
+/** The commands, by name: each runs with its arguments and returns the exit code. */
+const COMMANDS: ReadonlyMap<string, (argv: readonly string[], out: Write, err: Write) => number> = new Map([['synth', synth], ['size', size]]);
+
 /** Runs the CLI; returns the exit code. */
 export function main(argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s)): number {
   const [command, ...rest] = argv;
-  if (command === 'size') {
-    try {
-      return size(rest, out, err);
-    } catch (e) {
-      err(`error: ${(e as Error).message}\n`);
-      return 1;
-    }
-  }
-  if (command !== 'synth') {
+  const run = command === undefined ? undefined : COMMANDS.get(command);
+  if (!run) {
     err(`${command === undefined ? 'no command' : `unknown command '${command}'`}\n\n${USAGE}\n`);
     return 2;
   }
   try {
-    const args = parseSynthArgs(rest);
-    const result = synthManifests(readManifests(args.files), args);
-    if (args.outdir) {
-      fs.mkdirSync(path.resolve(args.outdir), { recursive: true });
-      err(`wrote ${writeOutputs(result, args.outdir)} file(s) to ${args.outdir}\n`);
-    } else {
-      // One stream is applied to one cluster: the shares of several clusters must not be mixed in it.
-      const clusters = [...new Set(result.outputs.map(o => path.dirname(o.file)).filter(d => d !== '.'))].sort();
-      if (clusters.length > 1) {
-        throw new Error(`the manifests are placed on ${clusters.length} clusters (${clusters.join(', ')}), which one stream cannot tell apart. `
-          + 'Give -o DIR to write a folder per cluster.');
-      }
-      out(result.app.synthYaml());
-    }
-    return 0;
+    return run(rest, out, err);
   } catch (e) {
-    err(`${e instanceof SpecError || e instanceof SpecErrorList ? '' : 'error: '}${(e as Error).message}\n`);
+    err(`${e instanceof SpecError ? '' : 'error: '}${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** The objects a synth run of `files` makes, for `rollout`: one cluster's (a fleet is rolled by its Pulumi component). */
+function synthObjects(files: string[], backend: string | undefined): Array<Record<string, any>> {
+  const chosen = Object.values(WorkloadBackend).find(v => v === backend);
+  if (backend !== undefined && !chosen) throw new Error(`--backend '${backend}' is not a backend: use StatefulSet or LeaderWorkerSet`);
+  const result = synthManifests(readManifests(files), { backend: chosen });
+  for (const w of result.warnings) process.stderr.write(`${formatWarning(w.warning)}\n`);
+  const clusters = [...new Set(result.outputs.map(o => path.dirname(o.file)).filter(d => d !== '.'))];
+  if (clusters.length > 0) {
+    throw new Error(`the input places replicas on clusters (${clusters.sort().join(', ')}): inferkit rollout rolls one cluster. `
+      + 'Roll a fleet with the Pulumi ModelDeployment component, or give one cluster\'s synth output folder.');
+  }
+  return result.outputs.flatMap(o => o.chart.toJson());
+}
+
+/** Runs the CLI, the commands that talk to a cluster included; resolves to the exit code. */
+export async function mainAsync(argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s)): Promise<number> {
+  if (argv[0] !== 'rollout') return main(argv, out, err);
+  try {
+    return await rollout(argv.slice(1), synthObjects, out, err);
+  } catch (e) {
+    err(`${e instanceof SpecError ? '' : 'error: '}${(e as Error).message}\n`);
     return 1;
   }
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  void mainAsync(process.argv.slice(2)).then(code => { process.exitCode = code; });
 }

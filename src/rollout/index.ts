@@ -1,3 +1,4 @@
 export * from './strategy';
 export * from './planner';
 export * from './sets';
+export * from './waves';

@@ -173,8 +173,13 @@ export class TestCluster {
       ]);
       this.spawn('kube-scheduler', [...common, `--secure-port=${schedPort}`]);
     }
-    const stages = fs.readdirSync(path.join(this.bin, 'kwok-stages')).filter(f => f.endsWith('.yaml')).sort()
-      .map(f => `--config=${path.join(this.bin, 'kwok-stages', f)}`);
+    // KWOK's default stages, with the harness's own pod stages in place of its pod-ready (delayed and failing readiness).
+    const own = path.join(__dirname, 'kwok-stages');
+    const ownFiles = fs.readdirSync(own).filter(f => f.endsWith('.yaml')).sort();
+    const stages = [
+      ...fs.readdirSync(path.join(this.bin, 'kwok-stages')).filter(f => f.endsWith('.yaml') && !ownFiles.includes(f)).sort().map(f => path.join(this.bin, 'kwok-stages', f)),
+      ...ownFiles.map(f => path.join(own, f)),
+    ].map(f => `--config=${f}`);
     this.spawn('kwok', [
       `--kubeconfig=${this.kubeconfig}`, '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',

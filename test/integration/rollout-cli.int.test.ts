@@ -1,0 +1,77 @@
+// `inferkit rollout` on the real cluster: a synth output applied wave by wave, the floor held throughout, and a
+// stuck wave reported with its pods' reasons while the other groups keep their revision.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import { mainAsync } from '../../cli/inferkit';
+import { restrictedNamespace } from '../harness/fixtures';
+import { KUBECONFIG_ENV } from '../harness/global-setup';
+import { Kube } from '../harness/kube';
+import { groupsObjects, GroupsProps, GroupWatcher, waitAllReady } from './_rollout-helpers';
+
+const kubeconfig = process.env[KUBECONFIG_ENV]!;
+const kube = Kube.fromKubeconfig(kubeconfig);
+const dirs: string[] = [];
+afterAll(() => {
+  kube.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Writes a synth output folder of the test ModelInfer, as `cdk8s synth` would. */
+function synthOutput(p: GroupsProps): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-rollout-cli-'));
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, `${p.name}.k8s.yaml`), groupsObjects(p).map(o => stringify(o)).join('---\n'));
+  return dir;
+}
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await mainAsync(['rollout', ...argv], s => { out += s; }, s => { err += s; });
+  return { code, out, err };
+}
+
+describe('inferkit rollout', () => {
+  const ns = 'rollout-cli';
+  const base: GroupsProps = { namespace: ns, name: 'llm', replicas: 6, image: 'registry.example/vllm:v1', maxUnavailable: 2, partition: 1 };
+
+  beforeAll(async () => {
+    await kube.apply(restrictedNamespace(ns));
+  });
+
+  test('rolls 5 of 6 groups in 3 waves, never fewer than 4 Ready, group 0 untouched, each group restarted once', async () => {
+    const first = await run('-f', synthOutput(base), '--kubeconfig', kubeconfig, '--progress-deadline', '120');
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    await waitAllReady(kube, ns, 'llm', 6);
+
+    const watcher = new GroupWatcher(kube, ns, 'llm').start();
+    const second = await run('-f', synthOutput({ ...base, image: 'registry.example/vllm:v2' }), '--kubeconfig', kubeconfig, '--progress-deadline', '120');
+    await waitAllReady(kube, ns, 'llm', 6);
+    await watcher.stop();
+
+    expect(second.code).toBe(0);
+    const waves = second.out.split('\n').filter(l => / wave \d+: updating groups /.test(l));
+    expect(waves.map(l => l.replace(/^.*updating groups (.*?) \(.*$/, '$1'))).toEqual(['llm-1, llm-2', 'llm-3, llm-4', 'llm-5']);
+    expect(second.out).toMatch(/done, 3 wave\(s\)/);
+    expect(watcher.minReady()).toBeGreaterThanOrEqual(4);
+    expect(watcher.images.get(0)).toEqual(new Set(['registry.example/vllm:v1']));
+    expect(watcher.restarts(0)).toBe(0);
+    for (const g of [1, 2, 3, 4, 5]) expect(watcher.restarts(g)).toBe(1);
+  });
+
+  test('a wave that never becomes Ready stops the rollout: the report names the group and its reason, the rest keep their revision', async () => {
+    const bad = synthOutput({ ...base, image: 'registry.example/vllm:v3', podAnnotations: { 'test.inferkit.dev/fail': 'ImagePullBackOff' } });
+    const result = await run('-f', bad, '--kubeconfig', kubeconfig, '--progress-deadline', '5');
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/Unable to roll rollout-cli\/modelinfer\.llm to revision \w+: llm-1, llm-2 not Ready after \d+ s \(progress deadline 5 s\)/);
+    expect(result.out).toMatch(/pod llm-1-serve-0-0: container engine ImagePullBackOff/);
+    const pods = (await kube.list('v1', 'Pod', ns, 'modelinfer.matrixinfer.ai/name=llm')).filter(p => !p.metadata.deletionTimestamp);
+    for (const p of pods.filter(p => !['1', '2'].includes(p.metadata.labels['rollout.inferkit.dev/unit']))) {
+      expect(p.spec.containers[0].image).not.toBe('registry.example/vllm:v3');
+      expect(p.status.conditions.find((c: any) => c.type === 'Ready')?.status).toBe('True');
+    }
+  });
+});
