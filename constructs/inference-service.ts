@@ -3,12 +3,15 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { HttpRoute } from '../imports/gateway.networking.k8s.io';
-import { checkName, engineBatching, EngineSpec, Issues, loadInferenceManifest, Manifest, NameRule, resolveEngine } from '../src';
+import {
+  checkName, engineBatching, EngineSpec, Issues, LoadedModelVersion, loadInferenceManifest, Manifest, MODEL_VERSION_KIND, NameRule, resolveEngine,
+} from '../src';
 import { checkAutoscaler, INITIAL_REPLICAS, renderAutoscaler } from './_autoscaler';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
+import { recordWarnings } from './warnings';
 
 /** Labels of an InferenceService's pods and services (KubeDL's keys). Selector labels are public API. */
 export const InferenceLabels = {
@@ -50,24 +53,48 @@ export interface BatchingProps {
   readonly timeoutSeconds?: number;
 }
 
+/** The image KubeDL's model builder made of a model version (a ModelVersion's `status.image`). */
+export interface ModelImageProps {
+  /** The image, `<imageRepo>:<imageTag>`; its `/kubedl-model` directory holds the model's files. */
+  readonly image: string;
+
+  /**
+   * The model's name (a ModelVersion's `spec.modelName`), passed to TF Serving as `MODEL_NAME`.
+   *
+   * @default - no `MODEL_NAME`
+   */
+  readonly modelName?: string;
+}
+
 /** One predictor: a model version served by its own Deployment and Service. */
 export interface PredictorProps {
   /** Predictor name: a DNS label. */
   readonly name: string;
 
   /**
-   * The model version this predictor serves (a label on its pods and Service).
+   * The model version this predictor serves: a label on its pods and Service, and, with `modelImage`, where the model
+   * is loaded (`/kubedl-model/<modelVersion>`, unless `modelPath` says otherwise).
    *
    * @default - no version label
    */
   readonly modelVersion?: string;
 
   /**
-   * Where the model sits inside the container, passed as `KUBEDL_MODEL_PATH` to every container.
+   * Where the model sits inside every container, passed to each as `KUBEDL_MODEL_PATH` (and, for TF Serving, its
+   * parent directory as `MODEL_BASE_PATH`). With `modelImage`, the loaded model is mounted there.
    *
-   * @default - not set
+   * @default - `/kubedl-model/<modelVersion>` with `modelImage`; otherwise no model path
    */
   readonly modelPath?: string;
+
+  /**
+   * The image of the model version, whose `/kubedl-model` files are the model: loaded as KubeDL loads a ModelVersion,
+   * by an init container `kubedl-model-loader` that copies them into an emptyDir mounted at the model path of every
+   * container.
+   *
+   * @default - no model loader: the template brings its model
+   */
+  readonly modelImage?: ModelImageProps;
 
   /**
    * Replicas. With `autoScale` the autoscaler owns the count, so the Deployment leaves it unset and this
@@ -104,6 +131,44 @@ export interface PredictorProps {
   readonly template: k8s.PodTemplateSpec;
 }
 
+/** A Gateway API Gateway an HTTPRoute attaches to. */
+export interface GatewayRef {
+  /** The Gateway's name. */
+  readonly name: string;
+
+  /**
+   * The Gateway's namespace.
+   *
+   * @default - the route's namespace
+   */
+  readonly namespace?: string;
+}
+
+/** Options of {@link InferenceService.fromManifest}. */
+export interface InferenceManifestOptions {
+  /**
+   * GPU-first pod defaults.
+   *
+   * @default - all on
+   */
+  readonly podDefaults?: PodDefaults;
+
+  /**
+   * KubeDL ModelVersions the predictors' `modelVersion` may name (looked up in the Inference's namespace): their images
+   * are loaded into the pods as KubeDL loads them.
+   *
+   * @default - none: a predictor's model version is only a label, with a warning
+   */
+  readonly modelVersions?: readonly LoadedModelVersion[];
+
+  /**
+   * Gateways the traffic-splitting HTTPRoute attaches to (`inferkit synth --gateway`).
+   *
+   * @default - none
+   */
+  readonly gateways?: GatewayRef[];
+}
+
 /** Props of an {@link InferenceService}: KubeDL's Inference, compiled to plain Kubernetes objects. */
 export interface InferenceServiceProps {
   /**
@@ -127,12 +192,16 @@ export interface InferenceServiceProps {
   readonly predictors: PredictorProps[];
 
   /**
-   * Gateways the traffic-splitting HTTPRoute attaches to.
+   * Gateways the traffic-splitting HTTPRoute attaches to: the split holds for traffic through them. With several
+   * predictors and a gateway there is no entry Service, which would split by pod count instead.
    *
-   * @default - none: the route is rendered unattached
+   * @default - none: with several predictors the route attaches to the entry Service, which selects no pods, for a
+   * service mesh that implements Gateway API for Services to split (a warning says so); a single predictor gets an
+   * entry Service over its pods and no route
    * @see https://gateway-api.sigs.k8s.io/api-types/httproute/
+   * @see https://gateway-api.sigs.k8s.io/mesh/
    */
-  readonly gateways?: Array<{ readonly name: string; readonly namespace?: string }>;
+  readonly gateways?: GatewayRef[];
 
   /**
    * GPU-first pod defaults.
@@ -155,33 +224,81 @@ export interface InferenceServiceProps {
 const PERCENT = 100;
 /** KubeDL's variable for the model's path in the container. */
 const MODEL_PATH_ENV = 'KUBEDL_MODEL_PATH';
+/** Where a KubeDL model image holds the model's files, and under which a model version is loaded by default. */
+const MODEL_DIR = '/kubedl-model';
+/** KubeDL's model loader: the init container's and the shared volume's name, and where the loader mounts the volume. */
+const MODEL_LOADER = 'kubedl-model-loader';
+const MODEL_LOADER_MOUNT = '/mnt/kubedl-model/';
+/** The ports of KubeDL's predictor and entry Services: HTTP 8080 and gRPC 9000. */
+const SERVICE_PORTS = { http: 8080, grpc: 9000 } as const;
+/**
+ * Per framework, the flags that set the serving ports, and the ports it serves when they are absent (KubeDL's
+ * defaults where the framework serves none: TF Serving's REST API is off unless `--rest_api_port` is given).
+ */
+const FRAMEWORK_PORT_FLAGS: Readonly<Record<string, { http: string; grpc: string; defaults: { http: number; grpc: number } }>> = {
+  TFServing: { http: 'rest_api_port', grpc: 'port', defaults: SERVICE_PORTS },
+  Triton: { http: 'http-port', grpc: 'grpc-port', defaults: { http: 8000, grpc: 8001 } },
+};
 
+/** Where a predictor's pods serve: the container ports its Service's `http` and `grpc` ports forward to. */
+interface PredictorPorts {
+  readonly http: number;
+  readonly grpc: number;
+}
 
 /**
- * KubeDL's Inference without its controller: per predictor a Deployment and a Service, one entry Service
- * over all predictors, a Gateway API HTTPRoute whose weights are the predictors' traffic shares (which must
- * add up to exactly 100), an autoscaler per predictor that asks for one, and batching rendered as the
- * framework's own configuration.
+ * KubeDL's Inference without its controller: per predictor a Deployment and a Service (ports `http` 8080 and `grpc`
+ * 9000, forwarding to where the pods serve), an HTTPRoute whose weights are the predictors' traffic shares (which must
+ * add up to exactly 100), an autoscaler per predictor that asks for one, batching rendered as the framework's own
+ * configuration, and a predictor's model image loaded into its pods as KubeDL loads a ModelVersion.
+ *
+ * The weights are the only split: with several predictors no Service selects the pods of more than one, so nothing
+ * bypasses the route. The route splits traffic through the given gateways; without one, it attaches to the entry
+ * Service `<name>` (which selects no pods) for a service mesh that implements Gateway API for Services, and a warning
+ * says so. A single predictor has an entry Service over its pods, and a route only through gateways.
  */
 export class InferenceService extends Construct {
   /**
    * Loads a KubeDL `serving.kubedl.io/v1alpha1` Inference manifest. Unknown fields, anywhere including the
-   * pod templates, are errors.
+   * pod templates, are errors. A predictor's `modelVersion` is looked up among `options.modelVersions`; one that is
+   * not there, or has no image yet, gets no model loader, with a warning.
    */
-  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: { podDefaults?: PodDefaults } = {}): InferenceService {
+  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: InferenceManifestOptions = {}): InferenceService {
     const loaded = loadInferenceManifest(manifest);
     const issues = new Issues(`Inference/${loaded.name}`);
-    const predictors = loaded.predictors.map((p, i) => ({ ...p, template: readPodTemplate(issues, `spec.predictors[${i}].template`, p.template) ?? {} }));
+    for (const w of loaded.warnings) issues.warn(w.field, w.value, w.cause, w.fix);
+    const predictors = loaded.predictors.map((p, i): PredictorProps => {
+      const f = `spec.predictors[${i}]`;
+      const version = p.modelVersion === undefined ? undefined
+        : options.modelVersions?.find(v => v.name === p.modelVersion && (v.namespace ?? '') === (loaded.namespace ?? ''));
+      if (p.modelVersion !== undefined && version?.image === undefined) {
+        const where = p.modelPath ?? `${MODEL_DIR}/${p.modelVersion}`;
+        issues.warn(`${f}.modelVersion`, p.modelVersion,
+          `${version ? 'names a ModelVersion without spec.imageTag, so inferkit cannot know its image' : 'names no ModelVersion among the input documents'}; `
+          + `the pods get no model, where KubeDL would copy its image's ${MODEL_DIR} files into ${where} of every container (init container ${MODEL_LOADER}, `
+          + `env ${MODEL_PATH_ENV})`,
+          `Add the ${MODEL_VERSION_KIND.apiVersion} ModelVersion ${p.modelVersion}${loaded.namespace ? ` (namespace ${loaded.namespace})` : ''} `
+          + 'to the input, with spec.imageRepo and spec.imageTag naming its built image');
+      }
+      return {
+        ...p,
+        modelImage: version?.image === undefined ? undefined : { image: version.image, modelName: version.modelName },
+        template: readPodTemplate(issues, `${f}.template`, p.template) ?? {},
+      };
+    });
     issues.throwIfAny();
-    return new InferenceService(scope, id, {
+    const service = new InferenceService(scope, id, {
       name: loaded.name,
       namespace: loaded.namespace,
       framework: loaded.framework,
       predictors,
+      gateways: options.gateways,
       podDefaults: options.podDefaults,
       metadata: { labels: loaded.labels, annotations: loaded.annotations },
       _source: manifestSource('Inference', loaded.name),
     });
+    recordWarnings(service, issues);
+    return service;
   }
 
   /** Name of the service. */
@@ -212,6 +329,8 @@ export class InferenceService extends Construct {
         issues.check(Number.isInteger(p.trafficPercentage) && p.trafficPercentage >= 0 && p.trafficPercentage <= PERCENT, `${f}.trafficPercentage`,
           p.trafficPercentage, 'is not a whole percentage', 'Use 0 to 100');
       }
+      issues.check(!p.modelImage || p.modelVersion !== undefined || p.modelPath !== undefined, `${f}.modelImage`, p.modelImage?.image,
+        'has nowhere to be loaded: the model path comes from modelVersion or modelPath', `Give modelVersion (loaded at ${MODEL_DIR}/<modelVersion>) or modelPath`);
       if (p.autoScale) checkAutoscaler(issues, `${f}.autoScale`, p.autoScale, `${f}.replicas`, p.replicas);
     });
     if (shares.every(s => s !== undefined)) {
@@ -224,22 +343,24 @@ export class InferenceService extends Construct {
     issues.throwIfAny();
 
     const defaults = resolvePodDefaults(props.podDefaults);
-    const backendRefs: Array<{ name: string; port: number; weight: number }> = [];
-    let entryPorts: k8s.ServicePort[] = [];
+    const several = predictors.length > 1;
+    const gateways = props.gateways ?? [];
+    const backendRefs: Array<{ name: string; weight: number }> = [];
+    let single: { selector: Record<string, string>; ports: k8s.ServicePort[] } | undefined;
     predictors.forEach((p, i) => {
       const f = `predictors[${i}]`;
       const name = `${this.name}-${p.name}`;
       const selector = { [InferenceLabels.INFERENCE]: this.name, [InferenceLabels.PREDICTOR]: p.name };
       const labels = { ...selector, ...(p.modelVersion ? { [InferenceLabels.MODEL_VERSION]: p.modelVersion } : {}) };
-      const env = p.modelPath ? [{ name: MODEL_PATH_ENV, value: p.modelPath }] : [];
       const batched = p.batching ? this.batching(issues, `${f}.batching`, engine!, name, p.batching, p.template) : p.template;
-      const template = renderPodTemplate(batched, { labels, annotations: {}, env, topologySpreadConstraints: [] }, defaults, issues, `${f}.template`);
-      const ports = (template.spec?.containers ?? []).flatMap(c => c.ports ?? []);
-      issues.check(ports.length > 0, `${f}.template.spec.containers`, undefined, 'declare no containerPort, so no Service can reach the predictor', 'Declare the serving port of the container');
-      const servicePorts: k8s.ServicePort[] = ports.map(pt => ({
-        name: pt.name ?? `port-${pt.containerPort}`, port: pt.containerPort, targetPort: k8s.IntOrString.fromNumber(pt.containerPort), protocol: pt.protocol,
-      }));
-      if (i === 0) entryPorts = servicePorts;
+      const { template: served, ports } = servingPorts(batched, engine!);
+      const loaded = withModel(issues, f, served, p, engine!.name);
+      const template = renderPodTemplate(loaded, { labels, annotations: {}, env: [], topologySpreadConstraints: [] }, defaults, issues, `${f}.template`);
+      const servicePorts: k8s.ServicePort[] = [
+        { name: 'http', port: SERVICE_PORTS.http, targetPort: k8s.IntOrString.fromNumber(ports.http) },
+        { name: 'grpc', port: SERVICE_PORTS.grpc, targetPort: k8s.IntOrString.fromNumber(ports.grpc) },
+      ];
+      if (!several) single = { selector, ports: servicePorts };
 
       const deploymentMeta = this.metadata(name, labels);
       new k8s.KubeDeployment(this, `${p.name}-deployment`, {
@@ -257,21 +378,35 @@ export class InferenceService extends Construct {
         spec: { selector, ports: servicePorts },
       });
       if (p.autoScale) renderAutoscaler(this, `${p.name}-hpa`, this.metadata(name, labels), name, p.autoScale, issues, `predictors[${i}].autoScale`);
-      if (servicePorts.length > 0) backendRefs.push({ name, port: servicePorts[0].port, weight: shares[i] ?? 0 });
+      backendRefs.push({ name, weight: shares[i] ?? 0 });
     });
     issues.throwIfAny();
 
-    new k8s.KubeService(this, 'entry', {
-      metadata: this.metadata(this.name, { [InferenceLabels.INFERENCE]: this.name }),
-      spec: { selector: { [InferenceLabels.INFERENCE]: this.name }, ports: entryPorts },
-    });
-    new HttpRoute(this, 'route', {
-      metadata: this.metadata(this.name, { [InferenceLabels.INFERENCE]: this.name }),
-      spec: {
-        parentRefs: props.gateways?.map(g => ({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: g.name, namespace: g.namespace })),
-        rules: [{ backendRefs: backendRefs.map(b => ({ kind: 'Service', name: b.name, port: b.port, weight: b.weight })) }],
-      },
-    });
+    const entryLabels = { [InferenceLabels.INFERENCE]: this.name };
+    // The entry Service never selects the pods of several predictors: it would split by pod count, not by weight.
+    if (single) {
+      new k8s.KubeService(this, 'entry', { metadata: this.metadata(this.name, entryLabels), spec: { selector: single.selector, ports: single.ports } });
+    } else if (gateways.length === 0) {
+      new k8s.KubeService(this, 'entry', { metadata: this.metadata(this.name, entryLabels), spec: { ports: [{ name: 'http', port: SERVICE_PORTS.http }] } });
+      issues.warn('predictors[*].trafficPercentage', shares,
+        `are split only where Gateway API routes the traffic: without a gateway, HTTPRoute ${this.name} attaches to Service ${this.name}, `
+        + 'which a service mesh implementing Gateway API for Services (such as Istio or Linkerd) splits as declared; without such a mesh, '
+        + `Service ${this.name} has no endpoints and Services ${backendRefs.map(b => b.name).join(', ')} are reached only directly, unweighted`,
+        'Give a gateway (inferkit synth --gateway NAMESPACE/NAME, or the gateways prop) to split the traffic at its address');
+    }
+    const parentRefs = gateways.length > 0
+      ? gateways.map(g => ({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: g.name, namespace: g.namespace }))
+      : several ? [{ group: '', kind: 'Service', name: this.name, port: SERVICE_PORTS.http }] : [];
+    if (parentRefs.length > 0) {
+      new HttpRoute(this, 'route', {
+        metadata: this.metadata(this.name, entryLabels),
+        spec: {
+          parentRefs,
+          rules: [{ backendRefs: backendRefs.map(b => ({ kind: 'Service', name: b.name, port: SERVICE_PORTS.http, weight: b.weight })) }],
+        },
+      });
+    }
+    recordWarnings(this, issues);
   }
 
   /**
@@ -313,4 +448,84 @@ export class InferenceService extends Construct {
   private metadata(name: string, labels: Record<string, string>): k8s.ObjectMeta {
     return objectMeta(name, this.namespace, this.props.metadata, labels);
   }
+}
+
+/**
+ * Where a predictor's pods serve HTTP and gRPC: a container port named `http` (or `grpc`), else the port the framework's
+ * flag on the predictor container sets (the container named `predictor`, else the first, as KubeDL picks it), else
+ * the framework's default. Like KubeDL's defaulting, the HTTP port is declared on the predictor container when no
+ * container declares it (KubeDL's own port name, `predictor-http-port`, is longer than a port name may be).
+ */
+function servingPorts(t: k8s.PodTemplateSpec, engine: EngineSpec): { template: k8s.PodTemplateSpec; ports: PredictorPorts } {
+  const containers = t.spec?.containers ?? [];
+  const index = Math.max(0, containers.findIndex(c => c.name === 'predictor'));
+  const main = containers[index];
+  const declared = containers.flatMap(c => c.ports ?? []);
+  const named = (name: string) => declared.find(pt => pt.name === name)?.containerPort;
+  const flags = FRAMEWORK_PORT_FLAGS[engine.name];
+  const args = [...(main?.command ?? []), ...(main?.args ?? [])];
+  const http = named('http') ?? flagPort(args, flags?.http) ?? flags?.defaults.http ?? engine.port.port;
+  const grpc = named('grpc') ?? flagPort(args, flags?.grpc) ?? flags?.defaults.grpc ?? engine.extraPorts?.find(pt => pt.name === 'grpc')?.port ?? SERVICE_PORTS.grpc;
+  if (!main || declared.some(pt => pt.containerPort === http)) return { template: t, ports: { http, grpc } };
+  const withPort = { ...main, ports: [...(main.ports ?? []), { name: 'http', containerPort: http }] };
+  return { template: { ...t, spec: { ...t.spec, containers: containers.map((c, i) => (i === index ? withPort : c)) } }, ports: { http, grpc } };
+}
+
+/** The value of `--<flag>=N` or `--<flag> N` (one dash too, as TF Serving accepts) in a command line, if it is a port. */
+function flagPort(args: readonly string[], flag?: string): number | undefined {
+  if (flag === undefined) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--?([a-z_-]+)(?:=(.*))?$/.exec(args[i]);
+    if (!m || m[1] !== flag) continue;
+    const value = Number(m[2] ?? args[i + 1]);
+    if (Number.isInteger(value) && value > 0 && value < 65536) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Loads a predictor's model as KubeDL does: with a model image, an emptyDir `kubedl-model-loader` filled by an init
+ * container of that name (copying the image's `/kubedl-model` files) and mounted at the model path of every container;
+ * with a model path, env `KUBEDL_MODEL_PATH` on every container, and for TF Serving `MODEL_BASE_PATH` (the path's
+ * parent) and `MODEL_NAME`. Names the template already uses are errors, never overwritten.
+ */
+function withModel(issues: Issues, field: string, t: k8s.PodTemplateSpec, p: PredictorProps, framework: string): k8s.PodTemplateSpec {
+  const modelPath = p.modelPath ?? (p.modelImage && p.modelVersion !== undefined ? `${MODEL_DIR}/${p.modelVersion}` : undefined);
+  if (modelPath === undefined) return t;
+  const env: k8s.EnvVar[] = [{ name: MODEL_PATH_ENV, value: modelPath }];
+  if (framework === 'TFServing') {
+    env.push({ name: 'MODEL_BASE_PATH', value: path.posix.dirname(modelPath) });
+    if (p.modelImage?.modelName !== undefined) env.push({ name: 'MODEL_NAME', value: p.modelImage.modelName });
+  }
+  const spec = t.spec ?? { containers: [] };
+  const containers = spec.containers.map((c, i) => {
+    const f = `${field}.template.spec.containers[${i}]`;
+    for (const e of c.env ?? []) {
+      issues.check(!env.some(x => x.name === e.name), `${f}.env`, e.name, `sets ${e.name}, which inferkit sets for the predictor's model`, `Remove ${e.name} from the template`);
+    }
+    const own = c.volumeMounts ?? [];
+    if (p.modelImage) {
+      issues.check(!own.some(m => m.mountPath === modelPath), `${f}.volumeMounts`, modelPath, 'is where the model is loaded', 'Mount the volume elsewhere, or give another modelPath');
+    }
+    const mounts = p.modelImage ? [...own, { name: MODEL_LOADER, mountPath: modelPath }] : c.volumeMounts;
+    return { ...c, env: [...(c.env ?? []), ...env], volumeMounts: mounts };
+  });
+  if (!p.modelImage) return { ...t, spec: { ...spec, containers } };
+  issues.check(!(spec.volumes ?? []).some(v => v.name === MODEL_LOADER), `${field}.template.spec.volumes`, MODEL_LOADER,
+    'is the volume the model is loaded into', 'Rename the volume');
+  const loader: k8s.Container = {
+    name: MODEL_LOADER,
+    image: p.modelImage.image,
+    command: ['/bin/sh', '-c', `cp -r ${MODEL_DIR}/* ${MODEL_LOADER_MOUNT}`],
+    volumeMounts: [{ name: MODEL_LOADER, mountPath: MODEL_LOADER_MOUNT }],
+  };
+  return {
+    ...t,
+    spec: {
+      ...spec,
+      containers,
+      initContainers: [...(spec.initContainers ?? []), loader],
+      volumes: [...(spec.volumes ?? []), { name: MODEL_LOADER, emptyDir: {} }],
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { InferenceService, InferenceServiceProps, PredictorProps } from '../../index';
+import { InferenceService, InferenceServiceProps, PredictorProps, Warnings } from '../../index';
 
 type Obj = Record<string, any>;
 
@@ -22,11 +22,14 @@ const tfServing = (image = 'tensorflow/serving:1.11.1'): k8s.PodTemplateSpec => 
 
 const predictor = (name: string, extra: Partial<PredictorProps> = {}): PredictorProps => ({ name, template: tfServing(), ...extra });
 
-function synth(props: Partial<InferenceServiceProps>): Obj[] {
+function make(props: Partial<InferenceServiceProps>): Chart {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'serving' });
   new InferenceService(chart, 'hello-inference', { framework: 'TFServing', predictors: [predictor('model-predictor')], ...props });
-  return Testing.synth(chart);
+  return chart;
 }
+
+const synth = (props: Partial<InferenceServiceProps>): Obj[] => Testing.synth(make(props));
+const warnings = (props: Partial<InferenceServiceProps>): string[] => Warnings.of(make(props)).all;
 
 const find = (objs: Obj[], kind: string, name: string): Obj => {
   const o = objs.find(x => x.kind === kind && x.metadata.name === name);
@@ -35,7 +38,7 @@ const find = (objs: Obj[], kind: string, name: string): Obj => {
 };
 
 describe('InferenceService', () => {
-  test('two predictors split traffic 90/10 through an HTTPRoute; each has a Deployment, a Service and an autoscaler', () => {
+  test('two predictors split traffic 90/10 through an HTTPRoute on the gateway; each has a Deployment, a Service and an autoscaler, and no Service selects both', () => {
     const objs = synth({
       gateways: [{ name: 'inference-gateway', namespace: 'gateways' }],
       predictors: [
@@ -47,7 +50,7 @@ describe('InferenceService', () => {
       'Deployment/hello-inference-model-a-predictor', 'Deployment/hello-inference-model-b-predictor',
       'HTTPRoute/hello-inference',
       'HorizontalPodAutoscaler/hello-inference-model-a-predictor', 'HorizontalPodAutoscaler/hello-inference-model-b-predictor',
-      'Service/hello-inference', 'Service/hello-inference-model-a-predictor', 'Service/hello-inference-model-b-predictor',
+      'Service/hello-inference-model-a-predictor', 'Service/hello-inference-model-b-predictor',
     ]);
     const route = find(objs, 'HTTPRoute', 'hello-inference');
     expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
@@ -55,8 +58,8 @@ describe('InferenceService', () => {
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'gateways' }],
       rules: [{
         backendRefs: [
-          { kind: 'Service', name: 'hello-inference-model-a-predictor', port: 9000, weight: 90 },
-          { kind: 'Service', name: 'hello-inference-model-b-predictor', port: 9000, weight: 10 },
+          { kind: 'Service', name: 'hello-inference-model-a-predictor', port: 8080, weight: 90 },
+          { kind: 'Service', name: 'hello-inference-model-b-predictor', port: 8080, weight: 10 },
         ],
       }],
     });
@@ -73,7 +76,7 @@ describe('InferenceService', () => {
     expect(find(objs, 'Deployment', 'hello-inference-model-a-predictor').metadata.annotations).toBeUndefined();
   });
 
-  test('a predictor\'s pods carry the KubeDL labels, its Service selects only them, the entry Service selects all', () => {
+  test('a predictor\'s pods carry the KubeDL labels; its Service selects only them, on KubeDL\'s ports: http 8080 to the REST port, grpc 9000', () => {
     const objs = synth({ predictors: [predictor('a', { modelVersion: 'v1', trafficPercentage: 50 }), predictor('b', { trafficPercentage: 50, replicas: 3 })] });
     const dep = find(objs, 'Deployment', 'hello-inference-a');
     expect(dep.spec.template.metadata.labels).toEqual({ 'serving.kubedl.io/inference': 'hello-inference', 'serving.kubedl.io/predictor': 'a', 'serving.kubedl.io/model-version': 'v1' });
@@ -82,11 +85,28 @@ describe('InferenceService', () => {
     expect(find(objs, 'Service', 'hello-inference-a').spec).toEqual({
       selector: { 'serving.kubedl.io/inference': 'hello-inference', 'serving.kubedl.io/predictor': 'a' },
       ports: [
-        { name: 'port-9000', port: 9000, targetPort: 9000 },
-        { name: 'port-8500', port: 8500, targetPort: 8500 },
+        { name: 'http', port: 8080, targetPort: 8500 },
+        { name: 'grpc', port: 9000, targetPort: 9000 },
       ],
     });
-    expect(find(objs, 'Service', 'hello-inference').spec.selector).toEqual({ 'serving.kubedl.io/inference': 'hello-inference' });
+  });
+
+  test('without a gateway, several predictors\' route attaches to an entry Service that selects no pods, with a warning', () => {
+    const props = { predictors: [predictor('a', { trafficPercentage: 90 }), predictor('b', { trafficPercentage: 10 })] };
+    const objs = synth(props);
+    expect(find(objs, 'Service', 'hello-inference').spec).toEqual({ ports: [{ name: 'http', port: 8080 }] });
+    expect(find(objs, 'HTTPRoute', 'hello-inference').spec.parentRefs).toEqual([{ group: '', kind: 'Service', name: 'hello-inference', port: 8080 }]);
+    expect(warnings(props)).toEqual([
+      'Warning: test/hello-inference predictors[*].trafficPercentage [90,10]: are split only where Gateway API routes the traffic: without a gateway, '
+      + 'HTTPRoute hello-inference attaches to Service hello-inference, which a service mesh implementing Gateway API for Services (such as Istio or Linkerd) '
+      + 'splits as declared; without such a mesh, Service hello-inference has no endpoints and Services hello-inference-a, hello-inference-b are reached '
+      + 'only directly, unweighted. Give a gateway (inferkit synth --gateway NAMESPACE/NAME, or the gateways prop) to split the traffic at its address.',
+    ]);
+  });
+
+  test('a gateway, or a single predictor, splits nothing behind the weights: no warning', () => {
+    expect(warnings({ gateways: [{ name: 'gw' }], predictors: [predictor('a', { trafficPercentage: 90 }), predictor('b', { trafficPercentage: 10 })] })).toEqual([]);
+    expect(warnings({})).toEqual([]);
   });
 
   test('replicas beside an autoscaler are only the recorded starting size', () => {
@@ -106,8 +126,70 @@ describe('InferenceService', () => {
     expect(pod.volumes).toContainEqual({ name: 'batching-0', configMap: { name: 'hello-inference-p-batching' } });
   });
 
-  test('a single predictor takes all the traffic', () => {
-    expect(find(synth({}), 'HTTPRoute', 'hello-inference').spec.rules[0].backendRefs[0].weight).toBe(100);
+  test('a single predictor takes all the traffic: its entry Service selects its pods; a route only through a gateway', () => {
+    const objs = synth({});
+    expect(find(objs, 'Service', 'hello-inference').spec).toEqual({
+      selector: { 'serving.kubedl.io/inference': 'hello-inference', 'serving.kubedl.io/predictor': 'model-predictor' },
+      ports: [{ name: 'http', port: 8080, targetPort: 8500 }, { name: 'grpc', port: 9000, targetPort: 9000 }],
+    });
+    expect(objs.some(o => o.kind === 'HTTPRoute')).toBe(false);
+    const route = find(synth({ gateways: [{ name: 'gw', namespace: 'edge' }] }), 'HTTPRoute', 'hello-inference');
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw', namespace: 'edge' }]);
+    expect(route.spec.rules[0].backendRefs).toEqual([{ kind: 'Service', name: 'hello-inference-model-predictor', port: 8080, weight: 100 }]);
+  });
+
+  test.each<[string, string, k8s.Container, Array<[string, number, number]>, k8s.ContainerPort[]]>([
+    ['TF Serving without flags or ports: KubeDL\'s default HTTP port 8080, declared', 'TFServing', { name: 'c', image: 'x' },
+      [['http', 8080, 8080], ['grpc', 9000, 9000]], [{ name: 'http', containerPort: 8080 }]],
+    ['TF Serving flags in the command', 'TFServing', { name: 'c', image: 'x', command: ['tensorflow_model_server', '--port', '8500', '--rest_api_port=8501'] },
+      [['http', 8080, 8501], ['grpc', 9000, 8500]], [{ name: 'http', containerPort: 8501 }]],
+    ['ports named http and grpc', 'TFServing', { name: 'c', image: 'x', ports: [{ name: 'grpc', containerPort: 7000 }, { name: 'http', containerPort: 7001 }] },
+      [['http', 8080, 7001], ['grpc', 9000, 7000]], [{ name: 'grpc', containerPort: 7000 }, { name: 'http', containerPort: 7001 }]],
+    ['Triton\'s defaults', 'Triton', { name: 'c', image: 'x' }, [['http', 8080, 8000], ['grpc', 9000, 8001]], [{ name: 'http', containerPort: 8000 }]],
+    ['Triton\'s flags', 'Triton', { name: 'c', image: 'x', args: ['--http-port=9100', '--grpc-port=9101'] },
+      [['http', 8080, 9100], ['grpc', 9000, 9101]], [{ name: 'http', containerPort: 9100 }]],
+  ])('%s: the Service forwards to where the predictor serves', (_, framework, container, ports, declared) => {
+    const objs = synth({ framework, predictors: [predictor('p', { template: { spec: { containers: [container] } } })] });
+    expect(find(objs, 'Service', 'hello-inference-p').spec.ports.map((p: Obj) => [p.name, p.port, p.targetPort])).toEqual(ports);
+    expect(find(objs, 'Deployment', 'hello-inference-p').spec.template.spec.containers[0].ports).toEqual(declared);
+  });
+
+  test('the container named predictor is the one whose flags and ports count, as KubeDL picks it', () => {
+    const template = { spec: { containers: [{ name: 'sidecar', image: 's' }, { name: 'predictor', image: 'x', args: ['--rest_api_port=8601'] }] } };
+    const objs = synth({ predictors: [predictor('p', { template })] });
+    expect(find(objs, 'Service', 'hello-inference-p').spec.ports[0].targetPort).toBe(8601);
+    const pod = find(objs, 'Deployment', 'hello-inference-p').spec.template.spec;
+    expect(pod.containers.map((c: Obj) => c.ports)).toEqual([undefined, [{ name: 'http', containerPort: 8601 }]]);
+  });
+
+  test('a model image is loaded as KubeDL loads a ModelVersion: an init container copies it into a volume mounted at /kubedl-model/<version>', () => {
+    const objs = synth({ predictors: [predictor('p', { modelVersion: 'mnist-v1', modelImage: { image: 'registry/mnist:v1', modelName: 'mnist' } })] });
+    const pod = find(objs, 'Deployment', 'hello-inference-p').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'kubedl-model-loader', emptyDir: {} });
+    const loader = pod.initContainers.find((c: Obj) => c.name === 'kubedl-model-loader');
+    expect(loader).toMatchObject({
+      image: 'registry/mnist:v1',
+      command: ['/bin/sh', '-c', 'cp -r /kubedl-model/* /mnt/kubedl-model/'],
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    });
+    expect(loader.volumeMounts).toContainEqual({ name: 'kubedl-model-loader', mountPath: '/mnt/kubedl-model/' });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+    const c = pod.containers[0];
+    expect(c.volumeMounts).toContainEqual({ name: 'kubedl-model-loader', mountPath: '/kubedl-model/mnist-v1' });
+    expect(c.env.filter((e: Obj) => !['HF_HOME', 'XDG_CACHE_HOME'].includes(e.name))).toEqual([
+      { name: 'KUBEDL_MODEL_PATH', value: '/kubedl-model/mnist-v1' },
+      { name: 'MODEL_BASE_PATH', value: '/kubedl-model' },
+      { name: 'MODEL_NAME', value: 'mnist' },
+    ]);
+  });
+
+  test('modelPath moves the loaded model, and without a model image only sets the path (Triton gets no TF Serving env)', () => {
+    const loaded = find(synth({ predictors: [predictor('p', { modelVersion: 'v1', modelPath: '/models/mnist', modelImage: { image: 'm' } })] }), 'Deployment', 'hello-inference-p');
+    expect(loaded.spec.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'kubedl-model-loader', mountPath: '/models/mnist' });
+    expect(loaded.spec.template.spec.containers[0].env).toContainEqual({ name: 'MODEL_BASE_PATH', value: '/models' });
+    const pathOnly = find(synth({ framework: 'Triton', predictors: [predictor('p', { modelPath: '/models/mnist' })] }), 'Deployment', 'hello-inference-p').spec.template.spec;
+    expect(pathOnly.initContainers).toBeUndefined();
+    expect(pathOnly.containers[0].env.filter((e: Obj) => e.name.startsWith('KUBEDL') || e.name.startsWith('MODEL'))).toEqual([{ name: 'KUBEDL_MODEL_PATH', value: '/models/mnist' }]);
   });
 
   test.each<[string, PredictorProps[], string]>([
@@ -123,8 +205,15 @@ describe('InferenceService', () => {
       "predictors[0].replicas 5 is outside the autoscaler's range 1..4. Give a starting size within the range, or remove replicas."],
     ['an empty autoscaling range', [predictor('a', { autoScale: { minReplicas: 5, maxReplicas: 4 } })],
       'predictors[0].autoScale {"minReplicas":5,"maxReplicas":4} is not a range of replicas. Use 1 <= minReplicas <= maxReplicas.'],
-    ['no serving port', [predictor('a', { template: { spec: { containers: [{ name: 'c', image: 'x' }] } } })],
-      'predictors[0].template.spec.containers declare no containerPort, so no Service can reach the predictor. Declare the serving port of the container.'],
+    ['a model image with nowhere to load it', [predictor('a', { modelImage: { image: 'registry/mnist:v1' } })],
+      "predictors[0].modelImage 'registry/mnist:v1' has nowhere to be loaded: the model path comes from modelVersion or modelPath. Give modelVersion (loaded at /kubedl-model/<modelVersion>) or modelPath."],
+    ['a template that sets the model path itself', [predictor('a', { modelPath: '/m', template: { spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'KUBEDL_MODEL_PATH', value: '/x' }] }] } } })],
+      "predictors[0].template.spec.containers[0].env 'KUBEDL_MODEL_PATH' sets KUBEDL_MODEL_PATH, which inferkit sets for the predictor's model. Remove KUBEDL_MODEL_PATH from the template."],
+    ['a template that mounts where the model is loaded',
+      [predictor('a', { modelVersion: 'v1', modelImage: { image: 'm' }, template: { spec: { containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'd', mountPath: '/kubedl-model/v1' }] }], volumes: [{ name: 'd', emptyDir: {} }] } } })],
+      "predictors[0].template.spec.containers[0].volumeMounts '/kubedl-model/v1' is where the model is loaded. Mount the volume elsewhere, or give another modelPath."],
+    ['a template volume named like the model loader\'s', [predictor('a', { modelVersion: 'v1', modelImage: { image: 'm' }, template: { spec: { containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'kubedl-model-loader', emptyDir: {} }] } } })],
+      "predictors[0].template.spec.volumes 'kubedl-model-loader' is the volume the model is loaded into. Rename the volume."],
   ])('%s is refused', (_, predictors, message) => {
     expect(() => synth({ predictors })).toThrow(message);
   });
