@@ -19,7 +19,13 @@ export function simpleBasic(app: App): Chart {
 
 export function simpleGpuAutoscaling(app: App): Chart {
   const chart = new Chart(app, 'modelinfer-simple-gpu-autoscaling', { namespace: 'ml-models' });
-  const model = new Model(chart, 'custom-gpu-model', { backend: 'vllm', source: 'hf://mistralai/Mistral-7B-Instruct-v0.3', gpu: { vendor: 'nvidia', count: 1 } });
+  const model = new Model(chart, 'custom-gpu-model', {
+    backend: 'vllm',
+    source: 'hf://mistralai/Mistral-7B-Instruct-v0.3',
+    gpu: { vendor: 'nvidia', count: 1 },
+    // The toleration FlexInfer's controller gives GPU pods, so that the manifest's Model loads to the same objects.
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }],
+  });
   new ModelInfer(chart, 'gpu-model-infer', {
     modelRef: model,
     replicas: 1,

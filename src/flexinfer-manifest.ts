@@ -1,5 +1,6 @@
 import { ENGINES, ModelPassing } from './engines';
 import { Issues, SpecIssue } from './errors';
+import { INT32_MAX } from './limits';
 import { Manifest, ManifestMetadata, readManifest } from './manifests';
 
 /** The FlexInfer kind the Model loader reads. */
@@ -87,8 +88,9 @@ export function loadFlexInferModel(doc: Manifest): LoadedFlexInferModel {
     const text = r.str(v, field);
     if (text === undefined) return undefined;
     const seconds = durationSeconds(text);
-    issues.check(seconds !== undefined, field, text, 'is not a duration', 'Write it like 5m, 90s or 1h30m');
-    return seconds;
+    if (!issues.check(seconds !== undefined, field, text, 'is not a duration', 'Write it like 5m, 90s or 1h30m')) return undefined;
+    return issues.check(seconds! <= INT32_MAX, field, text, `is ${seconds} seconds, more than ${INT32_MAX}, the int32 Kubernetes fields of seconds hold`,
+      'Write a shorter duration') ? seconds : undefined;
   };
   const bool = (v: unknown, field: string): boolean | undefined => {
     if (v === undefined) return undefined;
@@ -247,9 +249,10 @@ function readCache(value: unknown, x: CacheContext): LoadedFlexInferModel['cache
   const c = r.obj(value, 'spec.cache', ['compilationCache', 'flashLoader', 'hostPath', 'pvcName', 'size', 'storageClass', 'strategy']);
   const given = c.strategy === '' ? undefined : x.oneOf(c.strategy, 'spec.cache.strategy', ['Memory', 'SharedPVC', 'Local', 'None'] as const);
   const strategy = given ?? (x.shared !== undefined ? 'Memory' : 'SharedPVC');
-  const size = r.str(c.size, 'spec.cache.size') ?? '50Gi';
-  const sm = SIZE.exec(size);
-  issues.check(sm !== null, 'spec.cache.size', size, 'is not a size in Mi, Gi or Ti', 'Write it like 100Gi');
+  // The 50Gi default sizes created claims only; a Memory cache has no limit unless one is given.
+  const size = r.str(c.size, 'spec.cache.size') ?? (strategy === 'SharedPVC' ? '50Gi' : undefined);
+  const sm = size === undefined ? undefined : SIZE.exec(size);
+  if (size !== undefined) issues.check(sm !== null, 'spec.cache.size', size, 'is not a size in Mi, Gi or Ti', 'Write it like 100Gi');
   const hostPath = r.str(c.hostPath, 'spec.cache.hostPath');
 
   if (c.compilationCache !== undefined || (x.shared !== undefined && x.vendor === 'amd')) {
