@@ -1,5 +1,11 @@
-// inferkit/pulumi: the Pulumi side. A `cdk8s synth` pipeline never loads this entry point.
-export * from './placement';
+/**
+ * The Pulumi side: components that render inferkit's constructs and apply them, and the dynamic resources that place
+ * replicas and roll groups during `pulumi up`. A `cdk8s synth` pipeline never loads this entry point.
+ *
+ * @module inferkit/pulumi
+ */
+export { Placement } from './placement';
+export type { PlacementArgs, PlacementCluster } from './placement';
 export * from './model-deployment';
 export type { ClusterConnection, LiveCluster } from './inventory';
 export * from './rollout';

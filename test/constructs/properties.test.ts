@@ -2,7 +2,8 @@ import { App, Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import * as fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { GangScheduling, MAX_NAME_LENGTH, ModelInfer, ModelInferProps, nameProblem, NameRule, WorkloadBackend } from '../../index';
+import { GangScheduling, ModelInfer, ModelInferProps, WorkloadBackend } from '../../index';
+import { MAX_NAME_LENGTH, nameProblem, NameRule } from '../../src';
 
 const label = (max: number) => fc.stringMatching(new RegExp(`^[a-z]([a-z0-9-]{0,${max - 2}}[a-z0-9])?$`));
 

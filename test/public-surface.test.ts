@@ -1,0 +1,65 @@
+// The public surface of both entry points, pinned: widening or narrowing it is a visible decision, made here.
+import * as path from 'path';
+import * as ts from 'typescript';
+
+const ROOT = path.join(__dirname, '..');
+
+/** The names an entry point exports, values and types alike, sorted. */
+function exportedNames(program: ts.Program, file: string): string[] {
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(path.join(ROOT, file))!)!;
+  return checker.getExportsOfModule(module).map(s => s.name).sort();
+}
+
+describe('the public surface', () => {
+  const program = ts.createProgram([path.join(ROOT, 'index.ts'), path.join(ROOT, 'providers/index.ts')], {
+    module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true, skipLibCheck: true, noEmit: true,
+  });
+
+  test('inferkit exports the constructs, their props and value types, the solver and the manifest kinds, nothing else', () => {
+    expect(exportedNames(program, 'index.ts')).toEqual([
+      'Accelerator', 'AssignmentState', 'BatchingProps', 'CacheSecretRef', 'CacheStrategy', 'ClusterSelector', 'ClusterSelectorRequirement',
+      'ClusterTaint', 'ClusterToleration', 'DeploymentDeviceRequestProps', 'DeploymentEngineProps', 'DeploymentMemberProps',
+      'DeviceAttributeValue', 'DeviceRequestDemand', 'DeviceRequestProps', 'EngineDemand', 'EngineMemberProps', 'EnginePhase', 'EngineProps',
+      'FLEXINFER_MODEL_KIND', 'FleetCluster', 'FleetDevice', 'FleetInventory', 'FleetNodePool', 'FromManifestOptions', 'GangScheduling',
+      'GangSpec', 'GatewayParentProps', 'GpuVendor', 'GpuVendorChoice', 'INFERENCE_CLASS_KIND', 'INFERENCE_CLUSTER_KIND', 'INFERENCE_KIND',
+      'InferenceLabels', 'InferencePool', 'InferencePoolLabels', 'InferencePoolProps', 'InferenceService', 'InferenceServiceProps',
+      'KubernetesVersion', 'LedgerEntry', 'LedgerLabels', 'LiteLlmProps', 'MODEL_CACHE_KIND', 'MODEL_DEPLOYMENT_KIND', 'MODEL_INFER_KINDS',
+      'MODEL_REPLICA_KIND', 'Manifest', 'MemberAssignment', 'MemberDemand', 'MemberRole', 'Model', 'ModelCache', 'ModelCacheProps',
+      'ModelDeployment', 'ModelDeploymentFleetManifests', 'ModelDeploymentProps', 'ModelFileCacheProps', 'ModelGpuProps', 'ModelInfer',
+      'ModelInferAutoscalingProps', 'ModelInferLabels', 'ModelInferProps', 'ModelLabels', 'ModelProps', 'ModelReplica', 'ModelReplicaLabels',
+      'ModelReplicaManifestOptions', 'ModelReplicaProps', 'ModelSizingProps', 'ModelSource', 'ModelWorkload', 'NODE_POOL_LABEL',
+      'NetworkTopology', 'NetworkTopologyMode', 'NetworkTopologySpec', 'ObjectMetadataProps', 'Placement', 'PlacementDemand',
+      'PlacementRejection', 'PlacementResult', 'PodDefaults', 'PredictorAutoScaleProps', 'PredictorProps', 'PrefillDecodeProps',
+      'PrometheusSource', 'RecoveryPolicy', 'RejectionReason', 'RenderedReplica', 'ReplicaAssignment', 'ResolvedModelInfer', 'ResolvedRole',
+      'ResolvedRollout', 'RoleEnv', 'RoleProps', 'RolloutStrategyProps', 'SchedulingMode', 'SecretKeyRef', 'ServerlessProps', 'ServingMode',
+      'ServingProps', 'SourceKind', 'SpecError', 'SpecIssue', 'TaintEffect', 'UnplacedReplica', 'VolcanoGangOptions', 'Warnings',
+      'WorkloadBackend', 'isSimpleModelInfer', 'place',
+    ]);
+  });
+
+  test('inferkit/pulumi exports the components, the Placement and Rollout resources and their args, nothing else', () => {
+    expect(exportedNames(program, 'providers/index.ts')).toEqual([
+      'ClusterConnection', 'ClusterRolloutArgs', 'FleetClusterArgs', 'InferenceService', 'InferenceServiceArgs', 'LiveCluster', 'Model',
+      'ModelArgs', 'ModelDeployment', 'ModelDeploymentArgs', 'ModelInfer', 'ModelInferArgs', 'OnFailure', 'Placement', 'PlacementArgs',
+      'PlacementCluster', 'ReplicaOutput', 'Rollout', 'RolloutArgs', 'RolloutError', 'RolloutResult', 'rolloutProvider',
+    ]);
+  });
+
+  test('a cdk8s pipeline loads inferkit without loading Pulumi (inferkit/pulumi does)', () => {
+    const loads = (entry: string) => {
+      let loaded = false;
+      jest.isolateModules(() => {
+        jest.doMock('@pulumi/pulumi', () => {
+          loaded = true;
+          return jest.requireActual('@pulumi/pulumi');
+        });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading is what is measured
+        require(entry);
+      });
+      return loaded;
+    };
+    expect(loads('../index')).toBe(false);
+    expect(loads('../providers')).toBe(true);
+  });
+});
