@@ -68,8 +68,9 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 async function readLive(kube: KubeClient, set: RolloutSet, withEvents: boolean) {
   const selector = `${RolloutLabels.SET}=${set.set}`;
   const workloads: K8sObject[] = [];
-  for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k))) {
-    if (!(await kube.serves(apiVersion))) continue;
+  // Only the kinds the set's units are made of: a cluster need not serve the others.
+  const kinds = new Set(set.units.flatMap(u => u.objects.map(o => o.kind)));
+  for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k) && kinds.has(k))) {
     workloads.push(...(await kube.list(apiVersion, kind, set.namespace, selector)).map(o => ({ ...o, apiVersion, kind })));
   }
   const pods = await kube.list('v1', 'Pod', set.namespace, selector);
@@ -121,24 +122,26 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       continue;
     }
     if (step.kind === 'Stuck') {
+      // The whole wave, not only the unit that passed the deadline first.
+      const stuck = observed.filter(o => o.revision === set.revision && !o.ready).map(o => o.index).sort((a, b) => a - b);
       const report: string[] = [];
       for (const [cluster, kube] of clients) {
         const l = await readLive(kube, set, true);
-        const mine = step.units.filter(u => clients.size === 1 || (clusterOf(u) ?? '') === cluster);
+        const mine = stuck.filter(u => clients.size === 1 || (clusterOf(u) ?? '') === cluster);
         report.push(...describeUnits(mine, l.workloads, l.pods, l.events, unitName));
       }
       const waitedS = Math.round(step.waitedMs / 1000);
-      const names = step.units.map(unitName).join(', ');
+      const names = stuck.map(unitName).join(', ');
       let rolledBack = '';
       if (options.onFailure === 'Rollback' && options.previous) {
-        await rollback(clients, set, options.previous, step.units.filter(u => u < set.strategy.replicas), { ...options, progressDeadlineMs: deadline, log });
+        await rollback(clients, set, options.previous, stuck.filter(u => u < set.strategy.replicas), { ...options, progressDeadlineMs: deadline, log });
         rolledBack = ` ${name === 'group' ? 'Groups' : 'Units'} ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
       }
       const message = `Unable to roll ${set.namespace}/${set.set} to revision ${set.revision}: ${names} not Ready after ${waitedS} s `
         + `(progress deadline ${Math.round(deadline / 1000)} s). ${report.join('. ')}.${rolledBack} `
         + 'Every other unit keeps its revision. Fix the cause and run again, or raise the progress deadline.';
       log(message);
-      throw new RolloutError(message, step.units, report);
+      throw new RolloutError(message, stuck, report);
     }
     // Act.
     for (const i of [...step.create, ...step.update]) {

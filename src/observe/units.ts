@@ -103,7 +103,9 @@ export function podProblem(pod: K8sObject): string | undefined {
     if (terminated && terminated.exitCode !== 0 && terminated.reason) reasons.push(`container ${c.name} ${terminated.reason} (exit ${terminated.exitCode})`);
   }
   for (const c of (pod.status?.conditions ?? []) as K8sObject[]) {
-    if (c.status !== 'True' && (c.reason || c.message)) reasons.push(`${c.type} ${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`);
+    // Ready and ContainersReady only echo the containers' reasons, when there are any.
+    const echo = reasons.length > 0 && (c.type === 'Ready' || c.type === 'ContainersReady');
+    if (c.status !== 'True' && !echo && (c.reason || c.message)) reasons.push(`${c.type} ${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`);
   }
   if (reasons.length === 0) reasons.push(pod.spec?.nodeName ? `${pod.status?.phase ?? 'Pending'}, not Ready` : 'not scheduled yet');
   return [...new Set(reasons)].join('; ');

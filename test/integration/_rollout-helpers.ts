@@ -22,7 +22,7 @@ export interface GroupsProps {
 export function groupsProps(p: GroupsProps) {
   const template = (name: string) => ({
     metadata: { annotations: { 'test.inferkit.dev/ready-delay': '1s', ...p.podAnnotations } },
-    spec: { containers: [{ name, image: p.image, resources: { requests: { cpu: '100m' } } }] },
+    spec: { containers: [{ name, image: p.image }] },
   });
   return {
     name: p.name,
