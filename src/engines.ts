@@ -203,8 +203,10 @@ const FILES = [SourceKind.HUGGING_FACE, SourceKind.FILE, SourceKind.PVC];
 
 const vllm: EngineSpec = {
   name: 'vllm',
-  // AMD's ROCm vLLM images lag upstream; this is a published tag, not the same vLLM version.
+  // AMD's ROCm vLLM images lag upstream; this is a published tag, not the same vLLM version. They are built for
+  // Instinct GPUs only: FlexInfer too runs other images on gfx110x and gfx906.
   images: { nvidia: 'vllm/vllm-openai:v0.11.0', amd: 'rocm/vllm:rocm6.4.1_vllm_0.9.0.1_20250605' },
+  amdGfxTargets: ['gfx90a', 'gfx942'],
   minComputeCapability: '7.0',
   port: { name: 'http', port: 8000 },
   healthPath: '/health',
@@ -272,7 +274,7 @@ const MLC_OVERRIDES = ['contextWindowSize', 'gpuMemoryUtilization', 'maxNumSeque
 
 const mlcLlm: EngineSpec = {
   name: 'mlc-llm',
-  aliases: ['mlc'],
+  aliases: ['mlc', 'mlc_llm'],
   // MLC publishes wheels, not serving images: give an image built with `mlc_llm`.
   images: {},
   port: { name: 'http', port: 8000 },
@@ -313,7 +315,7 @@ const LLAMACPP_TAG = 'b9014';
 
 const llamacpp: EngineSpec = {
   name: 'llamacpp',
-  aliases: ['llama.cpp'],
+  aliases: ['llama.cpp', 'llama-cpp', 'llama_cpp'],
   images: {
     nvidia: `ghcr.io/ggml-org/llama.cpp:server-cuda-${LLAMACPP_TAG}`,
     amd: `ghcr.io/ggml-org/llama.cpp:server-rocm-${LLAMACPP_TAG}`,
@@ -360,7 +362,7 @@ const diffusers: EngineSpec = {
 
 const comfyui: EngineSpec = {
   name: 'comfyui',
-  aliases: ['comfy'],
+  aliases: ['comfy', 'comfy-ui', 'comfy_ui'],
   // ComfyUI publishes no official image: give one whose working directory is the ComfyUI checkout.
   images: {},
   port: { name: 'http', port: 8188 },
@@ -374,6 +376,7 @@ const comfyui: EngineSpec = {
 
 const vllmOmni: EngineSpec = {
   name: 'vllm-omni',
+  aliases: ['vllm-diffusion', 'vllm_omni'],
   // The ROCm tag follows the vllm-omni release pipeline's naming; not checked for this version.
   images: { nvidia: 'vllm/vllm-omni:v0.14.0', amd: 'vllm/vllm-omni-rocm:v0.14.0' },
   minComputeCapability: '7.0',

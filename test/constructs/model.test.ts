@@ -212,6 +212,9 @@ describe('Model', () => {
       "config.hfToken '(redacted)' is a literal Hugging Face token, which would be stored in the manifests. Put the token in a Secret and reference it with hfTokenSecret."],
     ['an unknown backend', { backend: 'torchserve', source: 'hf://org/model' }, "backend 'torchserve' is not a known engine."],
     ['an unknown GPU product', { backend: 'vllm', source: 'hf://org/model', gpu: { product: 'V100' } }, "gpu.product 'V100' is not a GPU of the catalogue. Use a catalogue name such as H100-80GB, L4 or MI300X."],
+    ['vLLM on a Radeon, which the ROCm vLLM image is not built for', { backend: 'vllm', source: 'hf://org/model', gpu: { product: 'RX-7900-XTX' } },
+      "Unable to synthesize test/m: backend 'vllm' has an AMD image built for gfx90a, gfx942, not for RX-7900-XTX (gfx1100). Set image to an image " +
+      'built for gfx1100, or choose another engine or GPU.'],
     ['a warm minimum above the maximum', { backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: { minReplicas: 2 } },
       'Unable to synthesize test/m: serverless.minReplicas 2 is not a number of replicas from 0 to maxReplicas (1). Use 0 to scale to zero, or raise maxReplicas.'],
     ['a serverless name too long for its backend Service', { name: 'm'.repeat(60), backend: 'vllm', source: 'hf://org/model', gpu: {}, serverless: {} },

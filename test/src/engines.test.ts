@@ -27,6 +27,9 @@ describe('the engine registry', () => {
   test.each([
     ['VLLM', 'vllm'], ['mlc', 'mlc-llm'], ['llama.cpp', 'llamacpp'], ['tensorflow-serving', 'TFServing'], ['TFSERVING', 'TFServing'],
     ['tfserving', 'TFServing'], ['triton', 'Triton'], ['comfy', 'comfyui'],
+    // FlexInfer's backend registry aliases.
+    ['llama-cpp', 'llamacpp'], ['llama_cpp', 'llamacpp'], ['mlc_llm', 'mlc-llm'], ['comfy-ui', 'comfyui'], ['comfy_ui', 'comfyui'],
+    ['vllm-diffusion', 'vllm-omni'], ['vllm_omni', 'vllm-omni'],
   ])('finds %s as %s', (key, name) => {
     expect(ENGINES.get(key)?.name).toBe(name);
   });
@@ -61,6 +64,16 @@ describe('the engine registry', () => {
     expect(engine('TFServing').extraPorts).toEqual([{ name: 'grpc', port: 8500 }]);
     expect(engine('Triton').extraPorts).toEqual([{ name: 'grpc', port: 8001 }, { name: 'metrics', port: 8002 }]);
     expect(engine('Triton').metrics).toEqual({ path: '/metrics', port: 8002 });
+  });
+
+  test.each(['vllm', 'sglang', 'ollama', 'llamacpp', 'vllm-omni'])('%s has a ROCm image for AMD GPUs, distinct from its CUDA one', name => {
+    const e = engine(name);
+    expect(engineImage(e, 'amd')).toMatch(/rocm/);
+    expect(engineImage(e, 'amd')).not.toBe(engineImage(e, 'nvidia'));
+  });
+
+  test('the ROCm vLLM image is built for Instinct GPUs only (FlexInfer runs other images on gfx110x)', () => {
+    expect(engine('vllm').amdGfxTargets).toEqual(['gfx90a', 'gfx942']);
   });
 
   test('an image override wins over the engine image', () => {
