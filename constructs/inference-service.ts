@@ -6,6 +6,7 @@ import { HttpRoute } from '../imports/gateway.networking.k8s.io';
 import {
   checkName, engineBatching, EngineSpec, Issues, LoadedModelVersion, loadInferenceManifest, Manifest, MODEL_VERSION_KIND, NameRule, resolveEngine,
 } from '../src';
+import { checkWorkloads } from '../src/limits';
 import { checkAutoscaler, INITIAL_REPLICAS, renderAutoscaler } from './_autoscaler';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
@@ -316,6 +317,7 @@ export class InferenceService extends Construct {
     checkName(issues, 'name', this.name, NameRule.DNS1035_LABEL);
     const predictors = props.predictors ?? [];
     issues.check(predictors.length > 0, 'predictors', undefined, 'is empty', 'Add at least one predictor');
+    checkWorkloads(issues, 'predictors', undefined, `${predictors.length} predictors`, predictors.length, 'Deployments');
 
     // Traffic: every share given when there are several, each 0..100, adding up to exactly 100.
     const shares = predictors.map(p => p.trafficPercentage ?? (predictors.length === 1 ? PERCENT : undefined));

@@ -1,4 +1,5 @@
 import { Issues, SpecIssue } from './errors';
+import { checkWorkloads } from './limits';
 import { Manifest, ManifestMetadata, readManifest } from './manifests';
 
 /** The KubeDL kind the InferenceService loader reads. */
@@ -65,7 +66,10 @@ export function loadInferenceManifest(doc: Manifest): LoadedInference {
   const framework = r.str(s.framework, 'spec.framework');
   issues.check(framework !== undefined, 'spec.framework', undefined, 'is missing', 'Name the framework, such as TFServing');
 
-  const predictors = r.arr(s.predictors, 'spec.predictors').map((raw, i): LoadedPredictor => {
+  const listed = r.arr(s.predictors, 'spec.predictors');
+  // Refused before each is read: reading tens of thousands takes seconds.
+  if (!checkWorkloads(issues, 'spec.predictors', undefined, `${listed.length} predictors`, listed.length, 'Deployments')) issues.throwIfAny();
+  const predictors = listed.map((raw, i): LoadedPredictor => {
     const f = `spec.predictors[${i}]`;
     const p = r.obj(raw, f, ['name', 'modelVersion', 'modelPath', 'replicas', 'trafficPercentage', 'trafficWeight', 'autoScale', 'batching', 'template']);
     const name = r.str(p.name, `${f}.name`) ?? '';

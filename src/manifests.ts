@@ -1,3 +1,4 @@
+import { INT32_MAX } from './limits';
 import { Issues } from './errors';
 import { GangSpec, KthenaApi, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
 
@@ -106,13 +107,15 @@ export class ManifestReader {
     return value;
   }
 
-  public int(value: unknown, field: string): number | undefined {
+  /** An integer, an int32 unless a larger `max` is given (a larger one loses precision or overflows in Kubernetes). */
+  public int(value: unknown, field: string, max: number = INT32_MAX): number | undefined {
     if (value === undefined) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       this.issues.add(field, value, 'is not an integer', `Write ${field} as a whole number`);
       return undefined;
     }
-    return value;
+    return this.issues.check(Math.abs(value) <= max, field, value, `is beyond ±${max}, ${max === INT32_MAX ? 'the int32 range of the Kubernetes API' : 'the range inferkit reads exactly'}`,
+      `Write ${field} as a smaller whole number`) ? value : undefined;
   }
 
   public intOrString(value: unknown, field: string): number | string | undefined {

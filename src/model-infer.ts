@@ -1,5 +1,6 @@
 import { Issues, show, SpecIssue } from './errors';
 import { KthenaLabelKeys, ModelInferLabels, ModelServingLabels } from './labels';
+import { checkObjectCount, checkWorkloads, MAX_OBJECT_COUNT } from './limits';
 import { checkGeneratedNames, checkName, GeneratedName, MAX_STATEFULSET_NAME_LENGTH, NameRule } from './names';
 
 /**
@@ -214,7 +215,7 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
   const group = groupWord(api);
 
   const replicas = spec.replicas ?? 1;
-  issues.check(isCount(replicas, 0), 'replicas', replicas, `is not a number of ${group}s`, 'Use 0 or more');
+  checkObjectCount(issues, 'replicas', replicas, `${group}s`);
   const schedulerName = spec.schedulerName ?? DEFAULT_SCHEDULER;
   checkName(issues, 'schedulerName', schedulerName, NameRule.DNS1123_LABEL);
   const backend = spec.backend ?? WorkloadBackend.STATEFUL_SET;
@@ -233,9 +234,9 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     issues.check(!seen.has(r.name), `${f}.name`, r.name, 'is used by another role', 'Give every role a unique name');
     seen.add(r.name);
     const rr = r.replicas ?? 1;
-    issues.check(isCount(rr, 1), `${f}.replicas`, rr, 'is not a number of role instances', 'Use 1 or more');
+    checkObjectCount(issues, `${f}.replicas`, rr, 'role instances', 1);
     const wr = r.workerReplicas ?? 0;
-    issues.check(isCount(wr, 0), `${f}.workerReplicas`, wr, 'is not a number of workers', 'Use 0 or more');
+    checkObjectCount(issues, `${f}.workerReplicas`, wr, 'workers');
     // Kthena's CRDs accept a workerTemplate with no workers (a role scaled to its entry pod): it renders no pods.
     if (wr > 0) {
       issues.check(r.workerTemplate !== undefined, `${f}.workerTemplate`, undefined, `is missing while workerReplicas is ${wr}`, 'Add a workerTemplate, or set workerReplicas to 0');
@@ -244,6 +245,13 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     const { entryTemplate, workerTemplate } = r;
     return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate, workerTemplate };
   });
+
+  // Counts each within the limit can still multiply past it (each beyond it is reported above).
+  const within = (n: unknown) => Number.isInteger(n) && (n as number) <= MAX_OBJECT_COUNT;
+  if (within(replicas) && resolvedRoles.every(r => within(r.replicas))) {
+    const perGroup = resolvedRoles.reduce((n, r) => n + r.replicas, 0);
+    checkWorkloads(issues, 'replicas', replicas, `${replicas} ${group}s × ${perGroup} role instances`, replicas * perGroup, 'role instances');
+  }
 
   // Gang scheduling: on by default under Volcano, since a partly scheduled group serves nothing.
   let gang: GangSpec | undefined;

@@ -407,8 +407,8 @@ function readAttribute(r: ManifestReader, issues: Issues, value: unknown, field:
     case 'string': return r.str(o.string, `${field}.string`);
     case 'bool': return bool(issues, o.bool, `${field}.bool`);
     case 'int': {
-      const n = r.int(o.int, `${field}.int`);
-      return n !== undefined && issues.check(Number.isSafeInteger(n), `${field}.int`, n, 'is beyond the integers inferkit reads exactly', 'Give a smaller integer') ? n : undefined;
+      // DRA's int attributes are int64: those JavaScript holds exactly are read.
+      return r.int(o.int, `${field}.int`, Number.MAX_SAFE_INTEGER);
     }
     case 'version': {
       const v = r.str(o.version, `${field}.version`);

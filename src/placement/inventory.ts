@@ -10,6 +10,7 @@
  */
 import { Issues } from '../errors';
 import { compareStrings } from '../hash';
+import { checkObjectCount } from '../limits';
 import { isQuantity } from '../quantity';
 import { deviceSelectorError, isSemver } from './cel';
 
@@ -291,7 +292,7 @@ function isCount(n: unknown, min: number, max: number): boolean {
  * compiles. Every problem is recorded in `issues`.
  */
 export function validateDemand(issues: Issues, demand: PlacementDemand): void {
-  issues.check(isCount(demand.replicas, 0, Number.MAX_SAFE_INTEGER), 'replicas', demand.replicas, 'is not a whole number of replicas', 'Give 0 or more');
+  checkObjectCount(issues, 'replicas', demand.replicas, 'replicas');
   const engines = demand.engines ?? [];
   issues.check(engines.length >= 1 && engines.length <= MAX_ENGINES, 'engines', engines.length,
     `is outside 1 to ${MAX_ENGINES}: a replica runs one to ${MAX_ENGINES} engines`, `Give 1 to ${MAX_ENGINES} engines; put further models in another deployment`);
