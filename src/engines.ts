@@ -313,6 +313,29 @@ const mlcLlm: EngineSpec = {
 
 const LLAMACPP_TAG = 'b9014';
 
+/**
+ * FlexInfer's llamacpp config keys that are not llama-server's flag names, and the flag each sets: `contextSize` is
+ * `--ctx-size`, `nGPULayers` is `--n-gpu-layers`, `flashAttention: true` is `--flash-attn on`. `metrics` is
+ * always on. Giving both a FlexInfer key and the flag's own is an error.
+ */
+export const LLAMACPP_FLEXINFER_KEYS: Readonly<Record<string, string>> = { contextSize: 'ctxSize', nGPULayers: 'nGpuLayers', flashAttention: 'flashAttn' };
+
+function llamacppFlags(config: Readonly<Record<string, unknown>>, report: ConfigReporter): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const flag = LLAMACPP_FLEXINFER_KEYS[key];
+    if (key === 'metrics' && value === true) continue;
+    if (flag === undefined) {
+      out[key] = value;
+    } else if (config[flag] !== undefined) {
+      report(key, value, `sets the same flag as ${flag}`, `Give one of ${key} and ${flag}`);
+    } else {
+      out[flag] = key === 'flashAttention' && typeof value === 'boolean' ? (value ? 'on' : 'off') : value;
+    }
+  }
+  return out;
+}
+
 const llamacpp: EngineSpec = {
   name: 'llamacpp',
   aliases: ['llama.cpp', 'llama-cpp', 'llama_cpp'],
@@ -329,7 +352,8 @@ const llamacpp: EngineSpec = {
   sources: FILES,
   managedKeys: ['model', 'alias', 'host', 'port'],
   invocation: (i, report) => {
-    const { ggufFile, mmproj, ...flags } = i.config;
+    const { ggufFile, mmproj, ...given } = i.config;
+    const flags = llamacppFlags(given, report);
     // A Hugging Face repository holds many quants: which file to serve has to be named.
     if (i.sourceKind === SourceKind.HUGGING_FACE && ggufFile === undefined) {
       report('ggufFile', undefined, 'is required by llamacpp with an hf:// source', 'Name the GGUF file of the repository to serve, such as model-Q4_K_M.gguf');

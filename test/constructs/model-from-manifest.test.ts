@@ -125,6 +125,41 @@ spec:
     expect(pod.containers[0].resources.limits).toEqual({ 'amd.com/gpu': 1 });
   });
 
+  test('FlexInfer\'s llama.cpp NVIDIA example: its config keys become llama-server flags, idle 5 minutes, service labels', () => {
+    const objs = fromManifest(yamlDocs(`
+apiVersion: ai.flexinfer/v1alpha2
+kind: Model
+metadata:
+  name: stable-diffcoder
+spec:
+  backend: llamacpp
+  source: HF://mradermacher/Stable-DiffCoder-8B-Instruct-i1-GGUF
+  gpu:
+    vendor: nvidia
+    count: 1
+    vramEstimateMB: 6000
+  cache:
+    strategy: Memory
+  config:
+    ggufFile: Stable-DiffCoder-8B-Instruct.i1-Q4_K_M.gguf
+    contextSize: 4096
+    nGPULayers: 999
+    batchSize: 512
+    flashAttention: true
+  serverless:
+    idleTimeout: 5m
+  serviceLabels: [code, textgen]
+`)[0]);
+    const pod = podOf(objs);
+    expect(pod.containers[0].image).toBe('ghcr.io/ggml-org/llama.cpp:server-cuda-b9014');
+    expect(pod.containers[0].args).toEqual(['--model', '/models/mradermacher/Stable-DiffCoder-8B-Instruct-i1-GGUF/Stable-DiffCoder-8B-Instruct.i1-Q4_K_M.gguf',
+      '--alias', 'stable-diffcoder', '--host', '0.0.0.0', '--port', '8080', '--metrics',
+      '--batch-size', '512', '--ctx-size', '4096', '--flash-attn', 'on', '--n-gpu-layers', '999']);
+    expect(pod.tolerations).toEqual([GPU_TOLERATION]);
+    expect(find(objs, 'ScaledObject').spec.cooldownPeriod).toBe(300);
+    expect(find(objs, 'Service', 'stable-diffcoder').metadata.annotations).toEqual({ 'model.inferkit.dev/service-labels': 'code,textgen' });
+  });
+
   test('vendor auto follows the CRD\'s gpu-vendor node label; without it, the choice of NVIDIA at synth is a warning', () => {
     const amd = load(doc({ backend: 'vllm', source: 'HF://org/model', gpu: {}, nodeSelector: { 'node.flexstack.io/gpu-vendor': 'amd' } }));
     expect(podOf(amd.objs).containers[0].image).toMatch(/^rocm\/vllm:/);

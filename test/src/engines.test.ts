@@ -159,6 +159,16 @@ describe('invocations', () => {
     });
   });
 
+  test('llamacpp: FlexInfer\'s config keys become llama-server\'s flags', () => {
+    const file = { sourceKind: SourceKind.FILE, model: '/models/m.gguf' };
+    expect(invoke('llamacpp', { ...file, config: { contextSize: 4096, nGPULayers: 999, batchSize: 512, flashAttention: true, metrics: true } }).invocation.args)
+      .toEqual(['--model', '/models/m.gguf', '--alias', 'llama3-8b', '--host', '0.0.0.0', '--port', '8080', '--metrics',
+        '--batch-size', '512', '--ctx-size', '4096', '--flash-attn', 'on', '--n-gpu-layers', '999']);
+    expect(invoke('llamacpp', { ...file, config: { contextSize: 4096, ctxSize: 2048 } }).errors).toEqual([
+      'Unable to synthesize Model/llama3-8b: spec.config.contextSize 4096 sets the same flag as ctxSize. Give one of contextSize and ctxSize.',
+    ]);
+  });
+
   test('llamacpp: no GPU layers on CPU; a given layer count is kept', () => {
     const file = { sourceKind: SourceKind.FILE, model: '/models/m.gguf' };
     expect(invoke('llamacpp', { ...file, vendor: 'cpu' }).invocation.args).toEqual(['--model', '/models/m.gguf', '--alias', 'llama3-8b', '--host', '0.0.0.0',
