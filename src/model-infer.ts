@@ -223,7 +223,8 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
   // Roles.
   const roles = spec.roles ?? [];
   issues.check(roles.length >= 1 && roles.length <= MAX_ROLES, 'roles', undefined,
-    `has ${roles.length} roles; an ${group} has 1 to ${MAX_ROLES}`, roles.length > MAX_ROLES ? `Merge roles or split the model into several ModelInfers (at most ${MAX_ROLES} roles)` : 'Add at least one role');
+    `has ${roles.length} roles; ${api === KthenaApi.MODEL_SERVING ? 'a' : 'an'} ${group} has 1 to ${MAX_ROLES}`,
+    roles.length > MAX_ROLES ? `Merge roles or split the model into several ${api}s (at most ${MAX_ROLES} roles)` : 'Add at least one role');
   const seen = new Set<string>();
   const resolvedRoles: ResolvedRole<T>[] = roles.map((r, idx) => {
     const f = `roles[${idx}]`;

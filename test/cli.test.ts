@@ -13,10 +13,25 @@ function run(...argv: string[]): { code: number; out: string; err: string } {
   return { code, out, err };
 }
 
+/** The warning of Kthena's own ModelInfer sample on StatefulSets: its CRD's default recoveryPolicy, with a 60 s grace period. */
+const SAMPLE_WARNING = "Warning: ModelInfer/sample spec.recoveryPolicy 'RoleRecreate': the StatefulSet backend restarts a failed pod in place, where Kthena's "
+  + 'controller recreates its whole role instance (entry and workers) once it has not recovered for 60 seconds. Use the LeaderWorkerSet backend '
+  + '(--backend LeaderWorkerSet), which recreates the whole role instance of a failed pod; or set recoveryPolicy None to accept restarts in place.';
+
+/** Runs `act` with a fresh temporary directory, removed afterwards. */
+function withDir<T>(act: (dir: string) => T): T {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-cli-'));
+  try {
+    return act(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('inferkit synth', () => {
-  test('writes the manifests of several files to stdout', () => {
+  test('writes the manifests of several files to stdout, and the warnings to stderr', () => {
     const { code, out, err } = run('synth', '-f', path.join(manifests, 'modelinfer-sample.yaml'), '-f', path.join(manifests, 'modelserving-sample.yaml'));
-    expect(err).toBe('');
+    expect(err).toBe(`${SAMPLE_WARNING}\n`);
     expect(code).toBe(0);
     const docs = parseAllDocuments(out).map(d => d.toJS());
     expect(docs).toHaveLength(14);
@@ -27,7 +42,7 @@ describe('inferkit synth', () => {
     // The two KubeDL examples share a name; each run takes one of them. The fleet spans clusters: it needs -o (below).
     const files = fs.readdirSync(manifests).filter(f => f !== 'inference-single-model.yaml' && f !== 'modelplane-fleet.yaml').sort().flatMap(f => ['-f', path.join(manifests, f)]);
     const { code, out, err } = run('synth', ...files);
-    expect(err).toBe('');
+    expect(err.split('\n').filter(l => l !== '' && !l.startsWith('Warning: '))).toEqual([]);
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
     expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'Service', 'StatefulSet']);
@@ -56,14 +71,6 @@ describe('inferkit synth', () => {
 
   describe('Modelplane fleets', () => {
     const fleet = path.join(manifests, 'modelplane-fleet.yaml');
-    const withDir = <T>(act: (dir: string) => T): T => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-cli-'));
-      try {
-        return act(dir);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    };
     /** Every file under `dir`, relative, with its bytes. */
     const tree = (dir: string): Record<string, string> => Object.fromEntries(
       (fs.readdirSync(dir, { recursive: true }) as string[]).sort()
@@ -146,16 +153,137 @@ describe('inferkit synth', () => {
       const bad = path.join(dir, 'bad.yaml');
       fs.writeFileSync(bad, [
         'apiVersion: workload.matrixinfer.ai/v1alpha1\nkind: ModelInfer\nmetadata: {name: a}\nspec: {schedulerName: volcano, template: {roles: [{name: decode-worker, workerReplicas: 0, entryTemplate: {spec: {containers: [{name: c, image: x}]}}}]}}',
-        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}',
+        'apiVersion: registry.matrixinfer.ai/v1alpha1\nkind: Model\nmetadata: {name: b}',
       ].join('\n---\n'));
       const { code, out, err } = run('synth', '-f', bad);
       expect(code).toBe(1);
       expect(out).toBe('');
       expect(err).toContain(`${bad}: Unable to synthesize ModelInfer/a: spec.template.roles[0].name 'decode-worker' is 13 characters long`);
-      expect(err).toContain(`${bad}: Unable to synthesize Deployment/b: apiVersion 'apps/v1' kind 'Deployment' is not a kind inferkit reads.`);
+      expect(err).toContain(`${bad}: Unable to synthesize Model/b: apiVersion 'registry.matrixinfer.ai/v1alpha1' kind 'Model' is a Kthena kind`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('warnings and --strict', () => {
+    const sample = path.join(manifests, 'modelinfer-sample.yaml');
+
+    test('a warning is printed on stderr and the objects are written: exit 0', () => withDir(dir => {
+      const { code, err } = run('synth', '-f', sample, '-o', dir);
+      expect(code).toBe(0);
+      expect(err).toBe(`${SAMPLE_WARNING}\nwrote 1 file(s) to ${dir}\n`);
+      expect(fs.readdirSync(dir)).toEqual(['modelinfer-sample.k8s.yaml']);
+    }));
+
+    test('--strict makes every warning an error: exit 1, the warnings printed as errors, nothing written', () => withDir(dir => {
+      const out = path.join(dir, 'out');
+      const { code, out: stdout, err } = run('synth', '-f', sample, '-f', path.join(manifests, 'modelserving-sample.yaml'), '--strict', '-o', out);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(err).toBe(`${sample}: Unable to synthesize ModelInfer/sample with --strict: spec.recoveryPolicy 'RoleRecreate': the StatefulSet backend restarts `
+        + "a failed pod in place, where Kthena's controller recreates its whole role instance (entry and workers) once it has not recovered for 60 seconds. "
+        + 'Use the LeaderWorkerSet backend (--backend LeaderWorkerSet), which recreates the whole role instance of a failed pod; or set recoveryPolicy None to '
+        + 'accept restarts in place.\n');
+      expect(fs.existsSync(out)).toBe(false);
+      expect(run('synth', '-f', sample, '--strict').out).toBe('');
+    }));
+
+    test('--strict passes manifests that run exactly as their controllers would', () => {
+      const { code, err } = run('synth', '-f', path.join(manifests, 'modelserving-sample.yaml'), '--strict');
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(run('synth', '-f', sample, '--strict', '--backend', 'LeaderWorkerSet').err).toContain(
+        'Unable to synthesize ModelInfer/sample with --strict: spec.template.restartGracePeriodSeconds 60: the LeaderWorkerSet backend recreates a role instance');
+    });
+
+    test('with errors, the warnings of the other manifests are printed first, and the exit code is 1', () => withDir(dir => {
+      const bad = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(bad, 'apiVersion: workload.serving.volcano.sh/v1alpha1\nkind: ModelBooster\nmetadata: {name: qwen}\nspec: {}\n');
+      const { code, err } = run('synth', '-f', sample, '-f', bad);
+      expect(code).toBe(1);
+      expect(err.split('\n')[0]).toBe(SAMPLE_WARNING);
+      expect(err.split('\n')[1]).toBe(`${bad}: Unable to synthesize ModelBooster/qwen: apiVersion 'workload.serving.volcano.sh/v1alpha1' kind 'ModelBooster' `
+        + "is a Kthena kind that inferkit does not compile, and without Kthena's controller nothing would act on it. Remove it, or write what it asks as one of the "
+        + 'Kthena kinds inferkit reads: workload.matrixinfer.ai/v1alpha1 ModelInfer, workload.serving.volcano.sh/v1alpha1 ModelServing.');
+    }));
+
+    test('the usage documents --strict', () => {
+      expect(run('help').err).toContain('[--strict]');
+      expect(run('help').err).toContain('--strict makes every warning an error');
+    });
+  });
+
+  describe('Kubernetes conventions in the input', () => {
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vllm-config', namespace: 'llm', labels: { app: 'vllm' } }, data: { 'config.yaml': 'max-model-len: 8192\n', 'empty': '' } };
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hf-token', namespace: 'llm' }, type: 'Opaque', stringData: { token: 'hf_x' } };
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'llm' }, spec: { selector: { 'modelserving.volcano.sh/name': 'sample' }, ports: [{ port: 80, targetPort: 8000 }] } };
+    const writeDocs = (dir: string, docs: unknown[]) => {
+      const file = path.join(dir, 'in.yaml');
+      fs.writeFileSync(file, docs.map(d => JSON.stringify(d)).join('\n---\n'));
+      return file;
+    };
+
+    test('plain Kubernetes objects pass through unchanged, each in its own namespace, beside the compiled CRs', () => withDir(dir => {
+      const file = writeDocs(dir, [configMap, secret, service]);
+      const { code, out, err } = run('synth', '-f', file, '-f', path.join(manifests, 'modelserving-sample.yaml'));
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const docs = parseAllDocuments(out).map(d => d.toJS());
+      expect(docs.slice(0, 3)).toEqual([configMap, secret, service]);
+      expect(docs.filter(d => d.kind === 'StatefulSet').every(d => d.metadata.namespace === 'default')).toBe(true);
+    }));
+
+    test('what the API server populates is ignored for every kind, as kubectl apply does; a List is read item by item', () => withDir(dir => {
+      const exported = (o: any, i: number) => ({
+        ...o,
+        metadata: {
+          ...o.metadata,
+          uid: `0000-${i}`,
+          resourceVersion: String(100 + i),
+          generation: 2,
+          creationTimestamp: '2026-11-27T09:12:44Z',
+          managedFields: [{ manager: 'kubectl', operation: 'Update' }],
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: 'llm', uid: 'x' }],
+          annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(o) },
+        },
+        status: { observedGeneration: 2 },
+      });
+      const serving = parseAllDocuments(fs.readFileSync(path.join(manifests, 'modelserving-sample.yaml'), 'utf8'))[0].toJS();
+      const list = { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [configMap, serving].map(exported) };
+      const fromList = run('synth', '-f', writeDocs(dir, [list]));
+      expect(fromList.err).toBe('');
+      expect(fromList.code).toBe(0);
+      const plain = run('synth', '-f', writeDocs(dir, [configMap, serving]));
+      expect(fromList.out).toBe(plain.out);
+      expect(parseAllDocuments(plain.out).map(d => d.toJS())[0]).toEqual(configMap);
+    }));
+
+    test.each([
+      ['Kthena\'s registry Model', 'registry.matrixinfer.ai/v1alpha1', 'Model', 'Kthena'],
+      ['Kthena\'s ModelBooster', 'workload.serving.volcano.sh/v1alpha1', 'ModelBooster', 'Kthena'],
+      ['a Kthena ModelRoute', 'networking.serving.volcano.sh/v1alpha1', 'ModelRoute', 'Kthena'],
+      ['a KubeDL PyTorchJob', 'training.kubedl.io/v1alpha1', 'PyTorchJob', 'KubeDL'],
+      ['a Modelplane ModelService', 'modelplane.ai/v1alpha1', 'ModelService', 'Modelplane'],
+    ])('%s is refused, not passed through', (_, apiVersion, kind, system) => withDir(dir => {
+      const file = writeDocs(dir, [{ apiVersion, kind, metadata: { name: 'llama' }, spec: {} }]);
+      const { code, out, err } = run('synth', '-f', file);
+      expect(code).toBe(1);
+      expect(out).toBe('');
+      expect(err).toContain(`${file}: Unable to synthesize ${kind}/llama: apiVersion '${apiVersion}' kind '${kind}' is a ${system} kind that inferkit does not compile, `
+        + `and without ${system}'s controller nothing would act on it. Remove it, or write what it asks as one of the ${system} kinds inferkit reads: `);
+    }));
+
+    test.each([
+      ['a document that is not a Kubernetes object', { replicas: 2 },
+        'Unable to synthesize undefined/undefined: the document has no apiVersion or kind, so it is not a Kubernetes object. Give both, or remove the document.'],
+      ['an object without a name', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'x-' } },
+        'Unable to synthesize ConfigMap/undefined: metadata.name is missing. Name the object.'],
+    ])('%s is an error', (_, doc, message) => withDir(dir => {
+      const file = writeDocs(dir, [doc]);
+      const { code, err } = run('synth', '-f', file);
+      expect(code).toBe(1);
+      expect(err).toBe(`${file}: ${message}\n`);
+    }));
   });
 
   test.each([

@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { seedSample } from '../../examples/seed-sample';
-import { Accelerator, GangScheduling, ModelInfer, ModelInferProps, NetworkTopology, WorkloadBackend } from '../../index';
+import { Accelerator, GangScheduling, KthenaApi, ModelInfer, ModelInferProps, NetworkTopology, RecoveryPolicy, Warnings, WorkloadBackend } from '../../index';
 
 type Obj = Record<string, any>;
 
@@ -20,6 +20,9 @@ const envOf = (pod: Obj, container = 0): Record<string, unknown> =>
   Object.fromEntries(pod.spec.containers[container].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
 
 const nginx = (name: string): k8s.PodTemplateSpec => ({ spec: { containers: [{ name, image: 'nginx', ports: [{ containerPort: 8080 }] }] } });
+/** The labels of one Kthena API generation, by their prefix. */
+const kthenaLabelsOf = (labels: Record<string, string>, prefix: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith(prefix)));
 
 describe('the seed sample (1 prefill, 1 decode, 3 workers each)', () => {
   const objs = Testing.synth(seedSample(Testing.app()));
@@ -35,7 +38,7 @@ describe('the seed sample (1 prefill, 1 decode, 3 workers each)', () => {
 
   test('the entry pod carries the Kthena labels and the gang annotations', () => {
     const pod = find(objs, 'StatefulSet', 'sample-0-decode-0').spec.template;
-    expect(pod.metadata.labels).toEqual({
+    expect(kthenaLabelsOf(pod.metadata.labels, 'modelinfer.matrixinfer.ai/')).toEqual({
       'modelinfer.matrixinfer.ai/name': 'sample',
       'modelinfer.matrixinfer.ai/group-name': 'sample-0',
       'modelinfer.matrixinfer.ai/role': 'decode',
@@ -83,7 +86,84 @@ describe('the seed sample (1 prefill, 1 decode, 3 workers each)', () => {
   });
 });
 
+describe('Kthena\'s current API (kthenaApi MODEL_SERVING)', () => {
+  const roles = [
+    { name: 'prefill', entryTemplate: nginx('leader'), workerReplicas: 1, workerTemplate: nginx('worker') },
+    { name: 'decode', replicas: 2, entryTemplate: nginx('leader') },
+  ];
+  const gangScheduling = GangScheduling.volcano({ roleNetworkTopology: NetworkTopology.hard(1) });
+  const objs = synth({ kthenaApi: KthenaApi.MODEL_SERVING, roles, gangScheduling });
+  const M = 'modelserving.volcano.sh/';
+
+  test('pods carry the modelserving.volcano.sh labels of Kthena\'s controller, and none of the ModelInfer era', () => {
+    const entry = find(objs, 'StatefulSet', 'sample-0-prefill-0').spec.template.metadata.labels;
+    expect(kthenaLabelsOf(entry, M)).toEqual({
+      [`${M}name`]: 'sample',
+      [`${M}group-name`]: 'sample-0',
+      [`${M}role`]: 'prefill',
+      [`${M}role-id`]: 'prefill-0',
+      [`${M}revision`]: expect.stringMatching(/^[0-9a-f]{10}$/),
+      [`${M}role-template-hash`]: expect.stringMatching(/^[0-9a-f]{10}$/),
+      [`${M}entry`]: 'true',
+    });
+    expect(kthenaLabelsOf(entry, 'modelinfer.matrixinfer.ai/')).toEqual({});
+  });
+
+  test('workers carry no entry label, as under Kthena; the two StatefulSets select disjoint pods', () => {
+    const entry = find(objs, 'StatefulSet', 'sample-0-prefill-0');
+    const workers = find(objs, 'StatefulSet', 'sample-0-prefill-0-w');
+    expect(workers.spec.template.metadata.labels[`${M}entry`]).toBeUndefined();
+    expect(workers.spec.selector).toEqual({
+      matchLabels: { [`${M}name`]: 'sample', [`${M}group-name`]: 'sample-0', [`${M}role-id`]: 'prefill-0' },
+      matchExpressions: [{ key: `${M}entry`, operator: 'DoesNotExist' }],
+    });
+    expect(entry.spec.selector).toEqual({ matchLabels: { [`${M}name`]: 'sample', [`${M}group-name`]: 'sample-0', [`${M}role-id`]: 'prefill-0', [`${M}entry`]: 'true' } });
+    expect(find(objs, 'Service', 'sample-0-prefill-0-0').spec.selector).toEqual(entry.spec.selector.matchLabels);
+  });
+
+  test('the role template hash differs between roles and is shared by the instances of a role', () => {
+    const hash = (name: string) => find(objs, 'StatefulSet', name).spec.template.metadata.labels[`${M}role-template-hash`];
+    expect(hash('sample-0-decode-0')).toBe(hash('sample-0-decode-1'));
+    expect(hash('sample-0-decode-0')).not.toBe(hash('sample-0-prefill-0'));
+    expect(hash('sample-0-prefill-0-w')).toBe(hash('sample-0-prefill-0'));
+  });
+
+  test('the PodGroup and its role sub-groups select by the same labels', () => {
+    const pg = find(objs, 'PodGroup', 'sample-0');
+    expect(kthenaLabelsOf(pg.metadata.labels, M)).toEqual({ [`${M}name`]: 'sample', [`${M}group-name`]: 'sample-0' });
+    expect(pg.spec.subGroupPolicy.map((g: Obj) => [g.labelSelector, g.matchLabelKeys])).toEqual([
+      [{ matchLabels: { [`${M}name`]: 'sample', [`${M}role`]: 'prefill' } }, [`${M}role-id`]],
+      [{ matchLabels: { [`${M}name`]: 'sample', [`${M}role`]: 'decode' } }, [`${M}role-id`]],
+    ]);
+  });
+
+  test('the LeaderWorkerSet backend labels leaders and workers the same way', () => {
+    const lws = synth({ kthenaApi: KthenaApi.MODEL_SERVING, roles, backend: WorkloadBackend.LEADER_WORKER_SET });
+    const prefill = find(lws, 'LeaderWorkerSet', 'sample-0-prefill').spec.leaderWorkerTemplate;
+    expect(prefill.leaderTemplate.metadata.labels).toMatchObject({ [`${M}name`]: 'sample', [`${M}group-name`]: 'sample-0', [`${M}entry`]: 'true' });
+    expect(prefill.workerTemplate.metadata.labels[`${M}entry`]).toBeUndefined();
+    expect(prefill.workerTemplate.metadata.labels[`${M}role`]).toBe('prefill');
+  });
+});
+
 describe('ModelInfer', () => {
+  test('a recovery policy the backend cannot honour runs as in-place restarts, with a warning in the construct tree', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'default' });
+    new ModelInfer(chart, 'sample', { recoveryPolicy: RecoveryPolicy.ROLE_RECREATE, roles: [{ name: 'serve', entryTemplate: nginx('e') }] });
+    expect(Testing.synth(chart).filter(o => o.kind === 'StatefulSet')).toHaveLength(1);
+    expect(Warnings.of(chart).all).toEqual([
+      "Warning: test/sample recoveryPolicy 'RoleRecreate': the StatefulSet backend restarts a failed pod in place, where Kthena's controller recreates its whole "
+      + 'role instance (entry and workers). Use the LeaderWorkerSet backend (--backend LeaderWorkerSet), which recreates the whole role instance of a failed pod; '
+      + 'or set recoveryPolicy None to accept restarts in place.',
+    ]);
+  });
+
+  test('a worker template with no workers renders the entry pod only', () => {
+    const objs = synth({ roles: [{ name: 'serve', entryTemplate: nginx('e'), workerReplicas: 0, workerTemplate: nginx('w') }] });
+    expect(objs.filter(o => o.kind === 'StatefulSet').map(o => o.metadata.name)).toEqual(['sample-0-serve-0']);
+    expect(envOf(find(objs, 'StatefulSet', 'sample-0-serve-0').spec.template)).toMatchObject({ GROUP_SIZE: '1', WORKER_INDEX: '0' });
+  });
+
   test('minResources counts GPU limits (requests default to limits) of the instances the gang needs', () => {
     const objs = synth({
       replicas: 2,

@@ -1,4 +1,4 @@
-import { ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, WorkloadBackend } from '../../src';
+import { formatWarning, KthenaApi, ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, WorkloadBackend } from '../../src';
 import { messageOf } from '../_helpers';
 
 const role = (name: string, extra: Partial<RoleSpec<string>> = {}): RoleSpec<string> => ({ name, entryTemplate: 'entry', ...extra });
@@ -55,22 +55,56 @@ describe('resolving a ModelInfer spec', () => {
       "gangScheduling.minRoleReplicas.decode 2 is not between 0 and the role's 1 replicas. Use 0 to 1."],
     ['gang scheduling under another scheduler', { schedulerName: 'default-scheduler', gang: {} },
       "Unable to synthesize chart/sample: gangScheduling needs the Volcano scheduler, but schedulerName is 'default-scheduler'. Set schedulerName to 'volcano', or remove gangScheduling."],
-    ['RoleRecreate on StatefulSets', { recoveryPolicy: RecoveryPolicy.ROLE_RECREATE },
-      "Unable to synthesize chart/sample: recoveryPolicy 'RoleRecreate' cannot be honoured by the StatefulSet backend, which restarts only the failed pod. Use backend LeaderWorkerSet (RoleRecreate), or recoveryPolicy None."],
-    ['InferGroupRecreate on LWS with two role instances', { backend: WorkloadBackend.LEADER_WORKER_SET, recoveryPolicy: RecoveryPolicy.INFER_GROUP_RECREATE, roles: [role('decode', { replicas: 2 })] },
-      "recoveryPolicy 'InferGroupRecreate' cannot be honoured by the LeaderWorkerSet backend when a group has 2 role instances: LWS recreates one role instance at a time. Use RoleRecreate, or a group of a single role instance."],
-    ['a grace period with a recreate policy', { backend: WorkloadBackend.LEADER_WORKER_SET, restartGracePeriodSeconds: 60 },
-      'restartGracePeriodSeconds 60 cannot be honoured with recoveryPolicy RoleRecreate: the LeaderWorkerSet backend recreates the role instance at once. Remove restartGracePeriodSeconds, or use recoveryPolicy None (failed pods restart in place).'],
     ['workers without a worker template', { roles: [role('decode', { workerReplicas: 2 })] },
       'roles[0].workerTemplate is missing while workerReplicas is 2. Add a workerTemplate, or set workerReplicas to 0.'],
-    ['a worker template that would never be used', { roles: [role('decode', { workerTemplate: 'w' })] },
-      'roles[0].workerTemplate is given but workerReplicas is 0, so it would never be used. Set workerReplicas to the number of workers, or remove workerTemplate.'],
+    ['an unknown recovery policy of a ModelServing', { api: KthenaApi.MODEL_SERVING, recoveryPolicy: 'GroupRecreate' as RecoveryPolicy },
+      "recoveryPolicy 'GroupRecreate' is not a recovery policy. Use ServingGroupRecreate, RoleRecreate, None."],
+    ['too many roles in a ModelServing', { api: KthenaApi.MODEL_SERVING, roles: ['a', 'b', 'c', 'd', 'e'].map(n => role(n)) },
+      'roles has 5 roles; a ServingGroup has 1 to 4. Merge roles or split the model into several ModelServings (at most 4 roles).'],
     ['a name that is not a DNS-1035 label', { name: '7b-model' },
       "Unable to synthesize chart/sample: name '7b-model' is not a DNS-1035 label"],
     ['a name whose StatefulSet name would be too long', { name: 'a'.repeat(41), replicas: 11, roles: [role('decode', { replicas: 2 })] },
       `name '${'a'.repeat(41)}' gives the entry StatefulSet name '${'a'.repeat(41)}-10-decode-1', which is 53 characters long, more than 52. Choose a shorter or DNS-valid name (the entry StatefulSet name must be at most 52 characters).`],
   ])('%s is refused with a message naming the field and the fix', (_, extra, message) => {
     expect(errorOf(spec(extra))).toContain(message);
+  });
+
+  test('a worker template with no workers is accepted, as Kthena\'s CRDs accept it, and renders no workers', () => {
+    const r = resolveModelInfer(spec({ roles: [role('decode', { workerReplicas: 0, workerTemplate: 'w' })] }), 'p');
+    expect(r.roles[0]).toMatchObject({ workerReplicas: 0, size: 1, workerTemplate: 'w' });
+    expect(r.warnings).toEqual([]);
+  });
+
+  const warningsOf = (s: ModelInferSpec<string>, path = 'chart/sample') => resolveModelInfer(s, path).warnings.map(formatWarning);
+
+  test.each<[string, Partial<ModelInferSpec<string>>, string]>([
+    ['RoleRecreate on StatefulSets', { recoveryPolicy: RecoveryPolicy.ROLE_RECREATE },
+      "Warning: chart/sample recoveryPolicy 'RoleRecreate': the StatefulSet backend restarts a failed pod in place, where Kthena's controller recreates its whole "
+      + 'role instance (entry and workers). Use the LeaderWorkerSet backend (--backend LeaderWorkerSet), which recreates the whole role instance of a failed pod; '
+      + 'or set recoveryPolicy None to accept restarts in place.'],
+    ['ServingGroupRecreate with a grace period on StatefulSets, in the ModelServing\'s words',
+      { api: KthenaApi.MODEL_SERVING, recoveryPolicy: RecoveryPolicy.INFER_GROUP_RECREATE, restartGracePeriodSeconds: 30 },
+      "Warning: chart/sample recoveryPolicy 'ServingGroupRecreate': the StatefulSet backend restarts a failed pod in place, where Kthena's controller recreates its whole "
+      + 'ServingGroup once it has not recovered for 30 seconds. Use the LeaderWorkerSet backend (--backend LeaderWorkerSet), which recreates the whole role instance '
+      + 'of a failed pod; or set recoveryPolicy None to accept restarts in place.'],
+    ['InferGroupRecreate on LWS with two role instances',
+      { backend: WorkloadBackend.LEADER_WORKER_SET, recoveryPolicy: RecoveryPolicy.INFER_GROUP_RECREATE, roles: [role('decode', { replicas: 2 })] },
+      "Warning: chart/sample recoveryPolicy 'InferGroupRecreate': the LeaderWorkerSet backend recreates only the role instance of a failed pod, where Kthena's "
+      + 'controller recreates the whole InferGroup of 2 role instances. Set recoveryPolicy RoleRecreate to accept it, or give each InferGroup a single role instance.'],
+    ['a grace period with a recreate policy on LWS', { backend: WorkloadBackend.LEADER_WORKER_SET, restartGracePeriodSeconds: 60 },
+      'Warning: chart/sample restartGracePeriodSeconds 60: the LeaderWorkerSet backend recreates a role instance as soon as one of its pods fails, where Kthena\'s '
+      + 'controller first waits 60 seconds for it to recover. Remove restartGracePeriodSeconds to accept it, or set recoveryPolicy None (failed pods restart in place).'],
+  ])('%s runs as the nearest behaviour, with a warning naming the difference and the fix', (_, extra, warning) => {
+    expect(warningsOf(spec(extra))).toEqual([warning]);
+  });
+
+  test.each<[string, Partial<ModelInferSpec<string>>]>([
+    ['the StatefulSet default, None', {}],
+    ['None with a grace period', { recoveryPolicy: RecoveryPolicy.NONE, restartGracePeriodSeconds: 60 }],
+    ['the LeaderWorkerSet default, RoleRecreate', { backend: WorkloadBackend.LEADER_WORKER_SET }],
+    ['InferGroupRecreate on LWS with a single role instance', { backend: WorkloadBackend.LEADER_WORKER_SET, recoveryPolicy: RecoveryPolicy.INFER_GROUP_RECREATE }],
+  ])('%s is honoured exactly: no warning', (_, extra) => {
+    expect(warningsOf(spec(extra))).toEqual([]);
   });
 
   test('every problem is reported at once', () => {
