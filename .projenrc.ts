@@ -1,5 +1,7 @@
 import { javascript, JsonFile, typescript } from 'projen';
 
+const CDK8S_PEERS = ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54'];
+
 const project = new typescript.TypeScriptProject({
   name: 'inferkit',
   description: 'Model and LLM inference on Kubernetes without an inference controller: cdk8s constructs and Pulumi providers.',
@@ -23,15 +25,24 @@ const project = new typescript.TypeScriptProject({
   licensed: true,
   license: 'Apache-2.0',
   copyrightOwner: 'inferkit authors',
-  deps: ['cdk8s@^2.70.0', 'constructs@^10.8.0', 'cdk8s-plus-34@^2.0.54', 'yaml@^2.9.0', '@marcbachmann/cel-js@8.0.0', 're2js@2.10.0'],
-  // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
-  devDeps: ['fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', 'highs@1.15.3'],
-  // inferkit/pulumi only: a cdk8s pipeline does not need them. Pinned for the tests to the engine test/cluster builds.
-  peerDeps: ['@pulumi/pulumi@^3.248.0', '@pulumi/kubernetes@^4.24.1'],
+  deps: ['yaml@^2.9.0', '@marcbachmann/cel-js@8.0.0', 're2js@2.10.0'],
+  devDeps: [
+    // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
+    'fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', 'highs@1.15.3', 'typedoc@^0.28.20',
+    // The tests' copies of the peers below, at the versions the lockfile already holds.
+    ...CDK8S_PEERS,
+    // Pinned to the engine and provider that test/cluster builds.
+    '@pulumi/pulumi@3.248.0', '@pulumi/kubernetes@4.24.1',
+  ],
+  // The user's app and inferkit must share one cdk8s and one constructs (a construct tree is one library's objects).
+  // The Pulumi ones are for inferkit/pulumi only (optional, below): a cdk8s pipeline does not need them.
+  peerDeps: [...CDK8S_PEERS, '@pulumi/pulumi@^3.248.0', '@pulumi/kubernetes@^4.24.1'],
+  peerDependencyOptions: { pinnedDevDependency: false },
   bin: { inferkit: 'lib/cli/inferkit.js' },
   tsconfig: {
     include: ['index.ts', 'constructs/**/*.ts', 'providers/**/*.ts', 'imports/**/*.ts', 'cli/**/*.ts'],
-    compilerOptions: { rootDir: '.', skipLibCheck: true },
+    // Source maps point at the TypeScript files without embedding them: the package ships no TypeScript source.
+    compilerOptions: { rootDir: '.', skipLibCheck: true, inlineSources: false },
   },
   // The dev tsconfig lives in test/ and type-checks tests, examples and benchmarks together.
   tsconfigDev: {
@@ -63,8 +74,9 @@ const project = new typescript.TypeScriptProject({
     devdirs: ['test', 'examples', 'bench'],
     ignorePatterns: ['imports/**', '*.js', '*.d.ts', 'node_modules/', 'lib/', 'dist/'],
   },
-  gitignore: ['dist/', 'cdk8s.out/'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/test/', '/dist/', '/scripts/'] },
+  gitignore: ['dist/', 'cdk8s.out/', 'docs/api/'],
+  // The package.json `files` allowlist below says what the tarball holds.
+  npmignoreEnabled: false,
 });
 
 // Two entry points: the core and constructs, and the Pulumi side (which alone needs the optional Pulumi peers).
@@ -74,6 +86,13 @@ project.package.addField('exports', {
   './package.json': './package.json',
 });
 project.package.addField('peerDependenciesMeta', { '@pulumi/pulumi': { optional: true }, '@pulumi/kubernetes': { optional: true } });
+
+// The tarball holds the compiled JavaScript and its types; npm adds package.json, README.md and LICENSE.
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts']);
+
+// A fresh clone's `npm ci` compiles, so that `npx inferkit` works, and `npm pack` compiles before packing.
+// `tsc --build` skips the work when lib/ is up to date (lib/tsconfig.tsbuildinfo).
+project.package.setScript('prepare', 'tsc --build');
 
 // Error messages are whole sentences: long string literals are fine, long code is not.
 project.eslint?.addRules({
@@ -95,6 +114,32 @@ for (const dir of ['examples', 'bench']) {
 
 // Examples and benchmarks are not imported by every test: type-check them with the tests.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+
+// The API reference of both entry points, from the TSDoc; a warning (such as a public type that references one
+// that is not exported, or a broken {@link}) fails the task.
+new JsonFile(project, 'typedoc.json', {
+  allowComments: true,
+  obj: {
+    entryPoints: ['index.ts', 'providers/index.ts'],
+    out: 'docs/api',
+    name: 'inferkit',
+    readme: 'none',
+    treatWarningsAsErrors: true,
+    // The test task's `tsc --noEmit` type-checks first.
+    skipErrorChecking: true,
+    excludePrivate: true,
+    excludeInternal: true,
+    // No "Defined in" links: they need a git remote that serves the sources.
+    disableSources: true,
+    // Internal types that a public member shows, left out of the reference rather than made public:
+    // `Model.engine` is the engine registry's entry, functions included.
+    intentionallyNotExported: ['EngineSpec'],
+    // Members inherited from Pulumi's resource classes link to Pulumi's reference.
+    externalSymbolLinkMappings: { '@pulumi/pulumi': { '*': 'https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/pulumi/' } },
+  },
+});
+const docs = project.addTask('docs', { description: 'Generate the API reference into docs/api (fails on warnings)', exec: 'typedoc' });
+project.testTask.spawn(docs);
 
 // The integration suite runs against a real control plane built from Go modules; the build is cached.
 project.testTask.exec('bash test/cluster/build.sh');
@@ -119,5 +164,6 @@ const bench = project.addTask('bench', { description: 'Run the benchmarks in ben
 bench.exec('ts-node --transpile-only bench/synth.bench.ts');
 bench.exec('ts-node --transpile-only bench/placement.bench.ts');
 bench.exec('ts-node --transpile-only bench/optimality.bench.ts');
+bench.exec('ts-node --transpile-only bench/rollout.bench.ts');
 
 project.synth();
