@@ -80,14 +80,26 @@ export function modelCacheProps(cache: LoadedModelCache, storageClassName?: stri
 const MAX_SIZE_GIB = 100_000;
 const VOLUME = 'model-cache';
 
+/** How {@link ModelCache.mountInto} mounts the cache into an engine. */
+export interface CacheMountOptions {
+  /**
+   * Point the engine at the cache with `--model=/mnt/models`, as Modelplane does for a serving engine (a Standalone
+   * member, or a Leader): appended to its args unless it has a `command` or already names a `--model`.
+   *
+   * @default false
+   */
+  readonly modelArg?: boolean;
+}
+
 /**
- * A model staged once per cluster and shared by every engine pod there: a ReadWriteMany PersistentVolumeClaim, filled
- * by a hydration Job into the Hugging Face cache layout. Engines mount it read-only with `HF_HOME` pointing at it
- * and `HF_HUB_OFFLINE=1`, so an engine started with `--model=<repo>` reads the staged files and never downloads.
+ * A model staged once per cluster and shared by every engine pod there, as Modelplane stages a ModelCache: a
+ * ReadWriteMany PersistentVolumeClaim, filled by a hydration Job with the repository's files as they are (`hf download
+ * --local-dir`), mounted read-write at `/mnt/models` in every engine container; a serving engine is started with
+ * `--model=/mnt/models` (see {@link ModelCache.mountInto}).
  */
 export class ModelCache extends Construct {
-  /** Where engine pods and the hydration Job mount the claim; `HF_HOME`. */
-  public static readonly MOUNT_PATH = '/model-cache';
+  /** Where engine pods and the hydration Job mount the claim (Modelplane's `CACHE_MOUNT_PATH`). */
+  public static readonly MOUNT_PATH = '/mnt/models';
 
   /** Name of the PersistentVolumeClaim. */
   public readonly claimName: string;
@@ -119,7 +131,7 @@ export class ModelCache extends Construct {
     const download = hfDownloadContainer('hydrate', {
       repo: props.repo,
       revision: props.revision,
-      hfHome: ModelCache.MOUNT_PATH,
+      modelDir: ModelCache.MOUNT_PATH,
       token: props.authSecret && { name: props.authSecret.name, key: props.authSecret.key ?? 'HF_TOKEN' },
       volumeMounts: [{ name: VOLUME, mountPath: ModelCache.MOUNT_PATH }],
     });
@@ -136,19 +148,23 @@ export class ModelCache extends Construct {
     issues.throwIfAny();
   }
 
-  /** The template with the cache mounted read-only into its engine container, and the Hub pointed at it offline. */
-  public mountInto(template: k8s.PodTemplateSpec): k8s.PodTemplateSpec {
+  /**
+   * The template with the cache mounted at `/mnt/models` into its containers (read-write, as Modelplane mounts it), and
+   * with `modelArg`, `--model=/mnt/models` appended to the args of an engine that has no `command` and no `--model`.
+   */
+  public mountInto(template: k8s.PodTemplateSpec, options: CacheMountOptions = {}): k8s.PodTemplateSpec {
     const spec = template.spec!;
+    const pointed = (c: k8s.Container) => options.modelArg && !c.command && !(c.args ?? []).some(a => a === '--model' || a.startsWith('--model='));
     return {
       ...template,
       spec: {
         ...spec,
         containers: spec.containers.map(c => ({
           ...c,
-          env: [...(c.env ?? []), { name: 'HF_HOME', value: ModelCache.MOUNT_PATH }, { name: 'HF_HUB_OFFLINE', value: '1' }],
-          volumeMounts: [...(c.volumeMounts ?? []), { name: VOLUME, mountPath: ModelCache.MOUNT_PATH, readOnly: true }],
+          args: pointed(c) ? [...(c.args ?? []), `--model=${ModelCache.MOUNT_PATH}`] : c.args,
+          volumeMounts: [...(c.volumeMounts ?? []), { name: VOLUME, mountPath: ModelCache.MOUNT_PATH }],
         })),
-        volumes: [...(spec.volumes ?? []), { name: VOLUME, persistentVolumeClaim: { claimName: this.claimName, readOnly: true } }],
+        volumes: [...(spec.volumes ?? []), { name: VOLUME, persistentVolumeClaim: { claimName: this.claimName } }],
       },
     };
   }

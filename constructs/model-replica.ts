@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import {
-  canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL,
+  canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL, RoleEnv,
   validateDemand,
 } from '../src';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
@@ -13,6 +13,7 @@ import { InferencePool, SchedulingMode } from './inference-pool';
 import { ModelCache, modelCacheProps } from './model-cache';
 import { ModelInfer } from './model-infer';
 import { PodDefaults } from './pod-defaults';
+import { recordWarnings } from './warnings';
 
 /** The part an engine member plays (Modelplane `EngineMember.role`). */
 export enum MemberRole {
@@ -241,9 +242,35 @@ export function phaseScheduling(): SchedulingMode {
   });
 }
 
-/** The port readiness is checked on when the template declares none (vLLM and SGLang serve on 8000). */
+/** Modelplane's `ENGINE_PORT`: where serving pods serve (vLLM's and SGLang's default), unless the template declares another. */
 const DEFAULT_ENGINE_PORT = 8000;
 const CLAIM = 'devices';
+/** Modelplane's readiness probe of a serving engine, on its port. */
+const READINESS = { path: '/health', initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5 } as const;
+
+/**
+ * The env Modelplane's llm-d backend gives Leader and Worker engines, before the user's (`MODELPLANE_LEADER_ADDRESS`,
+ * `MODELPLANE_RANK`, from the LeaderWorkerSet's `LWS_LEADER_ADDRESS` and `LWS_WORKER_INDEX`). The leader/worker group
+ * here is ModelInfer's StatefulSet backend, so the LWS variables are defined first, from its `ENTRY_ADDRESS`,
+ * `GROUP_SIZE` and `WORKER_INDEX` (0 on the leader, 1 to N on the workers), for templates that use them too.
+ */
+const GANG_ENV: readonly k8s.EnvVar[] = [
+  { name: 'LWS_LEADER_ADDRESS', value: `$(${RoleEnv.ENTRY_ADDRESS})` },
+  { name: 'LWS_GROUP_SIZE', value: `$(${RoleEnv.GROUP_SIZE})` },
+  { name: 'LWS_WORKER_INDEX', value: `$(${RoleEnv.WORKER_INDEX})` },
+  { name: 'MODELPLANE_LEADER_ADDRESS', value: '$(LWS_LEADER_ADDRESS)' },
+  { name: 'MODELPLANE_RANK', value: '$(LWS_WORKER_INDEX)' },
+];
+
+/** llm-d's prefill/decode routing sidecar, which Modelplane puts in front of the decode engine on the serving port. */
+export const PD_SIDECAR_IMAGE = 'ghcr.io/llm-d/llm-d-router-disagg-sidecar:v0.9.0';
+/** Where the decode engine listens behind the sidecar, unless its `--port` says otherwise. */
+const DECODE_ENGINE_PORT = 8001;
+/** NIXL's side channel (KV transfer between prefill and decode pods): the pod's IP, on this port. */
+const NIXL_SIDE_CHANNEL_PORT = '5557';
+/** The labels llm-d's endpoint picker and Modelplane's PrefillDecode routing put on serving pods. */
+const LLMD_ROLE = 'llm-d.ai/role';
+const LLMD_SERVING = 'llm-d.ai/inference-serving';
 
 
 /**
@@ -340,6 +367,7 @@ export class ModelReplica extends Construct {
       });
     }
     issues.throwIfAny();
+    recordWarnings(this, issues);
   }
 
   /** `http://<replica>.<namespace>.svc:8000`, the replica's Service (Unified serving). */
@@ -416,32 +444,47 @@ export class ModelReplica extends Construct {
     }
   }
 
-  /** The member's pod: its devices claimed, pinned to its pool, tolerating the GPU taint; a serving pod is ready on /health. */
-  private memberTemplate(engineName: string, m: EngineMemberProps, labels: Record<string, string>): k8s.PodTemplateSpec {
-    const serving = (m.role ?? MemberRole.STANDALONE) !== MemberRole.WORKER;
-    const claimName = `${this.name}-${engineName}-${(m.role ?? MemberRole.STANDALONE).toLowerCase()}`;
+  /**
+   * The member's pod, as Modelplane composes it: its devices claimed, pinned to its pool, tolerating the GPU taint; the
+   * model cache mounted; a serving pod on port 8000, ready on /health; Leader and Worker engines with the gang env;
+   * PrefillDecode serving pods with llm-d's role labels and NIXL's side channel, the decode pod behind the pd-sidecar.
+   */
+  private memberTemplate(
+    issues: Issues, field: string, engine: EngineProps, m: EngineMemberProps, labels: Record<string, string>,
+  ): k8s.PodTemplateSpec {
+    const role = m.role ?? MemberRole.STANDALONE;
+    const serving = role !== MemberRole.WORKER;
+    const claimName = `${this.name}-${engine.name}-${role.toLowerCase()}`;
     const hasDevices = (m.deviceRequests ?? []).length > 0;
     if (hasDevices) this.claimTemplate(claimName, m.deviceRequests!, labels);
-    const t = this.props.modelCache ? this.props.modelCache.mountInto(m.template) : m.template;
-    const [engine] = t.spec!.containers;
-    const port = engine.ports?.[0]?.containerPort ?? DEFAULT_ENGINE_PORT;
+    let t = this.props.modelCache ? this.props.modelCache.mountInto(m.template, { modelArg: serving }) : m.template;
+    if (role !== MemberRole.STANDALONE) t = withGangEnv(issues, field, t);
+    const phase = serving && (this.props.servingMode ?? ServingMode.UNIFIED) === ServingMode.PREFILL_DECODE ? engine.phase : undefined;
+    if (phase) t = withNixl(t, resolvePodDefaults(this.props.podDefaults).sharedMemory !== false);
+    const [main] = t.spec!.containers;
+    const decode = phase === EnginePhase.DECODE ? decodeEngine(issues, field, main) : undefined;
+    const port = decode?.port ?? main.ports?.[0]?.containerPort ?? DEFAULT_ENGINE_PORT;
+    const ports = decode ? [{ containerPort: decode.port }] : main.ports ?? (serving ? [{ containerPort: DEFAULT_ENGINE_PORT }] : undefined);
     // What the fleet ledger reads back: the owner and pool as labels, the devices each pod holds as an annotation.
     const devices: Record<string, number> = {};
     for (const r of m.deviceRequests ?? []) devices[r.deviceName ?? r.name] = (devices[r.deviceName ?? r.name] ?? 0) + (r.count ?? 1);
     const ledgerLabels = { [LedgerLabels.DEPLOYMENT]: this.deploymentName, [LedgerLabels.POOL]: m.nodePoolName };
+    const phaseLabels: Record<string, string> = phase ? { [LLMD_ROLE]: phaseLabel(phase), [LLMD_SERVING]: 'true', app: this.name } : {};
     return {
       metadata: {
         ...t.metadata,
-        labels: { ...t.metadata?.labels, ...labels, ...ledgerLabels, ...(serving ? { [ModelReplicaLabels.SERVING]: 'true' } : {}) },
+        labels: { ...t.metadata?.labels, ...labels, ...ledgerLabels, ...phaseLabels, ...(serving ? { [ModelReplicaLabels.SERVING]: 'true' } : {}) },
         annotations: hasDevices ? { ...t.metadata?.annotations, [LedgerLabels.DEVICES_PER_POD]: canonicalJson(devices) } : t.metadata?.annotations,
       },
       spec: {
         ...t.spec,
         containers: [{
-          ...engine,
-          readinessProbe: engine.readinessProbe ?? (serving ? { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10 } : undefined),
-          resources: hasDevices ? { ...engine.resources, claims: [...(engine.resources?.claims ?? []), { name: CLAIM }] } : engine.resources,
-        }],
+          ...main,
+          args: decode?.args ?? main.args,
+          ports,
+          readinessProbe: main.readinessProbe ?? (serving ? readinessOn(port) : undefined),
+          resources: hasDevices ? { ...main.resources, claims: [...(main.resources?.claims ?? []), { name: CLAIM }] } : main.resources,
+        }, ...(decode ? [pdSidecar(decode.port)] : [])],
         resourceClaims: hasDevices
           ? [...(t.spec?.resourceClaims ?? []), { name: CLAIM, resourceClaimTemplateName: claimName }]
           : t.spec?.resourceClaims,
@@ -462,7 +505,7 @@ export class ModelReplica extends Construct {
     const standalone = byRole(MemberRole.STANDALONE);
     if (standalone) {
       const identity = { labels: {}, annotations: {}, env: [], topologySpreadConstraints: [] };
-      const template = renderPodTemplate(this.memberTemplate(engine.name, standalone, labels), identity,
+      const template = renderPodTemplate(this.memberTemplate(issues, `engines[${e}].members[0].template`, engine, standalone, labels), identity,
         resolvePodDefaults(this.props.podDefaults), issues, `engines[${e}].members[0].template`);
       new k8s.KubeDeployment(this, `${engine.name}-deployment`, {
         metadata: this.metadata(name, labels),
@@ -473,6 +516,7 @@ export class ModelReplica extends Construct {
     // Leader and workers: the StatefulSet backend of ModelInfer, one role instance per copy, no Volcano.
     const leader = byRole(MemberRole.LEADER)!;
     const worker = byRole(MemberRole.WORKER)!;
+    const memberField = (member: EngineMemberProps) => `engines[${e}].members[${engine.members.indexOf(member)}].template`;
     new ModelInfer(this, `${engine.name}-group`, {
       name,
       namespace: this.namespace,
@@ -488,10 +532,98 @@ export class ModelReplica extends Construct {
       roles: [{
         name: 'engine',
         replicas: engine.copies ?? 1,
-        entryTemplate: this.memberTemplate(engine.name, leader, labels),
+        entryTemplate: this.memberTemplate(issues, memberField(leader), engine, leader, labels),
         workerReplicas: worker.workerNodes,
-        workerTemplate: this.memberTemplate(engine.name, worker, labels),
+        workerTemplate: this.memberTemplate(issues, memberField(worker), engine, worker, labels),
       }],
     });
   }
+}
+
+/** A readiness probe on `/health` at `port`, as Modelplane probes a serving engine. */
+function readinessOn(port: number): k8s.Probe {
+  const { path, ...timing } = READINESS;
+  return { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, ...timing };
+}
+
+/** The template with the gang env before the engine's own; an engine that sets one of those names is an error. */
+function withGangEnv(issues: Issues, field: string, t: k8s.PodTemplateSpec): k8s.PodTemplateSpec {
+  const spec = t.spec!;
+  return {
+    ...t,
+    spec: {
+      ...spec,
+      containers: spec.containers.map((c, i) => {
+        for (const e of c.env ?? []) {
+          issues.check(!GANG_ENV.some(g => g.name === e.name), `${field}.spec.containers[${i}].env`, e.name,
+            `sets ${e.name}, which Modelplane sets on Leader and Worker engines`, `Remove ${e.name} from the template`);
+        }
+        return { ...c, env: [...GANG_ENV, ...(c.env ?? [])] };
+      }),
+    },
+  };
+}
+
+/**
+ * The template with NIXL's KV-transfer plumbing, as Modelplane adds it to PrefillDecode serving pods: the side channel
+ * on the pod's IP (unless the engine sets it), and a memory-backed `/dev/shm` (`nixl-shm`) when nothing else mounts one.
+ */
+function withNixl(t: k8s.PodTemplateSpec, sharedMemoryDefault: boolean): k8s.PodTemplateSpec {
+  const spec = t.spec!;
+  const [engine, ...rest] = spec.containers;
+  const own = engine.env ?? [];
+  const env: k8s.EnvVar[] = [
+    { name: 'VLLM_NIXL_SIDE_CHANNEL_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    { name: 'VLLM_NIXL_SIDE_CHANNEL_PORT', value: NIXL_SIDE_CHANNEL_PORT },
+  ].filter(e => !own.some(x => x.name === e.name));
+  const shm = !sharedMemoryDefault && !(engine.volumeMounts ?? []).some(m => m.mountPath === '/dev/shm');
+  return {
+    ...t,
+    spec: {
+      ...spec,
+      containers: [{ ...engine, env: [...own, ...env], volumeMounts: shm ? [...(engine.volumeMounts ?? []), { name: 'nixl-shm', mountPath: '/dev/shm' }] : engine.volumeMounts }, ...rest],
+      volumes: shm ? [...(spec.volumes ?? []), { name: 'nixl-shm', emptyDir: { medium: 'Memory' } }] : spec.volumes,
+    },
+  };
+}
+
+/** The value of `--port=N` or `--port N` in a command line. */
+function portFlag(args: readonly string[]): number | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i].startsWith('--port=') ? args[i].slice('--port='.length) : args[i] === '--port' ? args[i + 1] : undefined;
+    if (value !== undefined && /^[0-9]+$/.test(value)) return Number(value);
+  }
+  return undefined;
+}
+
+/**
+ * Where the decode engine listens behind the pd-sidecar: its `--port`, else 8001. Modelplane adds no flag, so an engine
+ * without `--port` would contend with the sidecar for 8000: inferkit appends `--port=8001` to a vLLM-style engine (no
+ * `command`), and warns.
+ */
+function decodeEngine(issues: Issues, field: string, engine: k8s.Container): { port: number; args?: string[] } {
+  const args = engine.args ?? [];
+  const given = portFlag(args);
+  if (given !== undefined) return { port: given, args: engine.args };
+  const f = `${field}.spec.containers[0].args`;
+  if (engine.command) {
+    issues.warn(f, args, `have no --port: behind the pd-sidecar on ${DEFAULT_ENGINE_PORT}, the decode engine must listen on ${DECODE_ENGINE_PORT}, `
+      + 'and inferkit cannot tell where a custom command listens', `Make the command listen on ${DECODE_ENGINE_PORT}, or give --port`);
+    return { port: DECODE_ENGINE_PORT, args: engine.args };
+  }
+  issues.warn(f, args, `have no --port: behind the pd-sidecar on ${DEFAULT_ENGINE_PORT}, the decode engine must listen on ${DECODE_ENGINE_PORT}, `
+    + `and Modelplane adds no flag (the engine would contend with the sidecar for ${DEFAULT_ENGINE_PORT}); inferkit appends --port=${DECODE_ENGINE_PORT}`,
+  `Add --port=${DECODE_ENGINE_PORT} to the decode engine's args`);
+  return { port: DECODE_ENGINE_PORT, args: [...args, `--port=${DECODE_ENGINE_PORT}`] };
+}
+
+/** llm-d's routing sidecar on the serving port, forwarding to the decode engine on `enginePort` over NIXL. */
+function pdSidecar(enginePort: number): k8s.Container {
+  return {
+    name: 'pd-sidecar',
+    image: PD_SIDECAR_IMAGE,
+    args: ['--secure-proxy=false', '--kv-connector=nixlv2', `--vllm-port=${enginePort}`],
+    ports: [{ containerPort: DEFAULT_ENGINE_PORT }],
+    readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(DEFAULT_ENGINE_PORT) }, initialDelaySeconds: 30, periodSeconds: 10 },
+  };
 }

@@ -92,18 +92,18 @@ describe('ModelDeployment', () => {
     expect(ofKind(objs['eu-1'], 'HTTPRoute')[0].spec.parentRefs).toEqual([expect.objectContaining({ name: 'gw', namespace: 'gateways' })]);
   });
 
-  test('a model cache is staged in every cluster that hosts a replica and mounted read-only into the engines', () => {
+  test('a model cache is staged in every cluster that hosts a replica and mounted at /mnt/models into the engines', () => {
     const { objs } = render(props({ modelCache: { repo: 'Qwen/Qwen3-8B', sizeGiB: 40, authSecret: { name: 'hf' } } }));
     for (const cluster of ['eu-1', 'eu-2']) {
       const pvc = ofKind(objs[cluster], 'PersistentVolumeClaim')[0];
       expect(pvc.metadata.name).toBe('qwen-cache');
       expect(pvc.spec).toMatchObject({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '40Gi' } } });
       const job = ofKind(objs[cluster], 'Job')[0].spec.template.spec.containers[0];
-      expect(job.env).toEqual(expect.arrayContaining([{ name: 'HF_REPO', value: 'Qwen/Qwen3-8B' }, { name: 'HF_HOME', value: '/model-cache' },
+      expect(job.env).toEqual(expect.arrayContaining([{ name: 'HF_REPO', value: 'Qwen/Qwen3-8B' }, { name: 'MODEL_DIR', value: '/mnt/models' },
         { name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'HF_TOKEN' } } }]));
       const engine = ofKind(objs[cluster], 'Deployment')[0].spec.template.spec;
-      expect(engine.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'qwen-cache', readOnly: true } });
-      expect(engine.containers[0].env).toEqual(expect.arrayContaining([{ name: 'HF_HOME', value: '/model-cache' }, { name: 'HF_HUB_OFFLINE', value: '1' }]));
+      expect(engine.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'qwen-cache' } });
+      expect(engine.containers[0].volumeMounts).toContainEqual({ name: 'model-cache', mountPath: '/mnt/models' });
     }
   });
 

@@ -65,7 +65,7 @@ describe('loading Modelplane ModelReplicas', () => {
     const objs = Testing.synth(chart);
     expect(objs.find(o => o.kind === 'PersistentVolumeClaim')).toMatchObject({ metadata: { name: 'qwen' }, spec: { storageClassName: 'nfs-rwx', accessModes: ['ReadWriteMany'] } });
     expect(objs.find(o => o.kind === 'Job')!.metadata.name).toBe('qwen-hydrate');
-    expect(objs.find(o => o.kind === 'Deployment')!.spec.template.spec.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'qwen', readOnly: true } });
+    expect(objs.find(o => o.kind === 'Deployment')!.spec.template.spec.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'qwen' } });
   });
 
   test('PrefillDecode serving is fronted by an InferencePool over the replica, not a Service', () => {
