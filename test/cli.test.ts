@@ -45,7 +45,10 @@ describe('inferkit synth', () => {
     expect(err.split('\n').filter(l => l !== '' && !l.startsWith('Warning: '))).toEqual([]);
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HTTPRoute', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'Service', 'StatefulSet']);
+    expect([...kinds].sort()).toEqual([
+      'ConfigMap', 'Deployment', 'HTTPRoute', 'HTTPScaledObject', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'ScaledObject', 'Service',
+      'StatefulSet',
+    ]);
   });
 
   test('a resource defined twice is an error naming both files', () => {

@@ -235,14 +235,13 @@ describe('ModelInfer', () => {
     }
   });
 
-  test('the resolved rollout strategy and recovery policy are recorded on each workload', () => {
+  test('the resolved rollout strategy is recorded on each workload', () => {
     const objs = synth({ replicas: 4, rolloutStrategy: { maxUnavailable: '50%', maxSurge: 1, partition: 1 }, roles: [{ name: 'serve', entryTemplate: nginx('e') }] });
     expect(find(objs, 'StatefulSet', 'sample-3-serve-0').metadata.annotations).toEqual({
+      'rollout.inferkit.dev/replicas': '4',
       'rollout.inferkit.dev/max-unavailable': '2',
       'rollout.inferkit.dev/max-surge': '1',
       'rollout.inferkit.dev/partition': '1',
-      'rollout.inferkit.dev/recovery-policy': 'None',
-      'rollout.inferkit.dev/restart-grace-period-seconds': '0',
     });
   });
 
