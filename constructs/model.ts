@@ -64,6 +64,14 @@ export interface ModelGpuProps {
   readonly priority?: number;
 
   /**
+   * Supplemental groups of the pods on AMD GPUs: the groups that own `/dev/kfd` and `/dev/dri` on the nodes, which
+   * the non-root engine must belong to in order to open them. Ignored on NVIDIA, whose device plugin needs none.
+   *
+   * @default [109, 992] (FlexInfer's: the video and render groups of common distributions)
+   */
+  readonly amdDeviceGroups?: number[];
+
+  /**
    * GPU memory one replica needs, in MiB, recorded on the pods for schedulers that bin-pack by it.
    *
    * @default - estimated from the model's architecture when it is a known model; none otherwise
@@ -407,6 +415,9 @@ export const ModelLabels = {
 
 const SHARED_PRIORITY_BASE = 1000;
 
+/** The groups FlexInfer's controller adds to AMD GPU pods, so that they can open the GPU device nodes. */
+const AMD_DEVICE_GROUPS = [109, 992];
+
 /** The KEDA HTTP add-on's interceptor proxy Service and port: where a serverless model's Service points. */
 export const HTTP_ADD_ON_INTERCEPTOR = { service: 'keda-add-ons-http-interceptor-proxy', port: 8080 } as const;
 
@@ -627,6 +638,7 @@ export class Model extends Construct {
     const priorityClassName = group !== undefined || p.gpu?.priority !== undefined ? this.priorityClass(group, p.gpu?.priority ?? 0) : undefined;
     const annotations: Record<string, string> = this.vramEstimateMB !== undefined ? { [ModelLabels.VRAM_ESTIMATE]: String(this.vramEstimateMB) } : {};
     const nodeSelector = this.nodeSelector;
+    const deviceGroups = this.vendor === 'amd' && this.gpus ? [...(p.gpu?.amdDeviceGroups ?? AMD_DEVICE_GROUPS)] : [];
     const affinity: k8s.Affinity | undefined = p.nodeSelector === undefined && !product && this.vendor !== 'cpu'
       ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: this.vendor === 'amd' ? 'amd.com/gpu.product-name' : 'nvidia.com/gpu.product', operator: 'Exists' }] }] } } }
       : undefined;
@@ -639,6 +651,7 @@ export class Model extends Construct {
         nodeSelector,
         affinity,
         tolerations: p.tolerations && p.tolerations.length > 0 ? [...p.tolerations] : undefined,
+        securityContext: deviceGroups.length > 0 ? { supplementalGroups: deviceGroups } : undefined,
         priorityClassName,
       },
     }, { labels: { ...selector, ...(group ? { [ModelLabels.SHARED_GROUP]: group } : {}) }, annotations, env: [], topologySpreadConstraints: [] },

@@ -38,6 +38,15 @@ describe('Model', () => {
     expect(Number(p.metadata.annotations['gpu.inferkit.dev/vram-estimate-mb'])).toBeGreaterThan(14_000);
   });
 
+  test('AMD pods join the groups that own the GPU device nodes (FlexInfer\'s by default), still as a non-root user', () => {
+    const amd = pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: { product: 'MI300X' } })).spec;
+    expect(amd.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, supplementalGroups: [109, 992] });
+    expect(amd.containers[0].image).toMatch(/^rocm\/vllm:/);
+    expect(pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: { vendor: 'amd', amdDeviceGroups: [44, 110] } })).spec.securityContext.supplementalGroups)
+      .toEqual([44, 110]);
+    expect(pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: { product: 'L4' } })).spec.securityContext.supplementalGroups).toBeUndefined();
+  });
+
   test('without a product, a vendor\'s nodes are selected by the presence of its product label', () => {
     expect(pod(synth({ backend: 'vllm', source: 'hf://org/model', gpu: { vendor: 'amd', count: 2 } })).spec.affinity).toEqual({
       nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'amd.com/gpu.product-name', operator: 'Exists' }] }] } },
