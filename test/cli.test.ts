@@ -261,6 +261,38 @@ describe('inferkit synth', () => {
       expect(parseAllDocuments(plain.out).map(d => d.toJS())[0]).toEqual(configMap);
     }));
 
+    test('every example manifest, of every kind inferkit reads, synthesizes the same when exported from a cluster', () => withDir(dir => {
+      // The two KubeDL examples share a name: one of them is enough. The fleet spans clusters: it is written with -o.
+      const names = fs.readdirSync(manifests).filter(f => f !== 'inference-single-model.yaml').sort();
+      const exportedFiles = names.map((f, i) => {
+        const docs = parseAllDocuments(fs.readFileSync(path.join(manifests, f), 'utf8')).map(d => d.toJS()).filter(d => d);
+        const file = path.join(dir, f);
+        fs.writeFileSync(file, docs.map((d, j) => JSON.stringify({
+          ...d,
+          metadata: {
+            ...d.metadata,
+            uid: `uid-${i}-${j}`,
+            resourceVersion: '7',
+            generation: 1,
+            creationTimestamp: '2026-11-27T09:12:44Z',
+            managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update' }],
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: 'default', uid: 'ns' }],
+            annotations: { ...d.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(d) },
+          },
+          status: { observedGeneration: 1 },
+        })).join('\n---\n'));
+        return file;
+      });
+      const tree = (out: string) => Object.fromEntries((fs.readdirSync(out, { recursive: true }) as string[]).sort()
+        .filter(f => fs.statSync(path.join(out, f)).isFile()).map(f => [f, fs.readFileSync(path.join(out, f), 'utf8')]));
+      const exported = run('synth', ...exportedFiles.flatMap(f => ['-f', f]), '-o', path.join(dir, 'exported'));
+      const plain = run('synth', ...names.flatMap(f => ['-f', path.join(manifests, f)]), '-o', path.join(dir, 'plain'));
+      expect(exported.code).toBe(0);
+      expect(Object.keys(tree(path.join(dir, 'exported')))).toHaveLength(Object.keys(tree(path.join(dir, 'plain'))).length);
+      expect(tree(path.join(dir, 'exported'))).toEqual(tree(path.join(dir, 'plain')));
+      expect(exported.err.replace('exported', 'plain')).toBe(plain.err.split(manifests).join(dir));
+    }));
+
     test.each([
       ['Kthena\'s registry Model', 'registry.matrixinfer.ai/v1alpha1', 'Model', 'Kthena'],
       ['Kthena\'s ModelBooster', 'workload.serving.volcano.sh/v1alpha1', 'ModelBooster', 'Kthena'],
