@@ -1,5 +1,5 @@
-import { INT32_MAX } from './limits';
 import { Issues } from './errors';
+import { INT32_MAX } from './limits';
 import { GangSpec, KthenaApi, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
 
 /** A Kubernetes object as parsed from YAML. */
