@@ -120,7 +120,8 @@ export interface ModelInferProps {
   /**
    * Time to wait for a failed pod to recover before its group is rebuilt. With recoveryPolicy None
    * nothing is rebuilt (pods restart in place), so any value holds and is recorded on the workloads;
-   * LeaderWorkerSet's recreate policies act at once, so with them only zero is accepted.
+   * LeaderWorkerSet's recreate policies act at once, so with them a grace period is not waited for (a warning,
+   * see `Warnings.of`).
    *
    * @default Duration.seconds(0)
    */
@@ -193,7 +194,8 @@ export interface ModelInferProps {
   readonly rolloutStrategy?: RolloutStrategyProps;
 
   /**
-   * What happens when a pod fails.
+   * What happens when a pod fails. A policy the backend cannot honour runs as its nearest behaviour, with a
+   * warning (see `Warnings.of`): StatefulSets restart a failed pod in place; LeaderWorkerSet recreates its role instance.
    *
    * @default - None with the StatefulSet backend, RoleRecreate with LeaderWorkerSet
    */
