@@ -24,7 +24,8 @@ export type { PrometheusSource } from './constructs/_autoscaler';
 // FlexInfer Model.
 export { CacheStrategy, Model, ModelLabels } from './constructs/model';
 export type {
-  LiteLlmProps, ModelFileCacheProps, ModelGpuProps, ModelProps, ModelSizingProps, ModelWorkload, SecretKeyRef, ServerlessProps,
+  LiteLlmProps, ModelCapabilitiesProps, ModelFileCacheProps, ModelGpuProps, ModelProps, ModelSizingProps, ModelWorkload, SecretKeyRef,
+  ServerlessProps,
 } from './constructs/model';
 export { ModelSource, SourceKind } from './src/model-source';
 export { Accelerator, GpuVendor } from './src/accelerator';
@@ -32,7 +33,9 @@ export type { GpuVendorChoice } from './src/compatibility';
 
 // KubeDL Inference.
 export { InferenceLabels, InferenceService } from './constructs/inference-service';
-export type { BatchingProps, InferenceServiceProps, PredictorAutoScaleProps, PredictorProps } from './constructs/inference-service';
+export type {
+  BatchingProps, GatewayRef, InferenceManifestOptions, InferenceServiceProps, ModelImageProps, PredictorAutoScaleProps, PredictorProps,
+} from './constructs/inference-service';
 
 // Modelplane ModelDeployment, ModelReplica, ModelCache and serving.
 export { ModelDeployment, Placement } from './constructs/model-deployment';
@@ -42,7 +45,7 @@ export type {
 export { EnginePhase, MemberRole, ModelReplica, ModelReplicaLabels, ServingMode } from './constructs/model-replica';
 export type { DeviceRequestProps, EngineMemberProps, EngineProps, ModelReplicaManifestOptions, ModelReplicaProps } from './constructs/model-replica';
 export { ModelCache } from './constructs/model-cache';
-export type { CacheSecretRef, ModelCacheProps } from './constructs/model-cache';
+export type { CacheMountOptions, CacheSecretRef, ModelCacheProps } from './constructs/model-cache';
 export { InferencePool, InferencePoolLabels, SchedulingMode } from './constructs/inference-pool';
 export type { GatewayParentProps, InferencePoolProps, PrefillDecodeProps } from './constructs/inference-pool';
 export { LedgerLabels, NODE_POOL_LABEL } from './src/labels';
@@ -67,7 +70,8 @@ export type {
 export type { Manifest } from './src/manifests';
 export { isSimpleModelInfer, MODEL_INFER_KINDS } from './src/manifests';
 export { FLEXINFER_MODEL_KIND } from './src/flexinfer-manifest';
-export { INFERENCE_KIND } from './src/inference-manifest';
+export { INFERENCE_KIND, MODEL_VERSION_KIND } from './src/inference-manifest';
+export type { LoadedModelVersion } from './src/inference-manifest';
 export {
   INFERENCE_CLASS_KIND, INFERENCE_CLUSTER_KIND, MODEL_CACHE_KIND, MODEL_DEPLOYMENT_KIND, MODEL_REPLICA_KIND,
 } from './src/modelplane-manifest';
