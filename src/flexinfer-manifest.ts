@@ -317,13 +317,13 @@ function readKvCache(
   r.str(k.reconfigureCooldown, 'spec.kvCache.reconfigureCooldown');
   const blockSize = r.int(k.maxBlockSize, 'spec.kvCache.maxBlockSize');
   const swapSpace = r.intOrString(k.swapSpace, 'spec.kvCache.swapSpace');
+  // FlexInfer tunes vLLM only, and ignores the block elsewhere: so does inferkit.
+  if (x.engineName !== 'vllm') return {};
   if (policy !== 'Observe') {
     issues.warn('spec.kvCache.pressurePolicy', policy, `FlexInfer's controller ${policy === 'Evict' ? 'scales the model down' : 'restarts vLLM with smaller limits'} ` +
       'when KV-cache usage crosses the watermarks; inferkit runs no controller, so nothing reacts to the pressure',
     'Size maxModelLen and maxNumSeqs in spec.config for the load, and set spec.kvCache.pressurePolicy: Observe');
   }
-  // FlexInfer applies the flags to vLLM only, and ignores them elsewhere: so does inferkit.
-  if (x.engineName !== 'vllm') return {};
   return { ...(blockSize === undefined ? {} : { blockSize }), ...(swapSpace === undefined ? {} : { swapSpace }) };
 }
 

@@ -236,6 +236,12 @@ spec:
       'sets the replicas, so the model runs without scale-to-zero. Set spec.serverless.enabled: false on the Model.');
   });
 
+  test('spec.kvCache is ignored on a backend FlexInfer does not tune, as FlexInfer does', () => {
+    const { objs, warnings } = load(doc({ backend: 'llamacpp', source: 'file:///models/m.gguf', kvCache: { pressurePolicy: 'Evict', maxBlockSize: 32 } }));
+    expect(warnings).toEqual([]);
+    expect(podOf(objs).containers[0].args).not.toContain('--block-size');
+  });
+
   test.each([['5m', 300], ['90s', 90], ['1h30m', 5400], ['soon', undefined], ['', undefined]])('duration %s is %s seconds', (text, seconds) => {
     expect(durationSeconds(text as string)).toBe(seconds);
   });
