@@ -11,9 +11,7 @@ import { LedgerLabels, NODE_POOL_LABEL } from '../labels';
 import { isQuantity, parseQuantity } from '../quantity';
 import { deviceSelectorError, evaluateDeviceSelector } from './cel';
 import type { DeviceAttributeValue, FleetDevice, FleetNodePool, LedgerEntry } from './inventory';
-
-/** A Kubernetes object as the API server returns it (JSON). */
-export type KubeObject = Record<string, any>;
+import type { K8sObject } from '../rollout/sets';
 
 /**
  * Attributes that identify one device rather than describe its kind (its index, UUID, PCI address, ...). They are
@@ -64,9 +62,9 @@ export interface SliceDevice {
  * as in the slice, with every attribute and capacity it has. Attributes of types this version does not know are
  * left out. A device's node is the slice's `spec.nodeName`, or the device's own with `perDeviceNodeSelection`.
  */
-export function sliceDevices(slice: KubeObject): SliceDevice[] {
+export function sliceDevices(slice: K8sObject): SliceDevice[] {
   const spec = slice.spec ?? {};
-  return ((spec.devices ?? []) as KubeObject[]).map(d => {
+  return ((spec.devices ?? []) as K8sObject[]).map(d => {
     const body = d.basic ?? d;
     const attributes = Object.entries(body.attributes ?? {}).flatMap(([k, v]): Array<[string, DeviceAttributeValue]> => {
       const c = convertAttribute(v);
@@ -87,8 +85,8 @@ export function sliceDevices(slice: KubeObject): SliceDevice[] {
  * The slices that describe a resource pool now: per driver and pool name, those of the highest
  * `spec.pool.generation` (a driver publishing a new generation leaves older slices behind for a moment).
  */
-export function currentSlices(slices: readonly KubeObject[]): KubeObject[] {
-  const key = (s: KubeObject) => `${s.spec?.driver}\u0000${s.spec?.pool?.name}`;
+export function currentSlices(slices: readonly K8sObject[]): K8sObject[] {
+  const key = (s: K8sObject) => `${s.spec?.driver}\u0000${s.spec?.pool?.name}`;
   const latest = new Map<string, number>();
   for (const s of slices) latest.set(key(s), Math.max(latest.get(key(s)) ?? -Infinity, Number(s.spec?.pool?.generation ?? 0)));
   return slices.filter(s => Number(s.spec?.pool?.generation ?? 0) === latest.get(key(s)));
@@ -99,9 +97,9 @@ export function currentSlices(slices: readonly KubeObject[]): KubeObject[] {
  * without selectors matches every device). A selector that is not CEL, or does not compile here, never matches.
  * Undefined when no class matches: the device cannot be claimed.
  */
-export function deviceClassOf(device: FleetDevice, classes: readonly KubeObject[]): string | undefined {
+export function deviceClassOf(device: FleetDevice, classes: readonly K8sObject[]): string | undefined {
   const byName = [...classes].sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
-  return byName.find(c => ((c.spec?.selectors ?? []) as KubeObject[]).every(s => {
+  return byName.find(c => ((c.spec?.selectors ?? []) as K8sObject[]).every(s => {
     const expression = s.cel?.expression;
     return typeof expression === 'string' && deviceSelectorError(expression) === undefined && evaluateDeviceSelector(expression, device);
   }))?.metadata.name;
@@ -121,7 +119,7 @@ interface DeviceKind {
  * The kind of a device: its driver, class, attributes without {@link IDENTITY_ATTRIBUTES}, and capacity. Two devices
  * are alike when these are equal, quantities compared by value (`80Gi` equals `85899345920`).
  */
-function kindOf(device: FleetDevice, classes: readonly KubeObject[]): DeviceKind {
+function kindOf(device: FleetDevice, classes: readonly K8sObject[]): DeviceKind {
   const deviceClassName = deviceClassOf(device, classes);
   const attributes = sorted(Object.entries(device.attributes ?? {}).filter(([k]) => !isIdentity(k)));
   const capacity = device.capacity ?? {};
@@ -154,8 +152,8 @@ export function nameDeviceKinds(keys: readonly { readonly key: string; readonly 
   return names;
 }
 
-function isSchedulable(node: KubeObject): boolean {
-  const ready = ((node.status?.conditions ?? []) as KubeObject[]).some(c => c.type === 'Ready' && c.status === 'True');
+function isSchedulable(node: K8sObject): boolean {
+  const ready = ((node.status?.conditions ?? []) as K8sObject[]).some(c => c.type === 'Ready' && c.status === 'True');
   return ready && !node.spec?.unschedulable;
 }
 
@@ -167,7 +165,7 @@ function isSchedulable(node: KubeObject): boolean {
  * a kind some node lacks is left out). A pool without a schedulable node still lists its nodes' devices, with
  * `nodes: 0`. Pools and devices are sorted by name.
  */
-export function nodePoolsOf(nodes: readonly KubeObject[], slices: readonly KubeObject[], classes: readonly KubeObject[]): FleetNodePool[] {
+export function nodePoolsOf(nodes: readonly K8sObject[], slices: readonly K8sObject[], classes: readonly K8sObject[]): FleetNodePool[] {
   const perNode = new Map<string, Map<string, { kind: DeviceKind; count: number }>>();
   for (const { node, device } of currentSlices(slices).flatMap(sliceDevices)) {
     if (!node) continue;
@@ -179,7 +177,7 @@ export function nodePoolsOf(nodes: readonly KubeObject[], slices: readonly KubeO
     kinds.set(kind.key, entry);
   }
 
-  const pools = new Map<string, KubeObject[]>();
+  const pools = new Map<string, K8sObject[]>();
   for (const node of nodes) {
     const pool = node.metadata?.labels?.[NODE_POOL_LABEL];
     if (pool) pools.set(pool, [...(pools.get(pool) ?? []), node]);
@@ -227,8 +225,8 @@ export function parseDevicesPerPod(text: string): Record<string, number> | strin
  * Throws, naming the object, when the annotation is not a JSON map of device name to a whole count, or when a
  * workload that holds devices has no pool label: counting it as holding nothing could overcommit its pool.
  */
-export function ledgerOf(cluster: string, workloads: readonly KubeObject[]): LedgerEntry[] {
-  const id = (w: KubeObject) => `${w.metadata?.namespace ?? 'default'}\u0000${w.kind}\u0000${w.metadata?.name}`;
+export function ledgerOf(cluster: string, workloads: readonly K8sObject[]): LedgerEntry[] {
+  const id = (w: K8sObject) => `${w.metadata?.namespace ?? 'default'}\u0000${w.kind}\u0000${w.metadata?.name}`;
   return [...workloads].sort((a, b) => compareStrings(id(a), id(b))).flatMap(w => {
     const meta = w.metadata ?? {};
     // The owner is on the workload (the cluster is listed by it); the pool and devices on its pod template, which is
