@@ -304,10 +304,16 @@ export class ModelDeployment extends Construct {
    *
    * The cache's StorageClass is the `existing.cache.storageClassName` of the clusters the deployment may go to, which
    * must agree; its `clusterSelector` is merged into the deployment's, so replicas go only where the cache is staged.
+   * `existing` (an earlier run's assignments) keeps replicas that still fit where they are; `ledger` holds the devices
+   * other deployments placed in the same run (or found in the clusters) hold, so that no pool is overcommitted.
    */
   public static fromManifests(
     scope: Construct, id: string, deployment: Record<string, unknown>,
-    fleet: ModelDeploymentFleetManifests & { readonly kubernetesVersion?: KubernetesVersion },
+    fleet: ModelDeploymentFleetManifests & {
+      readonly kubernetesVersion?: KubernetesVersion;
+      readonly existing?: readonly ReplicaAssignment[];
+      readonly ledger?: readonly LedgerEntry[];
+    },
   ): ModelDeployment {
     const m = loadModelDeploymentWithFleet(deployment, fleet);
     const d = m.deployment;
@@ -333,7 +339,7 @@ export class ModelDeployment extends Construct {
           template: member.template as k8s.PodTemplateSpec,
         })),
       })),
-      placement: Placement.solve(m.inventory),
+      placement: Placement.solve(m.inventory, { existing: fleet.existing, ledger: fleet.ledger }),
       kubernetesVersion: fleet.kubernetesVersion,
       _source: { path: `ModelDeployment/${d.name}`, fieldName: m.fieldName },
     });

@@ -2,8 +2,8 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import {
-  canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, NameRule, NODE_POOL_LABEL, RoleEnv,
-  validateDemand,
+  canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, MemberAssignment, NameRule,
+  NODE_POOL_LABEL, ReplicaAssignment, RoleEnv, validateDemand,
 } from '../src';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
@@ -224,6 +224,55 @@ export const ModelReplicaLabels = {
   /** `"true"` on pods that serve requests (Standalone and Leader); the replica's Service selects them. */
   SERVING: 'modelplane.ai/serving',
 } as const;
+
+/** The objects one cluster holds (or an earlier run wrote for it), such as the YAML of `inferkit synth -o DIR/<cluster>`. */
+export interface ClusterObjects {
+  readonly cluster: string;
+  readonly objects: readonly Manifest[];
+}
+
+/**
+ * Where an earlier run placed the replicas of deployment `<namespace>/<name>`: read back from the workloads it rendered
+ * (their labels name the deployment, replica, engine and pool; a Deployment's pods are the Standalone member, a
+ * StatefulSet's the Leader when they serve, else the Worker), in the member order of `engines`. Fed to the placement
+ * as `existing`, so that a replica that still fits stays where it is. Members the engines no longer have are left out.
+ */
+export function placedAssignments(
+  deployment: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly engines: ReadonlyArray<{ readonly name: string; readonly members: ReadonlyArray<{ readonly role?: string }> }>;
+  },
+  clusters: readonly ClusterObjects[],
+): ReplicaAssignment[] {
+  const namespace = deployment.namespace ?? 'default';
+  const byReplica = new Map<number, { cluster: string; members: Map<string, MemberAssignment> }>();
+  for (const { cluster, objects } of clusters) {
+    for (const w of objects) {
+      const meta = (w.metadata ?? {}) as { namespace?: string; labels?: Record<string, string> };
+      const pod = (((w.spec ?? {}) as Manifest).template ?? {}) as { metadata?: { labels?: Record<string, string> } };
+      const labels = pod.metadata?.labels ?? {};
+      if ((w.kind !== 'Deployment' && w.kind !== 'StatefulSet') || meta.labels?.[LedgerLabels.DEPLOYMENT] !== deployment.name
+        || (meta.namespace ?? 'default') !== namespace) continue;
+      const index = /^(\d+)$/.exec((labels[ModelReplicaLabels.REPLICA] ?? '').slice(deployment.name.length + 1));
+      const engine = deployment.engines.find(e => e.name === labels[ModelReplicaLabels.ENGINE]);
+      const pool = labels[LedgerLabels.POOL];
+      if (!index || !engine || !pool || !(labels[ModelReplicaLabels.REPLICA] ?? '').startsWith(`${deployment.name}-`)) continue;
+      const role = w.kind === 'Deployment' ? MemberRole.STANDALONE : labels[ModelReplicaLabels.SERVING] === 'true' ? MemberRole.LEADER : MemberRole.WORKER;
+      const member = engine.members.findIndex(m => (m.role ?? MemberRole.STANDALONE) === role);
+      if (member < 0) continue;
+      const replica = Number(index[1]);
+      const entry = byReplica.get(replica) ?? { cluster, members: new Map() };
+      byReplica.set(replica, entry);
+      entry.members.set(`${engine.name}/${member}`, { engine: engine.name, member, pool });
+    }
+  }
+  return [...byReplica].sort(([a], [b]) => a - b).map(([replica, { cluster, members }]) => ({
+    replica,
+    cluster,
+    members: deployment.engines.flatMap(e => e.members.map((_, i) => members.get(`${e.name}/${i}`))).filter((m): m is MemberAssignment => m !== undefined),
+  }));
+}
 
 /** The value of {@link ModelReplicaLabels.PHASE} on an engine's pods: `prefill` or `decode`. */
 function phaseLabel(phase: EnginePhase): string {

@@ -1,4 +1,5 @@
 import { Issues, SpecError, SpecIssue } from './errors';
+import { compareStrings } from './hash';
 import { Manifest, ManifestMetadata, ManifestReader, readManifest } from './manifests';
 import { isDnsSubdomain } from './names';
 import {
@@ -598,6 +599,14 @@ export function loadModelCache(doc: Manifest): LoadedModelCache {
   const clusterSelector = readClusterSelector(r, s.clusterSelector, 'spec.clusterSelector');
   issues.throwIfAny();
   return { ...meta, repo: repo!, revision, authSecret, sizeGiB: sizeGiB!, clusterSelector };
+}
+
+/**
+ * The InferenceClusters Modelplane stages a ModelCache on: those its `clusterSelector` matches, every cluster without
+ * one; by name.
+ */
+export function stagingClusters(cache: LoadedModelCache, clusters: readonly LoadedInferenceCluster[]): LoadedInferenceCluster[] {
+  return clusters.filter(c => matchesClusterSelector(cache.clusterSelector, c.labels)).sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Throws one SpecError holding the issues of every failed load; returns the loaded values. */

@@ -80,12 +80,13 @@ describe('inferkit synth', () => {
         .filter(f => fs.statSync(path.join(dir, f)).isFile())
         .map(f => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
 
-    test('-o writes what each cluster runs to its own folder; the drained cluster gets nothing; other kinds stay at the top', () => withDir(dir => {
+    test('-o writes what each cluster runs to its own folder; the drained cluster gets no replica, only the cache it is selected for; other kinds stay at the top', () => withDir(dir => {
       const { code, err } = run('synth', '-f', fleet, '-f', path.join(manifests, 'modelreplica-seed.yaml'), '-f', path.join(manifests, 'modelserving-sample.yaml'), '-o', dir);
-      expect(err).toBe(`wrote 4 file(s) to ${dir}\n`);
+      expect(err).toBe(`wrote 5 file(s) to ${dir}\n`);
       expect(code).toBe(0);
       expect(Object.keys(tree(dir))).toEqual([
         path.join('eks-l4', 'modelreplica-qwen3-8b-eks-l4-0.k8s.yaml'),
+        path.join('eu-west-h100', 'modelcache-qwen3-8b.k8s.yaml'),
         'modelserving-sample.k8s.yaml',
         path.join('us-east-l4', 'modeldeployment-qwen3-8b.k8s.yaml'),
         path.join('us-west-h100', 'modeldeployment-qwen3-8b.k8s.yaml'),
@@ -99,7 +100,7 @@ describe('inferkit synth', () => {
     test('the fleet example synthesizes to the same bytes every time, whatever the order of its documents', () => {
       const first = withDir(dir => (run('synth', '-f', fleet, '-o', dir), tree(dir)));
       const again = withDir(dir => (run('synth', '-f', fleet, '-o', dir), tree(dir)));
-      expect(Object.keys(first)).toHaveLength(2);
+      expect(Object.keys(first)).toHaveLength(3);
       expect(again).toEqual(first);
       const reversed = withDir(dir => {
         const file = path.join(dir, 'reversed.yaml');
@@ -137,7 +138,7 @@ describe('inferkit synth', () => {
       const { code, out, err } = run('synth', '-f', fleet);
       expect(code).toBe(1);
       expect(out).toBe('');
-      expect(err).toBe('error: the manifests are placed on 2 clusters (us-east-l4, us-west-h100), which one stream cannot tell apart. Give -o DIR to write a folder per cluster.\n');
+      expect(err).toBe('error: the manifests are placed on 3 clusters (eu-west-h100, us-east-l4, us-west-h100), which one stream cannot tell apart. Give -o DIR to write a folder per cluster.\n');
     });
 
     test('a pool whose class is not given is reported once, with the cluster\'s file', () => withDir(dir => {
