@@ -155,14 +155,15 @@ export interface ModelReplicaProps {
 
   /**
    * Serving mode. Unified fronts the serving pods with a Service `<replica>`; PrefillDecode leaves routing to an
-   * InferencePool over the deployment (pods are labelled with their phase).
+   * InferencePool over the deployment: serving pods are labelled with their phase (and llm-d's `llm-d.ai/role`), get
+   * NIXL's side-channel env, and the decode engine serves behind llm-d's pd-sidecar, which takes port 8000.
    *
    * @default ServingMode.UNIFIED
    */
   readonly servingMode?: ServingMode;
 
   /**
-   * A model cache in the replica's cluster, mounted read-only into every engine pod.
+   * A model cache in the replica's cluster, mounted at `/mnt/models` into every engine container (Modelplane's `CACHE_MOUNT_PATH`).
    *
    * @default - none
    */
@@ -653,6 +654,8 @@ function portFlag(args: readonly string[]): number | undefined {
 function decodeEngine(issues: Issues, field: string, engine: k8s.Container): { port: number; args?: string[] } {
   const args = engine.args ?? [];
   const given = portFlag(args);
+  issues.check(given !== DEFAULT_ENGINE_PORT, `${field}.spec.containers[0].args`, args, `make the decode engine listen on ${DEFAULT_ENGINE_PORT}, the pd-sidecar's port`,
+    `Give the decode engine --port=${DECODE_ENGINE_PORT}`);
   if (given !== undefined) return { port: given, args: engine.args };
   const f = `${field}.spec.containers[0].args`;
   if (engine.command) {

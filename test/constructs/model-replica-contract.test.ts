@@ -172,6 +172,12 @@ describe('ModelReplica follows Modelplane\'s runtime contract', () => {
       ]);
     });
 
+    test('a decode engine on the sidecar\'s port 8000 is refused', () => {
+      expect(() => synth(prefillDecode(['--port', '8000']))).toThrow(
+        'Unable to synthesize test/r: engines[1].members[0].template.spec.containers[0].args ["--port","8000"] make the decode engine listen on 8000, '
+        + 'the pd-sidecar\'s port. Give the decode engine --port=8001.');
+    });
+
     test('without the shared-memory default, NIXL gets its own memory-backed /dev/shm', () => {
       const p = pod(synth({ ...prefillDecode(['--port=8001']), podDefaults: { sharedMemory: false } }), 'Deployment', 'qwen3-8b-0-prefill').spec;
       expect(p.volumes).toContainEqual({ name: 'nixl-shm', emptyDir: { medium: 'Memory' } });
