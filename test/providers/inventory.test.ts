@@ -3,10 +3,10 @@ import { Testing } from 'cdk8s';
 import { MemberRole, ModelDeployment, Placement } from '../../constructs';
 import { parseKubeconfig } from '../../providers/_kube';
 import { readLiveCluster } from '../../providers/inventory';
+import { LedgerLabels, NODE_POOL_LABEL, place } from '../../src';
 import {
   convertAttribute, convertCapacity, currentSlices, deviceClassOf, ledgerOf, nameDeviceKinds, nodePoolsOf, parseDevicesPerPod, sliceDevices,
 } from '../../src/placement/cluster-objects';
-import { LedgerLabels, NODE_POOL_LABEL, place } from '../../src';
 import { KubeObject } from '../harness/kube';
 
 const gpuClass = (name: string, ...expressions: string[]): KubeObject => ({
