@@ -77,4 +77,66 @@ describe('loading Modelplane ModelReplicas', () => {
     expect(objs.find(o => o.kind === 'InferencePool')!.spec.selector.matchLabels).toEqual({ 'modelplane.ai/replica': 'qwen3-8b-eks-l4-0', 'modelplane.ai/serving': 'true' });
     expect(objs.filter(o => o.kind === 'Service').map(o => o.metadata.name)).toEqual(['qwen3-8b-eks-l4-0-epp']);
   });
+
+  describe('Modelplane\'s runtime contract, from ModelReplica CRs', () => {
+    const cache = {
+      apiVersion: 'modelplane.ai/v1alpha1',
+      kind: 'ModelCache',
+      metadata: { name: 'qwen', namespace: 'ml-team' },
+      spec: { source: 'HuggingFace', huggingFace: { repo: 'Qwen/Qwen3-8B', sizeGiB: 20 } },
+    };
+    const synthWith = (doc: Manifest) => {
+      const chart = new Chart(Testing.app(), 'c', { namespace: 'ml-team' });
+      ModelReplica.fromManifest(chart, 'r', doc, { caches: [cache] });
+      return Testing.synth(chart);
+    };
+
+    test('a Leader/Worker replica with a cache: both mount /mnt/models, the leader serves it with --model=/mnt/models, both get the gang env', () => {
+      const doc = seed();
+      doc.spec.modelCacheRef = { name: 'qwen' };
+      const member = (role: string, extra: any = {}) => ({
+        role,
+        nodePoolName: 'gpu-h100',
+        deviceRequests: [{ name: 'gpu', count: 8, deviceClassName: 'gpu.nvidia.com' }],
+        template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.23.0', args: ['--tensor-parallel-size=8', '--pipeline-parallel-size=2'] }] } },
+        ...extra,
+      });
+      doc.spec.engines = [{ name: 'llama', members: [member('Leader'), member('Worker', { worker: { nodes: 1 } })] }];
+      const objs = synthWith(doc);
+      const container = (name: string) => objs.find(o => o.kind === 'StatefulSet' && o.metadata.name === name)!.spec.template.spec.containers[0];
+      const leader = container('qwen3-8b-eks-l4-0-llama-0-engine-0');
+      const worker = container('qwen3-8b-eks-l4-0-llama-0-engine-0-w');
+      expect(leader.args).toEqual(['--tensor-parallel-size=8', '--pipeline-parallel-size=2', '--model=/mnt/models']);
+      expect(worker.args).toEqual(['--tensor-parallel-size=8', '--pipeline-parallel-size=2']);
+      for (const c of [leader, worker]) {
+        expect(c.volumeMounts).toContainEqual({ name: 'model-cache', mountPath: '/mnt/models' });
+        expect(c.env).toEqual(expect.arrayContaining([
+          { name: 'MODELPLANE_LEADER_ADDRESS', value: '$(LWS_LEADER_ADDRESS)' }, { name: 'MODELPLANE_RANK', value: '$(LWS_WORKER_INDEX)' },
+        ]));
+      }
+    });
+
+    test('a PrefillDecode replica: the decode pod runs the pd-sidecar on 8000 in front of its engine on --port=8001; both phases get NIXL\'s env', () => {
+      const doc = seed();
+      const engine = doc.spec.engines[0];
+      doc.spec.serving = { mode: 'PrefillDecode' };
+      const container = engine.members[0].template.spec.containers[0];
+      const withArgs = (args: string[]) => ({ ...engine.members[0], template: { spec: { containers: [{ ...container, args }] } } });
+      const kv = '--kv-transfer-config={"kv_connector":"NixlConnector","kv_role":"kv_both"}';
+      doc.spec.engines = [
+        { name: 'prefill', phase: 'Prefill', members: [withArgs(['--model=Qwen/Qwen3-8B', kv])] },
+        { name: 'decode', phase: 'Decode', members: [withArgs(['--model=Qwen/Qwen3-8B', '--port=8001', kv])] },
+      ];
+      const objs = synthWith(doc);
+      const pod = (name: string) => objs.find(o => o.kind === 'Deployment' && o.metadata.name === name)!.spec.template;
+      const decode = pod('qwen3-8b-eks-l4-0-decode');
+      expect(decode.spec.containers.map((c: any) => [c.name, c.ports])).toEqual([['engine', [{ containerPort: 8001 }]], ['pd-sidecar', [{ containerPort: 8000 }]]]);
+      expect(decode.spec.containers[1].args).toEqual(['--secure-proxy=false', '--kv-connector=nixlv2', '--vllm-port=8001']);
+      for (const p of [pod('qwen3-8b-eks-l4-0-prefill'), decode]) {
+        expect(p.spec.containers[0].env).toContainEqual({ name: 'VLLM_NIXL_SIDE_CHANNEL_PORT', value: '5557' });
+        expect(p.metadata.labels).toMatchObject({ 'llm-d.ai/inference-serving': 'true', 'app': 'qwen3-8b-eks-l4-0' });
+      }
+      expect(objs.find(o => o.kind === 'InferencePool')!.spec.targetPorts).toEqual([{ number: 8000 }]);
+    });
+  });
 });
