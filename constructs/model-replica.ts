@@ -228,7 +228,9 @@ export const ModelReplicaLabels = {
 
 /** The objects one cluster holds (or an earlier run wrote for it), such as the YAML of `inferkit synth -o DIR/<cluster>`. */
 export interface ClusterObjects {
+  /** The cluster's name (its InferenceCluster's). */
   readonly cluster: string;
+  /** The objects, as JSON. */
   readonly objects: readonly Manifest[];
 }
 
