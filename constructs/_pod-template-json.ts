@@ -1,5 +1,11 @@
+import * as fs from 'fs';
+import { dirname, join } from 'path';
+import * as zlib from 'zlib';
 import { k8s } from 'cdk8s-plus-34';
-import { canonicalJson, Issues, Manifest } from '../src';
+import {
+  canonicalJson, checkAnnotations, checkLabels, checkName, isIanaServiceName, isQuantity, Issues, Manifest, NameRule, parseQuantity,
+} from '../src';
+import { INT32_MAX } from '../src/limits';
 
 /** Keys whose value is a map of quantities, or a quantity, in a pod template. */
 const QUANTITY_MAPS = new Set(['limits', 'requests', 'overhead']);
@@ -64,14 +70,234 @@ export function podTemplateFromJson(json: unknown): { template?: k8s.PodTemplate
   return diff === undefined ? { template } : { unknownField: diff };
 }
 
-/** Reads a manifest's pod template at `field`, recording an issue for a field Kubernetes does not know. */
+/** Pod templates already checked by {@link readPodTemplate}, which renders need not check again. */
+const checkedTemplates = new WeakSet<k8s.PodTemplateSpec>();
+
+/**
+ * Reads a manifest's pod template at `field`, recording an issue for a field Kubernetes does not know, and for every
+ * value of the wrong type or outside what the API server accepts ({@link checkPodTemplate}).
+ */
 export function readPodTemplate(issues: Issues, field: string, json: unknown): k8s.PodTemplateSpec | undefined {
   if (json === undefined) return undefined;
   const { template, unknownField } = podTemplateFromJson(json);
   if (unknownField !== undefined) {
     issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
   }
+  checkPodTemplate(issues, field, json);
+  if (template) checkedTemplates.add(template);
   return template;
+}
+
+/** Whether `template` came from {@link readPodTemplate}, and so has been checked. */
+export function isCheckedTemplate(template: k8s.PodTemplateSpec): boolean {
+  return checkedTemplates.has(template);
+}
+
+/** A type reference of the jsii assembly of cdk8s-plus: how the typed imports describe each field of the Kubernetes API. */
+type TypeRef =
+  | { readonly primitive: 'string' | 'number' | 'boolean' | 'any' | 'json' | 'date' }
+  | { readonly collection: { readonly kind: 'array' | 'map'; readonly elementtype: TypeRef } }
+  | { readonly fqn: string }
+  | { readonly union: { readonly types: readonly TypeRef[] } };
+
+interface JsiiType {
+  readonly kind: string;
+  readonly properties?: ReadonlyArray<{ readonly name: string; readonly type: TypeRef; readonly optional?: boolean }>;
+}
+
+const K8S = 'cdk8s-plus-34.k8s.';
+let k8sTypes: Readonly<Record<string, JsiiType>> | undefined;
+
+/**
+ * The types of the typed imports (`k8s.PodTemplateSpec` and what it holds), from the jsii assembly cdk8s-plus ships:
+ * the Kubernetes 1.34 OpenAPI shapes, with which fields are required. Read once, when a template is first checked.
+ */
+function types(): Readonly<Record<string, JsiiType>> {
+  if (!k8sTypes) {
+    const dir = dirname(require.resolve('cdk8s-plus-34/package.json'));
+    let assembly = JSON.parse(fs.readFileSync(join(dir, '.jsii'), 'utf8'));
+    if (assembly.schema === 'jsii/file-redirect') assembly = JSON.parse(zlib.gunzipSync(fs.readFileSync(join(dir, assembly.filename))).toString('utf8'));
+    k8sTypes = assembly.types as Record<string, JsiiType>;
+  }
+  return k8sTypes;
+}
+
+/** Numbers of a pod template that are int64 in the API; every other one is an int32. */
+const INT64_FIELDS = new Set([
+  'ObjectMeta.deletionGracePeriodSeconds', 'ObjectMeta.generation', 'Probe.terminationGracePeriodSeconds', 'SecurityContext.runAsUser',
+  'SecurityContext.runAsGroup', 'PodSpec.activeDeadlineSeconds', 'PodSpec.terminationGracePeriodSeconds', 'PodSecurityContext.fsGroup',
+  'PodSecurityContext.runAsUser', 'PodSecurityContext.runAsGroup', 'PodSecurityContext.supplementalGroups', 'Toleration.tolerationSeconds',
+  'ServiceAccountTokenProjection.expirationSeconds',
+]);
+
+/** Values the API server accepts for an enumerated string field, by `<Type>.<field>`. */
+const ENUMS: Readonly<Record<string, readonly string[]>> = {
+  'Container.imagePullPolicy': ['Always', 'IfNotPresent', 'Never'],
+  'Container.terminationMessagePolicy': ['File', 'FallbackToLogsOnError'],
+  'Container.restartPolicy': ['Always'],
+  'ContainerPort.protocol': ['TCP', 'UDP', 'SCTP'],
+  'PodSpec.restartPolicy': ['Always', 'OnFailure', 'Never'],
+  'PodSpec.dnsPolicy': ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'],
+  'PodSpec.preemptionPolicy': ['PreemptLowerPriority', 'Never'],
+  'Toleration.operator': ['Exists', 'Equal'],
+  'Toleration.effect': ['NoSchedule', 'PreferNoSchedule', 'NoExecute'],
+  'SeccompProfile.type': ['RuntimeDefault', 'Unconfined', 'Localhost'],
+  'EmptyDirVolumeSource.medium': ['', 'Memory', 'HugePages'],
+  'TopologySpreadConstraint.whenUnsatisfiable': ['DoNotSchedule', 'ScheduleAnyway'],
+};
+
+/** A problem found at a path inside the template. */
+type Report = (at: string, value: unknown, cause: string, fix: string) => void;
+
+const PORT_MAX = 65_535;
+
+function checkPort(report: Report, at: string, port: unknown, named: boolean): void {
+  if (typeof port === 'string' && named) {
+    if (!isIanaServiceName(port)) report(at, port, 'is not a port number or a port name (up to 15 of a-z, 0-9 and \'-\', with a letter)', 'Give a port number from 1 to 65535 or the name of a container port');
+    return;
+  }
+  // A number that is no integer, or beyond int32, has been reported by type.
+  if (typeof port === 'number' && Number.isInteger(port) && Math.abs(port) <= INT32_MAX && (port < 1 || port > PORT_MAX)) {
+    report(at, port, `is not a port number from 1 to ${PORT_MAX}`, 'Give a port number from 1 to 65535');
+  }
+}
+
+/** Name is unique among `names` seen so far; records it. */
+function checkUnique(report: Report, at: string, name: unknown, seen: Set<unknown>, what: string): void {
+  if (seen.has(name)) report(at, name, `is the name of another ${what}`, `Give every ${what} its own name`);
+  seen.add(name);
+}
+
+/** Rules on values, beyond types, by type name: what the API server's validation refuses. */
+const RULES: Readonly<Record<string, (o: Manifest, at: string, report: Report, issues: Issues, field: string) => void>> = {
+  ObjectMeta: (o, at, _report, issues, field) => {
+    if (o.labels && typeof o.labels === 'object') checkLabels(issues, `${field}${at}.labels`, o.labels as Record<string, unknown>);
+    if (o.annotations && typeof o.annotations === 'object') checkAnnotations(issues, `${field}${at}.annotations`, o.annotations as Record<string, unknown>);
+  },
+  PodSpec: (o, at, report, issues, field) => {
+    const containers = Array.isArray(o.containers) ? o.containers as Manifest[] : [];
+    if (Array.isArray(o.containers) && containers.length === 0) report(`${at}.containers`, [], 'is empty', 'Give at least one container');
+    const names = new Set<unknown>();
+    for (const list of ['initContainers', 'containers'] as const) {
+      (Array.isArray(o[list]) ? o[list] as Manifest[] : []).forEach((c, i) => {
+        if (c && typeof c === 'object') checkUnique(report, `${at}.${list}[${i}].name`, c.name, names, 'container of the pod');
+      });
+    }
+    const volumes = new Set<unknown>();
+    (Array.isArray(o.volumes) ? o.volumes as Manifest[] : []).forEach((v, i) => {
+      if (v && typeof v === 'object') checkUnique(report, `${at}.volumes[${i}].name`, v.name, volumes, 'volume of the pod');
+    });
+    if (o.nodeSelector && typeof o.nodeSelector === 'object') checkLabels(issues, `${field}${at}.nodeSelector`, o.nodeSelector as Record<string, unknown>);
+  },
+  Container: (o, at, report, issues, field) => {
+    if (typeof o.name === 'string') checkName(issues, `${field}${at}.name`, o.name, NameRule.DNS1123_LABEL);
+    if (typeof o.image === 'string' && (o.image.trim() === '' || o.image.trim() !== o.image)) {
+      report(`${at}.image`, o.image, o.image.trim() === '' ? 'is empty' : 'has leading or trailing spaces', 'Give the image, such as vllm/vllm-openai:v0.11.0');
+    }
+    const ports = new Set<unknown>();
+    (Array.isArray(o.ports) ? o.ports as Manifest[] : []).forEach((p, i) => {
+      if (p && typeof p === 'object' && p.name !== undefined) checkUnique(report, `${at}.ports[${i}].name`, p.name, ports, 'port of the container');
+    });
+  },
+  Volume: (o, at, _report, issues, field) => {
+    if (typeof o.name === 'string') checkName(issues, `${field}${at}.name`, o.name, NameRule.DNS1123_LABEL);
+  },
+  ContainerPort: (o, at, report) => {
+    checkPort(report, `${at}.containerPort`, o.containerPort, false);
+    if (o.hostPort !== undefined) checkPort(report, `${at}.hostPort`, o.hostPort, false);
+    if (typeof o.name === 'string' && !isIanaServiceName(o.name)) {
+      report(`${at}.name`, o.name, 'is not a port name (up to 15 of a-z, 0-9 and \'-\', with a letter, no \'--\')', 'Name the port such as \'http\'');
+    }
+  },
+  HttpGetAction: (o, at, report) => checkPort(report, `${at}.port`, o.port, true),
+  TcpSocketAction: (o, at, report) => checkPort(report, `${at}.port`, o.port, true),
+  GrpcAction: (o, at, report) => checkPort(report, `${at}.port`, o.port, false),
+  EnvVar: (o, at, report) => {
+    if (typeof o.name === 'string' && !/^[ -<>-~]+$/.test(o.name)) {
+      report(`${at}.name`, o.name, 'is not an environment variable name (printable ASCII characters other than \'=\')', 'Name the variable such as HF_HOME');
+    }
+  },
+  ResourceRequirements: (o, at, report) => {
+    const limits = (o.limits ?? {}) as Record<string, unknown>;
+    for (const [resource, request] of Object.entries((o.requests ?? {}) as Record<string, unknown>)) {
+      const limit = limits[resource];
+      if (limit === undefined || !isQuantityValue(request) || !isQuantityValue(limit)) continue;
+      if (parseQuantity(request) > parseQuantity(limit)) {
+        report(`${at}.requests['${resource}']`, request, `is more than its limit ${String(limit)}`, `Request at most the limit of ${resource}, or raise the limit`);
+      }
+    }
+  },
+};
+
+function isQuantityValue(v: unknown): v is string | number {
+  return (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) && isQuantity(v);
+}
+
+/** Walks `value` against the jsii type `type`, reporting values of the wrong type, missing required fields and broken rules. */
+function checkValue(value: unknown, type: TypeRef, at: string, owner: string, report: Report, issues: Issues, field: string): void {
+  if (value === undefined || value === null) return;
+  if ('primitive' in type) {
+    const p = type.primitive;
+    if (p === 'any' || p === 'json') return;
+    if (p === 'number') {
+      const max = INT64_FIELDS.has(owner) ? Number.MAX_SAFE_INTEGER : INT32_MAX;
+      if (typeof value !== 'number' || !Number.isInteger(value)) report(at, value, 'is not a whole number', 'Write it as an integer');
+      else if (Math.abs(value) > max) report(at, value, `is beyond ±${max}, the ${max === INT32_MAX ? 'int32' : 'int64'} range of the field`, 'Give a smaller number');
+      return;
+    }
+    const expected = p === 'date' ? 'string' : p;
+    if (typeof value !== expected) {
+      report(at, value, `is not a ${expected === 'string' ? 'string' : 'boolean'}`, expected === 'string' ? 'Quote the value' : 'Write true or false');
+      return;
+    }
+    const allowed = ENUMS[owner];
+    if (allowed && !allowed.includes(value as string)) report(at, value, `is not one of ${allowed.filter(a => a).join(', ')}`, `Use one of ${allowed.filter(a => a).join(', ')}`);
+    return;
+  }
+  if ('union' in type) return;
+  if ('collection' in type) {
+    const { kind, elementtype } = type.collection;
+    if (kind === 'array') {
+      if (!Array.isArray(value)) return report(at, value, 'is not a list', 'Write it as a list');
+      value.forEach((v, i) => checkValue(v, elementtype, `${at}[${i}]`, owner, report, issues, field));
+    } else {
+      if (typeof value !== 'object' || Array.isArray(value)) return report(at, value, 'is not a mapping', 'Write it as a mapping');
+      for (const [k, v] of Object.entries(value)) checkValue(v, elementtype, `${at}['${k}']`, owner, report, issues, field);
+    }
+    return;
+  }
+  const name = type.fqn.startsWith(K8S) ? type.fqn.slice(K8S.length) : type.fqn;
+  if (name === 'Quantity') {
+    if (!isQuantityValue(value)) report(at, value, 'is not a Kubernetes quantity', 'Write a quantity such as 500m, 2, 16Gi or 1.5');
+    return;
+  }
+  if (name === 'IntOrString') {
+    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) report(at, value, 'is neither an integer nor a string', 'Give a number or a name');
+    return;
+  }
+  const t = types()[type.fqn];
+  if (!t?.properties) return;
+  if (typeof value !== 'object' || Array.isArray(value)) return report(at, value, 'is not a mapping', 'Write it as a mapping');
+  const o = value as Manifest;
+  for (const prop of t.properties) {
+    if (o[prop.name] === undefined) {
+      if (!prop.optional) report(`${at}.${prop.name}`, undefined, 'is missing', `Give ${prop.name}, which Kubernetes requires`);
+      continue;
+    }
+    checkValue(o[prop.name], prop.type, `${at}.${prop.name}`, `${name}.${prop.name}`, report, issues, field);
+  }
+  RULES[name]?.(o, at, report, issues, field);
+}
+
+/**
+ * Checks a pod template written as Kubernetes JSON by type and value, as the API server would: each field against the
+ * type the Kubernetes 1.34 OpenAPI (the typed imports) gives it, required fields, integers within int32 (int64 where the
+ * API says so), quantities by their grammar, enumerations, names (containers, volumes, ports), port numbers, labels
+ * and annotations, and requests within limits. Fields Kubernetes does not know are {@link readPodTemplate}'s.
+ */
+export function checkPodTemplate(issues: Issues, field: string, json: unknown): void {
+  const report: Report = (at, value, cause, fix) => issues.add(`${field}${at}`, value, cause, fix);
+  checkValue(json, { fqn: `${K8S}PodTemplateSpec` }, '', 'PodTemplateSpec', report, issues, field);
 }
 
 /** Quantity-valued keys of an autoscaling/v2 MetricSpec (its targets). */

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { Issues } from '../src';
+import { canonicalJson, Issues } from '../src';
+import { checkPodTemplate, isCheckedTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
 
 /** The uid and gid of the restricted default: any non-zero id passes PodSecurity `restricted`. */
@@ -101,6 +102,76 @@ function mergeOwned(issues: Issues, field: string, own: Record<string, string> |
   return { ...own, ...ours };
 }
 
+/** Templates checked so far, by the Issues they reported to: a template rendered for every group is checked once. */
+const checked = new WeakMap<Issues, Set<string>>();
+
+/** Whether `t` is rendered for the first time at `field` with these `issues`. */
+function firstRender(t: k8s.PodTemplateSpec, issues: Issues, field: string): boolean {
+  const seen = checked.get(issues) ?? new Set<string>();
+  checked.set(issues, seen);
+  const key = `${field}\n${canonicalJson(k8s.toJson_PodTemplateSpec(t))}`;
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
+/** Environment variable names that hold secrets: their literal values end up in clear in the manifests. */
+const SECRET_ENV = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
+const SYS_ADMIN = new Set(['SYS_ADMIN', 'CAP_SYS_ADMIN']);
+
+/**
+ * Conflicts between what the template asks and the restricted default (errors: the pod could never start, or the API
+ * server refuses it), and what the template asks that weakens isolation (warnings).
+ */
+function checkSecurity(issues: Issues, field: string, spec: k8s.PodSpec, d: ResolvedPodDefaults): void {
+  const pod = spec.securityContext ?? {};
+  // The restricted default sets runAsNonRoot: true on the pod unless the pod runs as root itself.
+  const podNonRoot = pod.runAsNonRoot ?? (d.restricted && pod.runAsUser !== 0);
+  const containers: Array<[string, k8s.Container]> = [
+    ...(spec.initContainers ?? []).map((c, i): [string, k8s.Container] => [`${field}.spec.initContainers[${i}]`, c]),
+    ...spec.containers.map((c, i): [string, k8s.Container] => [`${field}.spec.containers[${i}]`, c]),
+  ];
+  for (const [f, c] of containers) {
+    const sc = c.securityContext ?? {};
+    const escalationDefault = d.restricted && sc.allowPrivilegeEscalation === undefined;
+    if (sc.privileged === true && escalationDefault) {
+      issues.add(`${f}.securityContext.privileged`, true, 'conflicts with the allowPrivilegeEscalation: false of the restricted pod default, and the API server refuses both together',
+        'Set allowPrivilegeEscalation: true beside it, or turn the restricted default off (podDefaults.restricted: false)');
+    } else if (sc.privileged === true) {
+      issues.warn(`${f}.securityContext.privileged`, true, 'runs the container with every privilege of the node, which PodSecurity baseline and restricted refuse',
+        'Grant only the capabilities it needs instead');
+    }
+    const sysAdmin = (sc.capabilities?.add ?? []).find(cap => SYS_ADMIN.has(cap));
+    if (sysAdmin && escalationDefault) {
+      issues.add(`${f}.securityContext.capabilities.add`, sysAdmin, 'conflicts with the allowPrivilegeEscalation: false of the restricted pod default, and the API server refuses both together',
+        'Set allowPrivilegeEscalation: true beside it, or turn the restricted default off (podDefaults.restricted: false)');
+    }
+    if (sc.runAsUser === 0 && (sc.runAsNonRoot ?? podNonRoot)) {
+      const from = sc.runAsNonRoot ?? pod.runAsNonRoot !== undefined ? 'the runAsNonRoot: true written beside it' : 'the runAsNonRoot: true of the restricted pod default';
+      issues.add(`${f}.securityContext.runAsUser`, 0, `runs as root while ${from} forbids it, so the kubelet never starts the container`,
+        sc.runAsNonRoot ?? pod.runAsNonRoot !== undefined ? 'Run as a non-zero uid, or remove runAsNonRoot'
+          : 'Run as a non-zero uid, set runAsNonRoot: false beside runAsUser: 0, or turn the restricted default off (podDefaults.restricted: false)');
+    }
+    (c.env ?? []).forEach((e, j) => {
+      if (SECRET_ENV.test(e.name) && e.value) {
+        issues.warn(`${f}.env[${j}]`, e.name, 'holds a literal secret, written in clear into every manifest and into the objects anyone who can read pods sees',
+          'Put it in a Secret and refer to it with valueFrom.secretKeyRef');
+      }
+    });
+  }
+  for (const [prop, json, what] of [['hostNetwork', 'hostNetwork', 'network'], ['hostPid', 'hostPID', 'process'], ['hostIpc', 'hostIPC', 'IPC']] as const) {
+    if (spec[prop]) {
+      issues.warn(`${field}.spec.${json}`, true, `shares the node's ${what} namespace with the pod, which PodSecurity baseline and restricted refuse`, `Remove ${json}`);
+    }
+  }
+  (spec.volumes ?? []).forEach((v, i) => {
+    if (v.hostPath) {
+      issues.warn(`${field}.spec.volumes[${i}].hostPath`, v.hostPath.path, 'mounts a directory of the node, which PodSecurity baseline and restricted refuse',
+        'Use a PersistentVolumeClaim or an emptyDir instead');
+    }
+  });
+}
+
 /**
  * Renders a user's pod template into the pod inferkit emits: identity labels and env of the role
  * instance, the scheduler, topology spread, and the GPU-first defaults. Conflicts with what the user
@@ -110,6 +181,10 @@ export function renderPodTemplate(
   t: k8s.PodTemplateSpec, id: PodIdentity, d: ResolvedPodDefaults, issues: Issues, field: string,
 ): k8s.PodTemplateSpec {
   const spec: k8s.PodSpec = t.spec ?? { containers: [] };
+  if (firstRender(t, issues, field)) {
+    if (!isCheckedTemplate(t)) checkPodTemplate(issues, field, k8s.toJson_PodTemplateSpec(t));
+    checkSecurity(issues, field, spec, d);
+  }
   issues.check(id.schedulerName === undefined || spec.schedulerName === undefined || spec.schedulerName === id.schedulerName, `${field}.spec.schedulerName`,
     spec.schedulerName, `differs from the ModelInfer's schedulerName '${id.schedulerName}'`, 'Set schedulerName on the ModelInfer, not in the template');
 

@@ -397,6 +397,7 @@ export class ModelInfer extends Construct {
     const issues = new Issues(path, props._source?.fieldName);
     for (let i = 0; i < this.groups.replicas; i++) this.renderGroup(i, issues);
     issues.throwIfAny();
+    recordWarnings(this, issues);
   }
 
   /** The simple form: roles-form fields are refused, the rest configures the Model's workload. */

@@ -3,9 +3,10 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ScaledObject } from '../imports/keda.sh';
 import {
-  checkEngineCompatibility, checkFits, checkName, engineImage, engineInvocation, EngineSpec, enginePaths, estimateVram, findGpu, findModel,
-  FLEXINFER_IMAGE_BACKENDS, GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues, loadFlexInferModel, Manifest,
-  ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine, resolveVendor, SourceKind, WeightDtype,
+  checkEngineCompatibility, checkFits, checkGeneratedNames, checkLabelValue, checkName, engineImage, engineInvocation, EngineSpec, enginePaths,
+  estimateVram, findGpu, findModel, FLEXINFER_IMAGE_BACKENDS, GPU_RESOURCE_NAMES, gpuNodeSelector, GpuSpec, GpuVendor, GpuVendorChoice, Issues,
+  loadFlexInferModel, Manifest, MAX_SUBDOMAIN_LENGTH, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine,
+  resolveVendor, SourceKind, WeightDtype,
 } from '../src';
 import { hfDownloadContainer } from './_hf-download';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
@@ -547,6 +548,11 @@ export class Model extends Construct {
       issues.warn('gpu.shared', gpuProps.shared, 'FlexInfer time-shares one GPU among the models of a group, loading the one in demand and swapping by ' +
         'priority; inferkit approximates the group with PriorityClasses, so each model holds GPUs of its own and a higher priority preempts a lower ' +
         'one only when the nodes are full', 'Size the GPU nodes for every model of the group at once, or remove gpu.shared');
+      // The group names a PriorityClass and labels the pods.
+      const priorityClass = `inferkit-${gpuProps.shared}-p${gpuProps.priority ?? 0}`;
+      checkGeneratedNames(issues, 'gpu.shared', gpuProps.shared,
+        [{ kind: 'PriorityClass', name: priorityClass, rule: NameRule.DNS1123_SUBDOMAIN, maxLength: MAX_SUBDOMAIN_LENGTH }]);
+      checkLabelValue(issues, 'gpu.shared', gpuProps.shared);
     }
     issues.throwIfAny();
 

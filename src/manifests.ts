@@ -1,6 +1,7 @@
 import { Issues } from './errors';
 import { INT32_MAX } from './limits';
 import { GangSpec, KthenaApi, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
+import { checkAnnotations, checkLabels, checkNamespace } from './names';
 
 /** A Kubernetes object as parsed from YAML. */
 export type Manifest = Record<string, unknown>;
@@ -179,6 +180,9 @@ export function readManifest(doc: Manifest): { issues: Issues; r: ManifestReader
     labels: r.stringMap(m.labels, 'metadata.labels'),
     annotations: r.stringMap(m.annotations, 'metadata.annotations'),
   };
+  if (meta.namespace !== undefined) checkNamespace(issues, 'metadata.namespace', meta.namespace);
+  checkLabels(issues, 'metadata.labels', meta.labels);
+  checkAnnotations(issues, 'metadata.annotations', meta.annotations);
   return { issues, r, meta };
 }
 

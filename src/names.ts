@@ -59,7 +59,8 @@ export function checkLabelKey(issues: Issues, field: string, key: string): boole
 /** A label value: empty, or up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric. */
 export function checkLabelValue(issues: Issues, field: string, value: string): boolean {
   const ok = typeof value === 'string' && value.length <= MAX_NAME_LENGTH && (value === '' || LABEL_NAME.test(value));
-  return issues.check(ok, field, value, 'is not a label value (up to 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending alphanumeric)',
+  const long = typeof value === 'string' && value.length > MAX_NAME_LENGTH ? `is ${value.length} characters long, so it ` : '';
+  return issues.check(ok, field, value, `${long}is not a label value (up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)`,
     'Use a value such as \'decode\'');
 }
 
@@ -89,4 +90,42 @@ export function checkGeneratedNames(issues: Issues, field: string, value: unknow
 export function checkName(issues: Issues, field: string, name: string, rule: NameRule, maxLength?: number): boolean {
   const problem = nameProblem(name, rule, maxLength);
   return issues.check(problem === undefined, field, name, `${problem}`, 'Use a name such as \'llama-70b\'');
+}
+
+/** Most bytes the annotations of one object may hold, keys and values together (Kubernetes' TotalAnnotationSizeLimitB). */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** Checks every key and value of a label map, each against Kubernetes' label rules; returns whether all pass. */
+export function checkLabels(issues: Issues, field: string, labels: Readonly<Record<string, unknown>> | undefined): boolean {
+  let ok = true;
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    ok = checkLabelKey(issues, `${field}['${key}']`, key) && ok;
+    ok = checkLabelValue(issues, `${field}['${key}']`, value as string) && ok;
+  }
+  return ok;
+}
+
+/** Checks annotation keys (label-key rules) and that keys and values together fit Kubernetes' 256 KiB; values are strings by type. */
+export function checkAnnotations(issues: Issues, field: string, annotations: Readonly<Record<string, unknown>> | undefined): boolean {
+  let ok = true;
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    ok = checkLabelKey(issues, `${field}['${key}']`, key) && ok;
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(value));
+  }
+  return issues.check(bytes <= MAX_ANNOTATIONS_BYTES, field, undefined, `hold ${bytes} bytes, more than the ${MAX_ANNOTATIONS_BYTES} Kubernetes accepts on one object`,
+    'Move large values into a ConfigMap') && ok;
+}
+
+/** Checks a namespace: a DNS-1123 label of at most 63 characters. */
+export function checkNamespace(issues: Issues, field: string, namespace: string): boolean {
+  const problem = typeof namespace === 'string' ? nameProblem(namespace, NameRule.DNS1123_LABEL) : 'is not a string';
+  return issues.check(problem === undefined, field, namespace, `${problem}`, 'Use a namespace such as \'ml-team\'');
+}
+
+const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** Whether `name` is an IANA service name, as Kubernetes names ports: up to 15 of a-z, 0-9 and '-', with a letter, no '--'. */
+export function isIanaServiceName(name: string): boolean {
+  return typeof name === 'string' && name.length <= 15 && IANA_SVC_NAME.test(name) && /[a-z]/.test(name) && !name.includes('--');
 }

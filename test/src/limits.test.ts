@@ -124,7 +124,7 @@ describe('counts that multiply into objects', () => {
   test('50,000 predictors are refused before each is read', () => {
     const predictors = Array.from({ length: 50_000 }, (_, i) => `  - {name: p${i}, modelVersion: m}\n`).join('');
     const file = write('predictors.yaml', `apiVersion: serving.kubedl.io/v1alpha1\nkind: Inference\nmetadata:\n  name: hello\nspec:\n  framework: TFServing\n  predictors:\n${predictors}`);
-    expect(synth(file).err).toBe(`${file}: Unable to synthesize Inference/hello: spec.predictors makes 50000 predictors = 50000 Deployments, more than inferkit's limit `
+    expect(synth(file, 15_000).err).toBe(`${file}: Unable to synthesize Inference/hello: spec.predictors makes 50000 predictors = 50000 Deployments, more than inferkit's limit `
       + 'of 2000 per resource. Split it into several resources, or lower the counts.\n');
   });
 
