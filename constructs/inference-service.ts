@@ -6,19 +6,28 @@ import { HttpRoute } from '../imports/gateway.networking.k8s.io';
 import {
   checkName, engineBatching, EngineSpec, Issues, LoadedModelVersion, loadInferenceManifest, Manifest, MODEL_VERSION_KIND, NameRule, resolveEngine,
 } from '../src';
-import { checkWorkloads } from '../src/limits';
 import { checkAutoscaler, INITIAL_REPLICAS, renderAutoscaler } from './_autoscaler';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
 import { recordWarnings } from './warnings';
+import { checkWorkloads } from '../src/limits';
 
-/** Labels of an InferenceService's pods and services (KubeDL's keys). Selector labels are public API. */
+/** Labels of an InferenceService's pods and services. Selector labels are public API. */
 export const InferenceLabels = {
+  /** The InferenceService (selector). */
   INFERENCE: 'serving.kubedl.io/inference',
+  /** The predictor (selector). */
   PREDICTOR: 'serving.kubedl.io/predictor',
+  /** The model version a predictor serves. */
   MODEL_VERSION: 'serving.kubedl.io/model-version',
+  /** KubeDL's controller's own label of the Inference (`controllers/serving/labels.go`), for tools that select by it. */
+  KUBEDL_INFERENCE: 'kubedl.io/inference-name',
+  /** KubeDL's controller's own label of the predictor. */
+  KUBEDL_PREDICTOR: 'kubedl.io/predictor-name',
+  /** KubeDL's controller's own label of the model version. */
+  KUBEDL_MODEL_VERSION: 'kubedl.io/model-version',
 } as const;
 
 /** Autoscaling of one predictor by an `autoscaling/v2` HorizontalPodAutoscaler. */
@@ -353,7 +362,12 @@ export class InferenceService extends Construct {
       const f = `predictors[${i}]`;
       const name = `${this.name}-${p.name}`;
       const selector = { [InferenceLabels.INFERENCE]: this.name, [InferenceLabels.PREDICTOR]: p.name };
-      const labels = { ...selector, ...(p.modelVersion ? { [InferenceLabels.MODEL_VERSION]: p.modelVersion } : {}) };
+      const labels = {
+        ...selector,
+        [InferenceLabels.KUBEDL_INFERENCE]: this.name,
+        [InferenceLabels.KUBEDL_PREDICTOR]: p.name,
+        ...(p.modelVersion ? { [InferenceLabels.MODEL_VERSION]: p.modelVersion, [InferenceLabels.KUBEDL_MODEL_VERSION]: p.modelVersion } : {}),
+      };
       const batched = p.batching ? this.batching(issues, `${f}.batching`, engine!, name, p.batching, p.template) : p.template;
       const { template: served, ports } = servingPorts(batched, engine!);
       const loaded = withModel(issues, f, served, p, engine!.name);
@@ -384,7 +398,7 @@ export class InferenceService extends Construct {
     });
     issues.throwIfAny();
 
-    const entryLabels = { [InferenceLabels.INFERENCE]: this.name };
+    const entryLabels = { [InferenceLabels.INFERENCE]: this.name, [InferenceLabels.KUBEDL_INFERENCE]: this.name };
     // The entry Service never selects the pods of several predictors: it would split by pod count, not by weight.
     if (single) {
       new k8s.KubeService(this, 'entry', { metadata: this.metadata(this.name, entryLabels), spec: { selector: single.selector, ports: single.ports } });

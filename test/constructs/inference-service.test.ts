@@ -79,7 +79,16 @@ describe('InferenceService', () => {
   test('a predictor\'s pods carry the KubeDL labels; its Service selects only them, on KubeDL\'s ports: http 8080 to the REST port, grpc 9000', () => {
     const objs = synth({ predictors: [predictor('a', { modelVersion: 'v1', trafficPercentage: 50 }), predictor('b', { trafficPercentage: 50, replicas: 3 })] });
     const dep = find(objs, 'Deployment', 'hello-inference-a');
-    expect(dep.spec.template.metadata.labels).toEqual({ 'serving.kubedl.io/inference': 'hello-inference', 'serving.kubedl.io/predictor': 'a', 'serving.kubedl.io/model-version': 'v1' });
+    expect(dep.spec.template.metadata.labels).toEqual({
+      'serving.kubedl.io/inference': 'hello-inference',
+      'serving.kubedl.io/predictor': 'a',
+      'serving.kubedl.io/model-version': 'v1',
+      // KubeDL's controller's own labels, as it puts them on predictor pods.
+      'kubedl.io/inference-name': 'hello-inference',
+      'kubedl.io/predictor-name': 'a',
+      'kubedl.io/model-version': 'v1',
+    });
+    expect(dep.spec.selector.matchLabels).toEqual({ 'serving.kubedl.io/inference': 'hello-inference', 'serving.kubedl.io/predictor': 'a' });
     expect(dep.spec.replicas).toBe(1);
     expect(find(objs, 'Deployment', 'hello-inference-b').spec.replicas).toBe(3);
     expect(find(objs, 'Service', 'hello-inference-a').spec).toEqual({
