@@ -541,7 +541,8 @@ export class ModelReplica extends Construct {
           ? [...(t.spec?.resourceClaims ?? []), { name: CLAIM, resourceClaimTemplateName: claimName }]
           : t.spec?.resourceClaims,
         nodeSelector: { ...t.spec?.nodeSelector, [NODE_POOL_LABEL]: m.nodePoolName },
-        tolerations: hasDevices ? [...(t.spec?.tolerations ?? []), { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : t.spec?.tolerations,
+        // Modelplane tolerates the GPU taint on every pod, a coordinator-only leader's too: it runs in its engine's pool.
+        tolerations: [...(t.spec?.tolerations ?? []), { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       },
     };
   }

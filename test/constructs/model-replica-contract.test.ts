@@ -106,6 +106,15 @@ describe('ModelReplica follows Modelplane\'s runtime contract', () => {
       expect(worker.ports).toBeUndefined();
     });
 
+    test('a coordinator-only leader, which claims no devices, still runs in its pool and tolerates the GPU taint, as every Modelplane pod', () => {
+      const engine = leaderWorker(vllm([]), vllm([]));
+      const objs = synth({ engines: [{ ...engine, members: [{ ...engine.members[0], deviceRequests: undefined }, engine.members[1]] }] });
+      const leader = pod(objs, 'StatefulSet', 'qwen3-8b-0-llama-0-engine-0').spec;
+      expect(leader.resourceClaims).toBeUndefined();
+      expect(leader.nodeSelector).toEqual({ 'inferkit.dev/pool': 'h100' });
+      expect(leader.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    });
+
     test('a Standalone engine gets no gang env', () => {
       const c = pod(synth({}), 'Deployment', 'qwen3-8b-0-qwen3-8b').spec.containers[0];
       expect(envOf(c, ['MODELPLANE_LEADER_ADDRESS', 'MODELPLANE_RANK'])).toEqual([]);
