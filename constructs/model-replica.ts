@@ -238,7 +238,8 @@ export interface ClusterObjects {
  * Where an earlier run placed the replicas of deployment `<namespace>/<name>`: read back from the workloads it rendered
  * (their labels name the deployment, replica, engine and pool; a Deployment's pods are the Standalone member, a
  * StatefulSet's the Leader when they serve, else the Worker), in the member order of `engines`. Fed to the placement
- * as `existing`, so that a replica that still fits stays where it is. Members the engines no longer have are left out.
+ * as `existing`, so that a replica that still fits stays where it is. Members the engines no longer have are left out,
+ * and so is a replica found on two clusters (stale files of an older run): the placement puts it anew.
  */
 export function placedAssignments(
   deployment: {
@@ -250,6 +251,7 @@ export function placedAssignments(
 ): ReplicaAssignment[] {
   const namespace = deployment.namespace ?? 'default';
   const byReplica = new Map<number, { cluster: string; members: Map<string, MemberAssignment> }>();
+  const ambiguous = new Set<number>();
   for (const { cluster, objects } of clusters) {
     for (const w of objects) {
       const meta = (w.metadata ?? {}) as { namespace?: string; labels?: Record<string, string> };
@@ -266,11 +268,12 @@ export function placedAssignments(
       if (member < 0) continue;
       const replica = Number(index[1]);
       const entry = byReplica.get(replica) ?? { cluster, members: new Map() };
+      if (entry.cluster !== cluster) ambiguous.add(replica);
       byReplica.set(replica, entry);
       entry.members.set(`${engine.name}/${member}`, { engine: engine.name, member, pool });
     }
   }
-  return [...byReplica].sort(([a], [b]) => a - b).map(([replica, { cluster, members }]) => ({
+  return [...byReplica].filter(([replica]) => !ambiguous.has(replica)).sort(([a], [b]) => a - b).map(([replica, { cluster, members }]) => ({
     replica,
     cluster,
     members: deployment.engines.flatMap(e => e.members.map((_, i) => members.get(`${e.name}/${i}`))).filter((m): m is MemberAssignment => m !== undefined),

@@ -45,4 +45,13 @@ describe('placedAssignments', () => {
     const standaloneOnly = placedAssignments({ name: 'llama', namespace: 'ml-team', engines: [{ name: 'draft', members: [{}] }] }, objects);
     expect(standaloneOnly.map(a => a.members)).toEqual(md.assignments.map(a => [a.members[0]]));
   });
+
+  test('a replica found on two clusters (a stale file of an older run) is left to the placement', () => {
+    const md = new ModelDeployment(Testing.app(), 'llama', props);
+    const objects = md.clusters.map(cluster => ({ cluster, objects: Testing.synth(md.clusterChart(cluster)) }));
+    const replica0 = objects.find(o => o.cluster === md.assignments.find(a => a.replica === 0)!.cluster)!;
+    const elsewhere = objects.find(o => o !== replica0)!;
+    const stale = [...objects.filter(o => o !== elsewhere), { cluster: elsewhere.cluster, objects: [...elsewhere.objects, ...replica0.objects] }];
+    expect(placedAssignments({ name: 'llama', namespace: 'ml-team', engines: props.engines }, stale).map(a => a.replica)).not.toContain(0);
+  });
 });
