@@ -93,6 +93,8 @@ project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts']);
 // A fresh clone's `npm ci` compiles, so that `npx inferkit` works, and `npm pack` compiles before packing.
 // `tsc --build` skips the work when lib/ is up to date (lib/tsconfig.tsbuildinfo).
 project.package.setScript('prepare', 'tsc --build');
+// `tsc` never deletes what a removed source compiled to: the tarball is packed from a clean lib/.
+project.package.setScript('prepack', 'rm -rf lib && tsc --build');
 
 // Error messages are whole sentences: long string literals are fine, long code is not.
 project.eslint?.addRules({

@@ -38,6 +38,8 @@ describe('the npm package', () => {
     const files = run('tar', ['-tzf', tarball], scratch).trim().split('\n').map(f => f.replace(/^package\//, ''));
     expect(files.filter(f => !/^lib\/.+(\.js|\.d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', 'lib/providers/index.js', 'lib/cli/inferkit.js']));
+    // Nothing stale: every compiled file has its source.
+    expect(files.filter(f => f.endsWith('.js') && !fs.existsSync(path.join(ROOT, f.replace(/^lib\//, '').replace(/\.js$/, '.ts'))))).toEqual([]);
   });
 
   test('the compiled JavaScript does not embed the TypeScript sources in its source maps', () => {
