@@ -23,6 +23,35 @@ const chart = new Chart(Testing.app(), 'serverless');
 const model = Model.fromManifest(chart, 'model', manifest);
 const objects = Testing.synth(chart) as KubeObject[];
 
+/** FlexInfer's own example shapes: a shared pair (Memory caches by default) and an AMD ROCm model, warm (minReplicas 1). */
+const EXAMPLES_NAMESPACE = 'flexinfer-examples';
+const examples = [
+  { metadata: { name: 'textgen' }, spec: { backend: 'vllm', source: 'HF://Qwen/Qwen2.5-7B', gpu: { vendor: 'nvidia', shared: 'it-gpu', priority: 200 } } },
+  {
+    metadata: { name: 'coder' },
+    spec: {
+      backend: 'llamacpp',
+      source: 'HF://mradermacher/Stable-DiffCoder-8B-Instruct-i1-GGUF',
+      gpu: { vendor: 'nvidia', shared: 'it-gpu' },
+      config: { ggufFile: 'Stable-DiffCoder-8B-Instruct.i1-Q4_K_M.gguf', contextSize: 4096 },
+    },
+  },
+  {
+    metadata: { name: 'rocm' },
+    spec: {
+      backend: 'vllm',
+      source: 'HF://Qwen/Qwen2.5-7B',
+      gpu: { vendor: 'amd' },
+      cache: { strategy: 'Memory' },
+      serverless: { minReplicas: 1 },
+      tolerations: [{ key: 'amd.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    },
+  },
+].map(e => ({ apiVersion: 'ai.flexinfer/v1alpha2', kind: 'Model', metadata: { ...e.metadata, namespace: EXAMPLES_NAMESPACE }, spec: e.spec }));
+const examplesChart = new Chart(Testing.app(), 'examples');
+examples.forEach(e => Model.fromManifest(examplesChart, e.metadata.name, e));
+const exampleObjects = Testing.synth(examplesChart) as KubeObject[];
+
 /** The add-on's interceptor proxy Service, as its Helm chart installs it (the selector is the chart's). */
 const interceptor: KubeObject = {
   apiVersion: 'v1',
@@ -35,12 +64,15 @@ const isReady = (p: KubeObject) => p.status?.conditions?.some((c: KubeObject) =>
 
 beforeAll(async () => {
   await kube.apply(restrictedNamespace(NAMESPACE));
+  await kube.apply(restrictedNamespace(EXAMPLES_NAMESPACE));
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ADD_ON_NAMESPACE } });
   await kube.apply(interceptor);
 });
 
 afterAll(async () => {
   await kube.delete('v1', 'Namespace', undefined, NAMESPACE);
+  await kube.delete('v1', 'Namespace', undefined, EXAMPLES_NAMESPACE);
+  for (const o of exampleObjects.filter(x => x.kind === 'PriorityClass')) await kube.delete('scheduling.k8s.io/v1', 'PriorityClass', undefined, o.metadata.name);
   await kube.delete('v1', 'Service', ADD_ON_NAMESPACE, interceptor.metadata.name);
   kube.close();
 });
@@ -88,5 +120,26 @@ describe('a FlexInfer Model at zero', () => {
     expect(servicePort).toBeDefined();
     expect(slice.ports.map((p: KubeObject) => p.port)).toContain(model.port);
     expect(servicePort.targetPort).toBe('http');
+  });
+});
+
+describe('FlexInfer\'s example Models', () => {
+  test('are accepted with strict field validation, with no PodSecurity warning', async () => {
+    const warningsBefore = kube.warnings.length;
+    for (const obj of exampleObjects) expect((await kube.apply(obj)).metadata.uid).toBeDefined();
+    expect(kube.warnings.slice(warningsBefore)).toEqual([]);
+  });
+
+  test('run on GPU nodes of their vendor: the shared pair with its priorities, the ROCm model in the device groups', async () => {
+    for (const [name, vendorLabel] of [['textgen', 'nvidia.com/gpu.product'], ['coder', 'nvidia.com/gpu.product'], ['rocm', 'amd.com/gpu.product-name']]) {
+      const pod = await kube.waitFor(`a Ready ${name} pod`, async () => {
+        const pods = await kube.list('v1', 'Pod', EXAMPLES_NAMESPACE, `model.inferkit.dev/name=${name}`);
+        return pods.length === 1 && isReady(pods[0]) ? pods[0] : undefined;
+      });
+      const node = (await kube.get('v1', 'Node', undefined, pod.spec.nodeName))!;
+      expect(node.metadata.labels[vendorLabel]).toBeDefined();
+      if (name === 'rocm') expect(pod.spec.securityContext.supplementalGroups).toEqual([109, 992]);
+      else expect(pod.spec.priority).toBe(name === 'textgen' ? 1200 : 1100);
+    }
   });
 });
