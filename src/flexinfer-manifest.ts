@@ -139,7 +139,8 @@ export function loadFlexInferModel(doc: Manifest): LoadedFlexInferModel {
       issues.warn('spec.gpu.swapCooldown', g.swapCooldown, 'inferkit runs no controller that swaps the models of a shared group, so there is no cooldown ' +
         'between swaps: a higher-priority pod preempts a lower one as soon as the scheduler needs the node', 'Remove spec.gpu.swapCooldown');
     }
-    gpu = { vendor, count, shared, priority: shared === undefined ? priority : priority ?? 100, vramEstimateMB };
+    // Priority ranks the models of a shared group; alone, a model has the GPU to itself and FlexInfer ignores it.
+    gpu = { vendor, count, shared, priority: shared === undefined ? undefined : priority ?? 100, vramEstimateMB };
   }
 
   // spec.serverless: omitted or without `enabled` is scale-to-zero, FlexInfer's homelab default.

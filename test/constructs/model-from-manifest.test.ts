@@ -108,6 +108,12 @@ spec:
       'or remove gpu.shared.'));
   });
 
+  test('a priority outside a shared group changes nothing, as in FlexInfer', () => {
+    const objs = fromManifest(doc({ backend: 'vllm', source: 'HF://org/m', gpu: { vendor: 'nvidia', priority: 500 } }));
+    expect(podOf(objs).priorityClassName).toBeUndefined();
+    expect(objs.some(o => o.kind === 'PriorityClass')).toBe(false);
+  });
+
   test.each<[string, string, string]>([
     ['vllm', 'HF://meta-llama/Llama-3.1-8B', 'rocm/vllm:'],
     ['ollama', 'ollama://llama3:8b', 'ollama/ollama:0.12.6-rocm'],
