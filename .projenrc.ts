@@ -133,9 +133,6 @@ new JsonFile(project, 'typedoc.json', {
     excludeInternal: true,
     // No "Defined in" links: they need a git remote that serves the sources.
     disableSources: true,
-    // Internal types that a public member shows, left out of the reference rather than made public:
-    // `Model.engine` is the engine registry's entry, functions included.
-    intentionallyNotExported: ['EngineSpec'],
     // Members inherited from Pulumi's resource classes link to Pulumi's reference.
     externalSymbolLinkMappings: { '@pulumi/pulumi': { '*': 'https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/pulumi/' } },
   },

@@ -493,7 +493,11 @@ export class Model extends Construct {
   public readonly name: string;
   /** Namespace of the objects, if any. */
   public readonly namespace?: string;
-  /** The engine that serves it. */
+  /**
+   * The engine that serves it: the engine registry's entry, which the public API does not expose.
+   *
+   * @internal
+   */
   public readonly engine: EngineSpec;
   /** The vendor whose image runs it. */
   public readonly vendor: 'nvidia' | 'amd' | 'cpu';
