@@ -1,4 +1,5 @@
 // The public surface of both entry points, pinned: widening or narrowing it is a visible decision, made here.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 
@@ -62,5 +63,33 @@ describe('the public surface', () => {
     };
     expect(loads('../index')).toBe(false);
     expect(loads('../providers')).toBe(true);
+  });
+});
+
+// The layers of docs/ARCHITECTURE.md: imports point down only.
+describe('the layers', () => {
+  /** Every module specifier a folder's files import, by file. */
+  function importsOf(dir: string): Array<{ file: string; spec: string }> {
+    const files = (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter(f => f.endsWith('.ts'));
+    return files.flatMap(f => {
+      const text = fs.readFileSync(path.join(ROOT, dir, f), 'utf8');
+      const specs = ts.preProcessFile(text, true, true).importedFiles.map(m => m.fileName);
+      return specs.map(spec => ({ file: path.join(dir, f), spec: spec.startsWith('.') ? path.relative(ROOT, path.join(ROOT, dir, path.dirname(f), spec)) : spec }));
+    });
+  }
+  const outside = (imports: Array<{ file: string; spec: string }>, allowed: RegExp) => imports.filter(i => !allowed.test(i.spec));
+
+  test('src/ imports nothing of ours above it, and neither cdk8s nor Pulumi', () => {
+    expect(outside(importsOf('src'), /^(src(\/|$)|yaml$|re2js$|@marcbachmann\/cel-js$|fs$|path$|crypto$|zlib$)/)).toEqual([]);
+  });
+
+  test('constructs/ import the core, the generated imports and cdk8s, never providers/ or Pulumi', () => {
+    expect(outside(importsOf('constructs'), /^(src(\/|$)|imports(\/|$)|constructs(\/|$)|cdk8s$|cdk8s-plus-34$|constructs$|yaml$|fs$|path$|zlib$)/)).toEqual([]);
+  });
+
+  test('the CLI takes from providers/ only the Kubernetes client and the rollout executor, which do not load Pulumi', () => {
+    const fromProviders = importsOf('cli').filter(i => i.spec.startsWith('providers'));
+    expect([...new Set(fromProviders.map(i => i.spec))].sort()).toEqual(['providers/_kube', 'providers/rollout-executor']);
+    expect(importsOf('providers').filter(i => /^providers\/(_kube|rollout-executor)\.ts$/.test(i.file) && i.spec.startsWith('@pulumi'))).toEqual([]);
   });
 });
