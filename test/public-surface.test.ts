@@ -69,15 +69,18 @@ describe('the public surface', () => {
 // The layers of docs/ARCHITECTURE.md: imports point down only.
 describe('the layers', () => {
   /** Every module specifier a folder's files import, by file. */
-  function importsOf(dir: string): Array<{ file: string; spec: string }> {
+  function importsOf(dir: string): Array<{ file: string; spec: string; local: boolean }> {
     const files = (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter(f => f.endsWith('.ts'));
     return files.flatMap(f => {
       const text = fs.readFileSync(path.join(ROOT, dir, f), 'utf8');
       const specs = ts.preProcessFile(text, true, true).importedFiles.map(m => m.fileName);
-      return specs.map(spec => ({ file: path.join(dir, f), spec: spec.startsWith('.') ? path.relative(ROOT, path.join(ROOT, dir, path.dirname(f), spec)) : spec }));
+      return specs.map(spec => {
+        const local = spec.startsWith('.');
+        return { file: path.join(dir, f), spec: local ? path.relative(ROOT, path.join(ROOT, dir, path.dirname(f), spec)) : spec, local };
+      });
     });
   }
-  const outside = (imports: Array<{ file: string; spec: string }>, allowed: RegExp) => imports.filter(i => !allowed.test(i.spec));
+  const outside = (imports: ReturnType<typeof importsOf>, allowed: RegExp) => imports.filter(i => !allowed.test(i.spec));
 
   test('src/ imports nothing of ours above it, and neither cdk8s nor Pulumi', () => {
     expect(outside(importsOf('src'), /^(src(\/|$)|yaml$|re2js$|@marcbachmann\/cel-js$|fs$|path$|crypto$|zlib$)/)).toEqual([]);
@@ -85,6 +88,11 @@ describe('the layers', () => {
 
   test('constructs/ import the core, the generated imports and cdk8s, never providers/ or Pulumi', () => {
     expect(outside(importsOf('constructs'), /^(src(\/|$)|imports(\/|$)|constructs(\/|$)|cdk8s$|cdk8s-plus-34$|constructs$|yaml$|fs$|path$|zlib$)/)).toEqual([]);
+  });
+
+  test('examples import the public entry points only (index.ts, providers/index.ts)', () => {
+    const ours = importsOf('examples').filter(i => i.local && !i.spec.startsWith('examples/'));
+    expect(ours.filter(i => !['index', 'providers', 'providers/index'].includes(i.spec))).toEqual([]);
   });
 
   test('the CLI takes from providers/ only the Kubernetes client and the rollout executor, which do not load Pulumi', () => {
