@@ -15,6 +15,7 @@ import {
   WEIGHT_BYTES, WeightDtype, withoutServerFields,
 } from '../src';
 import { readManifestFile } from '../src/limits';
+import { manifestRef } from '../src/names';
 
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet] [--strict]
                      [--gateway NAMESPACE/NAME]
@@ -147,7 +148,7 @@ function collect<T>(load: (doc: Manifest) => T, written: (ctx: LoadContext) => M
       value = load(doc);
     } catch (e) {
       ctx.fleetFailed = true;
-      ctx.fleet.failed.add(`${String(doc.kind)}/${String(((doc.metadata ?? {}) as Manifest).name)}`);
+      ctx.fleet.failed.add(manifestRef(doc));
       throw e;
     }
     written(ctx).push(doc);
@@ -186,8 +187,10 @@ const LOADERS: readonly Loader[] = [
       const ref = ((doc.spec as Manifest).modelRef ?? {}) as Manifest;
       const model = ctx.models.get(modelKey(ref.namespace ?? meta.namespace, ref.name));
       if (!model) {
-        throw new Error(`Unable to synthesize ModelInfer/${String(meta.name)}: spec.modelRef '${String(ref.name)}' names no Model in the given files. `
-          + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(ref.namespace ?? meta.namespace ?? 'default')}) to the input.`);
+        const namespace = [ref.namespace, meta.namespace].find(n => typeof n === 'string') ?? 'default';
+        throw new Error(typeof ref.name !== 'string' ? `Unable to synthesize ${manifestRef(doc)}: spec.modelRef.name is missing. Name the Model the ModelInfer runs.`
+          : `Unable to synthesize ${manifestRef(doc)}: spec.modelRef '${ref.name}' names no Model in the given files. `
+          + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(namespace)}) to the input.`);
       }
       ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model);
     },
@@ -226,7 +229,7 @@ const PASS_THROUGH: Loader = {
   kinds: [],
   load: (target, doc) => {
     const meta = (doc.metadata ?? {}) as Manifest;
-    const where = `Unable to synthesize ${String(doc.kind)}/${String(meta.name)}`;
+    const where = `Unable to synthesize ${manifestRef(doc)}`;
     if (typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string' || doc.apiVersion === '' || doc.kind === '') {
       throw new Error(`${where}: the document has no apiVersion or kind, so it is not a Kubernetes object. Give both, or remove the document.`);
     }
@@ -282,6 +285,8 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
     }
   };
   const seen = new Map<string, string>();
+  /** The file of each `<kind>-<name>/<namespace>` loaded so far. */
+  const defined = new Map<string, string>();
   const ctx: LoadContext = {
     backend: args.backend,
     gateway: args.gateway,
@@ -301,13 +306,18 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
       errors.push(...checkFleet(ctx, seen));
     }
     const meta = (doc.metadata ?? {}) as Manifest;
-    const id = `${String(doc.kind).toLowerCase()}-${String(meta.name)}`;
+    const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
+    const plain = `${String(doc.kind).toLowerCase()}-${String(meta.name)}`;
+    // One kind and name in two namespaces are two resources: the second one's construct and file names carry its namespace.
+    const id = seen.has(plain) && !defined.has(`${plain}/${namespace ?? ''}`) ? `${plain}-${namespace ?? 'default'}` : plain;
     try {
-      if (seen.has(id)) {
-        throw new Error(`Unable to synthesize ${String(doc.kind)}/${String(meta.name)}: it is defined twice, here and in ${seen.get(id)}. Give each resource a unique name.`);
+      const twice = defined.get(`${plain}/${namespace ?? ''}`);
+      if (twice !== undefined) {
+        throw new Error(`Unable to synthesize ${manifestRef(doc)}: it is defined twice${namespace ? ` in namespace ${namespace}` : ''}, here and in ${twice}. `
+          + 'Give each resource a unique name.');
       }
+      defined.set(`${plain}/${namespace ?? ''}`, file);
       seen.set(id, file);
-      const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
       // Named as App.synth names a top-level chart: the manifest's construct, whose id is `<kind>-<name>`.
       const add = (chart: Chart, folder?: string) =>
         outputs.push({ file: path.join(folder ?? '', `${Names.toDnsLabel(chart.node.scopes[1])}${app.outputFileExtension}`), chart });

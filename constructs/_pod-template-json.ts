@@ -65,7 +65,13 @@ function firstDifference(a: unknown, b: unknown, path: string): string | undefin
 export function podTemplateFromJson(json: unknown): { template?: k8s.PodTemplateSpec; unknownField?: string } {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return { unknownField: '' };
   const template = toTyped(json, '', '') as k8s.PodTemplateSpec;
-  const back = k8s.toJson_PodTemplateSpec(template);
+  let back: unknown;
+  try {
+    back = k8s.toJson_PodTemplateSpec(template);
+  } catch {
+    // A value of the wrong type (a string where a list belongs) that the typed form cannot render: somewhere inside.
+    return { unknownField: '' };
+  }
   const diff = firstDifference(json, back, '');
   return diff === undefined ? { template } : { unknownField: diff };
 }
@@ -77,15 +83,25 @@ const checkedTemplates = new WeakSet<k8s.PodTemplateSpec>();
  * Reads a manifest's pod template at `field`, recording an issue for a field Kubernetes does not know, and for every
  * value of the wrong type or outside what the API server accepts ({@link checkPodTemplate}).
  */
-export function readPodTemplate(issues: Issues, field: string, json: unknown): k8s.PodTemplateSpec | undefined {
-  if (json === undefined) return undefined;
+export function readPodTemplate(issues: Issues, field: string, written: unknown): k8s.PodTemplateSpec | undefined {
+  if (written === undefined) return undefined;
+  const json = withoutNullFields(written);
+  const wrong = checkPodTemplate(issues, field, json);
   const { template, unknownField } = podTemplateFromJson(json);
-  if (unknownField !== undefined) {
+  // A value of the wrong type is reported once, by its type, rather than again as a field the typed form drops.
+  const reported = (at: string) => wrong.some(w => w.startsWith(at) || at.startsWith(w));
+  if (unknownField !== undefined && !reported(unknownField)) {
     issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
   }
-  checkPodTemplate(issues, field, json);
   if (template) checkedTemplates.add(template);
   return template;
+}
+
+/** `value` without the fields whose value is null (YAML's `spec:` with nothing after it), which Kubernetes reads as unset. */
+function withoutNullFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNullFields);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNullFields(v)]));
 }
 
 /** Whether `template` came from {@link readPodTemplate}, and so has been checked. */
@@ -259,7 +275,8 @@ function checkValue(value: unknown, type: TypeRef, at: string, owner: string, re
     const { kind, elementtype } = type.collection;
     if (kind === 'array') {
       if (!Array.isArray(value)) return report(at, value, 'is not a list', 'Write it as a list');
-      value.forEach((v, i) => checkValue(v, elementtype, `${at}[${i}]`, owner, report, issues, field));
+      value.forEach((v, i) => (v === null ? report(`${at}[${i}]`, v, 'is empty', 'Remove it, or give its value')
+        : checkValue(v, elementtype, `${at}[${i}]`, owner, report, issues, field)));
     } else {
       if (typeof value !== 'object' || Array.isArray(value)) return report(at, value, 'is not a mapping', 'Write it as a mapping');
       for (const [k, v] of Object.entries(value)) checkValue(v, elementtype, `${at}['${k}']`, owner, report, issues, field);
@@ -293,11 +310,18 @@ function checkValue(value: unknown, type: TypeRef, at: string, owner: string, re
  * Checks a pod template written as Kubernetes JSON by type and value, as the API server would: each field against the
  * type the Kubernetes 1.34 OpenAPI (the typed imports) gives it, required fields, integers within int32 (int64 where the
  * API says so), quantities by their grammar, enumerations, names (containers, volumes, ports), port numbers, labels
- * and annotations, and requests within limits. Fields Kubernetes does not know are {@link readPodTemplate}'s.
+ * and annotations, and requests within limits. Fields Kubernetes does not know are {@link readPodTemplate}'s. Returns
+ * the paths (inside the template, map keys as `.key`) of the values reported by type or value.
  */
-export function checkPodTemplate(issues: Issues, field: string, json: unknown): void {
-  const report: Report = (at, value, cause, fix) => issues.add(`${field}${at}`, value, cause, fix);
+export function checkPodTemplate(issues: Issues, field: string, json: unknown): string[] {
+  const reported: string[] = [];
+  const report: Report = (at, value, cause, fix) => {
+    reported.push(at.replace(/\['([^']*)'\]/g, '.$1'));
+    issues.add(`${field}${at}`, value, cause, fix);
+  };
+  if (json === null) report('', json, 'is empty', 'Write the pod template as a mapping');
   checkValue(json, { fqn: `${K8S}PodTemplateSpec` }, '', 'PodTemplateSpec', report, issues, field);
+  return reported;
 }
 
 /** Quantity-valued keys of an autoscaling/v2 MetricSpec (its targets). */
@@ -307,7 +331,14 @@ const METRIC_QUANTITIES = new Set(['averageValue', 'value']);
 export function readMetrics(issues: Issues, field: string, json: readonly unknown[]): k8s.MetricSpecV2[] {
   return json.map((m, i) => {
     const typed = toTyped(m, '', '', METRIC_QUANTITIES) as k8s.MetricSpecV2;
-    const diff = firstDifference(m, k8s.toJson_MetricSpecV2(typed), '');
+    let back: unknown;
+    try {
+      back = k8s.toJson_MetricSpecV2(typed);
+    } catch {
+      issues.add(`${field}[${i}]`, m, 'is not an autoscaling/v2 MetricSpec (a value has the wrong type)', 'Write the metric as Kubernetes documents it');
+      return typed;
+    }
+    const diff = firstDifference(m, back, '');
     if (diff !== undefined) {
       issues.add(`${field}[${i}]${diff}`, undefined, 'is not a field of an autoscaling/v2 MetricSpec (or has the wrong type)', 'Remove it or fix its spelling');
     }

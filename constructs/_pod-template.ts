@@ -182,6 +182,7 @@ export function renderPodTemplate(
 ): k8s.PodTemplateSpec {
   const spec: k8s.PodSpec = t.spec ?? { containers: [] };
   if (firstRender(t, issues, field)) {
+    issues.check(t.spec !== undefined, `${field}.spec`, undefined, 'is missing, so the pod would have no container', 'Give the pod spec with its containers');
     if (!isCheckedTemplate(t)) checkPodTemplate(issues, field, k8s.toJson_PodTemplateSpec(t));
     checkSecurity(issues, field, spec, d);
   }

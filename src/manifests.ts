@@ -293,6 +293,9 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   const replicas = r.int(s.replicas, 'spec.replicas');
   const schedulerName = r.str(s.schedulerName, 'spec.schedulerName');
   const restartGracePeriodSeconds = r.int(t.restartGracePeriodSeconds, 'spec.template.restartGracePeriodSeconds');
+  // Checked here: the construct takes it as a Duration, which cannot be negative.
+  issues.check(restartGracePeriodSeconds === undefined || restartGracePeriodSeconds >= 0, 'spec.template.restartGracePeriodSeconds', restartGracePeriodSeconds,
+    'is negative', 'Give 0 or more seconds');
   issues.throwIfAny();
 
   const groupWord = serving ? 'gangPolicy' : 'gangSchedule';

@@ -129,3 +129,14 @@ const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export function isIanaServiceName(name: string): boolean {
   return typeof name === 'string' && name.length <= 15 && IANA_SVC_NAME.test(name) && /[a-z]/.test(name) && !name.includes('--');
 }
+
+/**
+ * `<Kind>/<name>` of a manifest, for messages; `(no kind)` and `(unnamed)` stand for a kind or a name that is missing
+ * or not text, so that no message shows `undefined` or `[object Object]`.
+ */
+export function manifestRef(doc: unknown): string {
+  const o = (doc !== null && typeof doc === 'object' ? doc : {}) as Record<string, unknown>;
+  const meta = (o.metadata !== null && typeof o.metadata === 'object' ? o.metadata : {}) as Record<string, unknown>;
+  const text = (v: unknown, none: string) => (typeof v === 'string' && v !== '' ? v : none);
+  return `${text(o.kind, '(no kind)')}/${text(meta.name, '(unnamed)')}`;
+}
