@@ -2,16 +2,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, ApiObjectProps, App, Chart, Names, Yaml } from 'cdk8s';
+import { Construct } from 'constructs';
 import { rollout } from './rollout';
+import { modelCacheProps } from '../constructs/model-cache';
+import { ClusterObjects, placedAssignments } from '../constructs/model-replica';
 import {
   FLEXINFER_MODEL_KIND, INFERENCE_CLASS_KIND, INFERENCE_CLUSTER_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model,
   MODEL_CACHE_KIND, MODEL_DEPLOYMENT_KIND, MODEL_INFER_KINDS, MODEL_REPLICA_KIND, ModelDeployment, ModelInfer, ModelReplica, SpecError,
-  GatewayRef, MODEL_VERSION_KIND, Warnings, WorkloadBackend,
+  GatewayRef, MODEL_VERSION_KIND, ModelCache, Warnings, WorkloadBackend,
 } from '../index';
 import {
   checkFits, checkVramInput, estimateVram, findGpu, findModel, fleetInventory, formatIssue, formatWarning, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype,
   loadInferenceClass, loadInferenceCluster, LoadedInferenceClass, LoadedInferenceCluster, LoadedModelVersion, loadModelCache, loadModelDeployment,
-  loadModelReplica, loadModelVersionManifest, MODEL_ARCHITECTURES, ModelArchitecture, seedSystemOf, show, SpecIssue, VramBreakdown, VramInput,
+  LedgerEntry, ledgerOf, loadModelReplica, loadModelVersionManifest, MODEL_ARCHITECTURES, ModelArchitecture, seedSystemOf, show, SpecIssue,
+  stagingClusters, VramBreakdown, VramInput,
   WEIGHT_BYTES, WeightDtype, withoutServerFields,
 } from '../src';
 import { readManifestFile } from '../src/limits';
@@ -102,6 +106,10 @@ export function readManifests(files: readonly string[]): Array<{ file: string; d
 interface LoadContext extends Pick<SynthArgs, 'backend' | 'gateway'> {
   /** KubeDL ModelVersions: Inference predictors load their images. */
   readonly modelVersions: LoadedModelVersion[];
+  /** The devices the ModelDeployments placed so far hold: the next one is placed around them. */
+  readonly ledger: LedgerEntry[];
+  /** What an earlier run wrote, by cluster: its placements are kept where they still fit. */
+  readonly previous: readonly ClusterObjects[];
   /** Models, by `<namespace>/<name>`: simple ModelInfers refer to them. */
   readonly models: Map<string, Model>;
   /** The fleet ModelDeployments are placed on, as written and as loaded. */
@@ -218,8 +226,12 @@ const LOADERS: readonly Loader[] = [
         loadModelDeployment(doc);
         return;
       }
-      const deployment = ModelDeployment.fromManifests(target.app, target.id, doc, ctx.fleet);
-      for (const cluster of deployment.clusters) target.write(deployment.clusterChart(cluster), cluster);
+      const existing = placedAssignments(loadModelDeployment(doc), ctx.previous);
+      const deployment = ModelDeployment.fromManifests(target.app, target.id, doc, { ...ctx.fleet, existing, ledger: ctx.ledger });
+      for (const cluster of deployment.clusters) {
+        target.write(deployment.clusterChart(cluster), cluster);
+        ctx.ledger.push(...ledgerOf(cluster, deployment.clusterChart(cluster).toJson()));
+      }
     },
   },
 ];
@@ -270,7 +282,8 @@ export interface SynthResult {
  * pass through. Every manifest is tried, and all errors are reported together, with the warnings (with `strict`, as
  * errors).
  */
-export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend' | 'strict' | 'gateway'> = {}): SynthResult {
+export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest }>, args: Pick<SynthArgs, 'backend' | 'strict' | 'gateway'> & { readonly previous?: readonly ClusterObjects[] } = {},
+): SynthResult {
   const app = new App({ outputFileExtension: '.k8s.yaml' });
   const outputs: SynthOutput[] = [];
   const errors: string[] = [];
@@ -291,6 +304,8 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
     backend: args.backend,
     gateway: args.gateway,
     modelVersions: [],
+    ledger: [],
+    previous: args.previous ?? [],
     models: new Map(),
     fleet: { clusters: [], classes: [], caches: [], loadedClusters: [], loadedClasses: [], failed: new Set() },
     fleetFailed: false,
@@ -337,9 +352,43 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
     collectWarnings(file);
   }
   if (!fleetChecked) errors.push(...checkFleet(ctx, seen));
+  if (!ctx.fleetFailed) outputs.push(...stageModelCaches(app, ctx, outputs));
   if (args.strict) errors.push(...warnings.map(strictError));
   if (errors.length > 0) throw new SpecErrorList(errors, args.strict ? [] : warnings.map(w => formatWarning(w.warning)));
   return { app, outputs, warnings };
+}
+
+/**
+ * Stages every ModelCache on each cluster its selector matches, as Modelplane does whether or not a deployment uses it
+ * yet: in `<cluster>/modelcache-<name>.k8s.yaml`, unless a manifest of the run stages its claim there already.
+ */
+function stageModelCaches(app: App, ctx: LoadContext, outputs: readonly SynthOutput[]): SynthOutput[] {
+  const staged: SynthOutput[] = [];
+  for (const doc of ctx.fleet.caches) {
+    const cache = loadModelCache(doc);
+    const namespace = cache.namespace ?? 'default';
+    const claims = (o: SynthOutput, cluster: string) => path.dirname(o.file) === cluster && o.chart.toJson().some(x => x.kind === 'PersistentVolumeClaim'
+      && x.metadata?.name === cache.name && (x.metadata?.namespace ?? 'default') === namespace);
+    let scope: Construct | undefined;
+    for (const cluster of stagingClusters(cache, ctx.fleet.loadedClusters)) {
+      if (outputs.some(o => claims(o, cluster.name))) continue;
+      scope ??= new Construct(app, `modelcache-${cache.name}`);
+      const chart = new Chart(scope, cluster.name, { namespace });
+      new ModelCache(chart, 'cache', { ...modelCacheProps(cache, cluster.cacheStorageClassName), namespace });
+      staged.push({ file: path.join(cluster.name, `${Names.toDnsLabel(scope)}${app.outputFileExtension}`), chart });
+    }
+  }
+  return staged;
+}
+
+/** The objects an earlier run wrote to `outdir`, by cluster folder: where its ModelDeployments' replicas were placed. */
+export function readOutputs(outdir: string): ClusterObjects[] {
+  if (!fs.existsSync(outdir)) return [];
+  return fs.readdirSync(outdir, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name).sort().map(cluster => ({
+    cluster,
+    objects: fs.readdirSync(path.join(outdir, cluster)).filter(f => f.endsWith('.k8s.yaml')).sort()
+      .flatMap(f => readManifestFile(path.join(outdir, cluster, f)) as Manifest[]),
+  }));
 }
 
 /** A warning as `--strict` reports it: an error of its manifest's file. */
@@ -498,7 +547,7 @@ function synth(argv: readonly string[], out: Write, err: Write): number {
   const args = parseSynthArgs(argv);
   let result: SynthResult;
   try {
-    result = synthManifests(readManifests(args.files), args);
+    result = synthManifests(readManifests(args.files), { ...args, previous: args.outdir ? readOutputs(args.outdir) : [] });
   } catch (e) {
     if (!(e instanceof SpecErrorList)) throw e;
     for (const w of e.warnings) err(`${w}\n`);

@@ -3,11 +3,11 @@
 // Rollout Pulumi resource.
 import * as fs from 'fs';
 import * as path from 'path';
-import { planWaves, RolloutSet, rolloutSets } from '../src';
 import { KubeClient } from '../providers/_kube';
 import { executeRollout, RolloutError } from '../providers/rollout-executor';
-import { observeUnits } from '../src/observe';
+import { planWaves, RolloutSet, rolloutSets } from '../src';
 import { RolloutLabels } from '../src/labels';
+import { observeUnits } from '../src/observe';
 
 export const ROLLOUT_USAGE = `Usage: inferkit rollout -f <file.yaml|dir> [-f ...] --kubeconfig <file> [--context <name>] [--dry-run]
                         [--progress-deadline <seconds>] [--backend StatefulSet|LeaderWorkerSet]
@@ -43,16 +43,11 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
       if (v === undefined) throw new Error(`${a} needs a value\n\n${ROLLOUT_USAGE}`);
       return v;
     };
-    if (a === '-f' || a === '--file') files.push(value());
-    else if (a === '--kubeconfig') kubeconfig = value();
-    else if (a === '--context') context = value();
-    else if (a === '--dry-run') dryRun = true;
-    else if (a === '--backend') backend = value();
-    else if (a === '--progress-deadline') {
+    if (a === '-f' || a === '--file') {files.push(value());} else if (a === '--kubeconfig') {kubeconfig = value();} else if (a === '--context') {context = value();} else if (a === '--dry-run') {dryRun = true;} else if (a === '--backend') {backend = value();} else if (a === '--progress-deadline') {
       const v = value();
       if (!/^[1-9]\d{0,6}$/.test(v)) throw new Error(`--progress-deadline '${v}' is not a whole number of seconds from 1 to 9999999: give, for example, 1800`);
       progressDeadlineSeconds = Number(v);
-    } else throw new Error(`unknown argument '${a}'\n\n${ROLLOUT_USAGE}`);
+    } else {throw new Error(`unknown argument '${a}'\n\n${ROLLOUT_USAGE}`);}
   }
   if (files.length === 0) throw new Error(`no input: give at least one -f <file.yaml|dir>\n\n${ROLLOUT_USAGE}`);
   if (!kubeconfig && !dryRun) throw new Error(`no cluster: give --kubeconfig <file> (or --dry-run)\n\n${ROLLOUT_USAGE}`);

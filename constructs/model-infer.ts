@@ -16,6 +16,7 @@ import { GangScheduling } from './gang-scheduling';
 import { Model } from './model';
 import { PodDefaults } from './pod-defaults';
 import { recordWarnings } from './warnings';
+import { checkName, NameRule } from '../src/names';
 
 /** Label LWS puts on each pod: the index of its group (our role instance). */
 const LWS_GROUP_INDEX = 'leaderworkerset.sigs.k8s.io/group-index';
@@ -119,7 +120,7 @@ export interface ModelInferProps {
 
   /**
    * Time to wait for a failed pod to recover before its group is rebuilt. With recoveryPolicy None
-   * nothing is rebuilt (pods restart in place), so any value holds and is recorded on the workloads;
+   * nothing is rebuilt (pods restart in place), so any value holds;
    * LeaderWorkerSet's recreate policies act at once, so with them a grace period is not waited for (a warning,
    * see `Warnings.of`).
    *
@@ -186,8 +187,9 @@ export interface ModelInferProps {
   readonly affinity?: k8s.Affinity;
 
   /**
-   * Rolling upgrade of InferGroups. Group-by-group rolling is done by the Rollout provider during
-   * `pulumi up`; in plain synth the resolved values are recorded as annotations on every workload.
+   * Rolling upgrade of InferGroups. The group StatefulSets use `OnDelete`, so applying a new revision restarts
+   * nothing; `inferkit rollout` and the `inferkit/pulumi` ModelInfer component replace groups wave by wave within
+   * this budget (read from the `rollout.inferkit.dev/*` annotations of the workloads).
    *
    * @default - maxUnavailable 1, maxSurge 0, partition 0
    */
@@ -410,6 +412,8 @@ export class ModelInfer extends Construct {
     for (const [field, value] of rolesOnly) {
       issues.check(value === undefined, field, undefined, 'belongs to the roles form, but modelRef selects the simple form', `Remove ${field}, or remove modelRef and give roles`);
     }
+    // The name labels the pods and names the autoscaler.
+    checkName(issues, 'name', this.name, NameRule.DNS1123_LABEL);
     issues.throwIfAny();
     renderSimpleForm(this, {
       name: this.name,

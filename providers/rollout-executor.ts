@@ -64,6 +64,14 @@ function clientOf(clients: Clients, unit: { cluster?: string } | undefined): Kub
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
+/** Runs `work` on every item, at most `limit` at once. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>, limit = 8): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
 /** Everything live of a set in one cluster: workloads and pods by the set label, and events when asked. */
 async function readLive(kube: KubeClient, set: RolloutSet, withEvents: boolean) {
   const selector = `${RolloutLabels.SET}=${set.set}`;
@@ -143,25 +151,21 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       log(message);
       throw new RolloutError(message, stuck, report);
     }
-    // Act.
-    for (const i of [...step.create, ...step.update]) {
+    // Act: the units of a step in parallel (a bounded number of requests at once), each unit's objects in order.
+    await inParallel([...step.create, ...step.update], async i => {
       const unit = objectsOf(i);
       const kube = clientOf(clients, unit);
-      for (const o of [...unit.objects].sort((a, b) => Number(UNIT_WORKLOAD_KINDS.includes(a.kind)) - Number(UNIT_WORKLOAD_KINDS.includes(b.kind)))) {
+      for (const o of [...unit.objects].sort((x, y) => Number(UNIT_WORKLOAD_KINDS.includes(x.kind)) - Number(UNIT_WORKLOAD_KINDS.includes(y.kind)))) {
         await kube.apply(o, { fieldManager });
       }
       actedAt.set(i, Date.now());
-    }
-    for (const i of step.update) {
+      if (!step.update.includes(i)) return;
       // OnDelete workloads keep their pods: replace the ones that run another revision.
-      const unit = objectsOf(i);
-      const kube = clientOf(clients, unit);
       const pods = live.get(unit.cluster ?? '')?.pods ?? [...live.values()][0]?.pods ?? [];
-      for (const p of pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
-        && p.metadata?.labels?.[RolloutLabels.REVISION] !== set.revision && !p.metadata?.deletionTimestamp)) {
-        await kube.delete('v1', 'Pod', set.namespace, p.metadata.name);
-      }
-    }
+      await Promise.all(pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
+        && p.metadata?.labels?.[RolloutLabels.REVISION] !== set.revision && !p.metadata?.deletionTimestamp)
+        .map(p => kube.delete('v1', 'Pod', set.namespace, p.metadata.name)));
+    });
     for (const i of step.delete) {
       const kube = clientOf(clients, { cluster: clusterOf(i) });
       await deleteUnit(kube, set, i);

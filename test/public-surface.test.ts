@@ -44,7 +44,7 @@ describe('the public surface', () => {
     expect(exportedNames(program, 'providers/index.ts')).toEqual([
       'ClusterConnection', 'ClusterRolloutArgs', 'FleetClusterArgs', 'InferenceService', 'InferenceServiceArgs', 'LiveCluster', 'Model',
       'ModelArgs', 'ModelDeployment', 'ModelDeploymentArgs', 'ModelInfer', 'ModelInferArgs', 'OnFailure', 'Placement', 'PlacementArgs',
-      'PlacementCluster', 'ReplicaOutput', 'Rollout', 'RolloutArgs', 'RolloutError', 'RolloutResult', 'rolloutProvider',
+      'PlacementCluster', 'ReplicaOutput', 'Rollout', 'RolloutArgs', 'RolloutError', 'RolloutResult', 'RolloutSet', 'RolloutStrategy', 'RolloutUnit',
     ]);
   });
 

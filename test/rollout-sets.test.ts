@@ -13,7 +13,10 @@ function render(replicas = 6, strategy = { maxUnavailable: 2, maxSurge: 0, parti
   const chart = new Chart(app, 'c', { namespace: 'ml' });
   const template = (name: string) => ({ spec: { containers: [{ name, image }] } });
   new ModelInfer(chart, 'llm', {
-    replicas, schedulerName: 'default-scheduler', gangScheduling: GangScheduling.none(), rolloutStrategy: strategy,
+    replicas,
+    schedulerName: 'default-scheduler',
+    gangScheduling: GangScheduling.none(),
+    rolloutStrategy: strategy,
     roles: [{ name: 'serve', entryTemplate: template('engine'), workerReplicas: 1, workerTemplate: template('worker') }],
   });
   return chart.toJson();
@@ -78,7 +81,8 @@ describe('the observation fold', () => {
     status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: '2026-11-28T08:00:00Z' }] },
   });
   const sts = (unit: number, rev: string, replicas = 1) => ({
-    kind: 'StatefulSet', metadata: { name: `s${unit}`, labels: { [RolloutLabels.UNIT]: String(unit) } },
+    kind: 'StatefulSet',
+    metadata: { name: `s${unit}`, labels: { [RolloutLabels.UNIT]: String(unit) } },
     spec: { replicas, updateStrategy: { type: 'OnDelete' }, template: { metadata: { labels: { [RolloutLabels.REVISION]: rev } } } },
   });
 

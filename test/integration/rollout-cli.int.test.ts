@@ -4,11 +4,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
+import { groupsObjects, GroupsProps, GroupWatcher, waitAllReady } from './_rollout-helpers';
 import { mainAsync } from '../../cli/inferkit';
 import { restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube } from '../harness/kube';
-import { groupsObjects, GroupsProps, GroupWatcher, waitAllReady } from './_rollout-helpers';
 
 const kubeconfig = process.env[KUBECONFIG_ENV]!;
 const kube = Kube.fromKubeconfig(kubeconfig);
