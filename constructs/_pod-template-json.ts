@@ -3,7 +3,8 @@ import { dirname, join } from 'path';
 import * as zlib from 'zlib';
 import { k8s } from 'cdk8s-plus-34';
 import {
-  canonicalJson, checkAnnotations, checkLabels, checkName, isIanaServiceName, isQuantity, Issues, Manifest, NameRule, parseQuantity,
+  canonicalJson, checkAnnotations, checkLabelKey, checkLabels, checkLabelValue, checkName, isIanaServiceName, isQuantity, Issues, Manifest, NameRule,
+  parseQuantity,
 } from '../src';
 import { INT32_MAX } from '../src/limits';
 
@@ -83,15 +84,16 @@ const checkedTemplates = new WeakSet<k8s.PodTemplateSpec>();
  * Reads a manifest's pod template at `field`, recording an issue for a field Kubernetes does not know, and for every
  * value of the wrong type or outside what the API server accepts ({@link checkPodTemplate}).
  */
-export function readPodTemplate(issues: Issues, field: string, written: unknown): k8s.PodTemplateSpec | undefined {
+export function readPodTemplate(issues: Issues, field: string | Place, written: unknown): k8s.PodTemplateSpec | undefined {
   if (written === undefined) return undefined;
+  const place: Place = typeof field === 'string' ? (at: string) => `${field}${at}` : field;
   const json = withoutNullFields(written);
-  const wrong = checkPodTemplate(issues, field, json);
+  const wrong = checkPodTemplate(issues, place, json);
   const { template, unknownField } = podTemplateFromJson(json);
   // A value of the wrong type is reported once, by its type, rather than again as a field the typed form drops.
   const reported = (at: string) => wrong.some(w => w.startsWith(at) || at.startsWith(w));
   if (unknownField !== undefined && !reported(unknownField)) {
-    issues.add(`${field}${unknownField}`, undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
+    issues.add(place(unknownField), undefined, 'is not a field of a Kubernetes 1.34 PodTemplateSpec (or has the wrong type)', 'Remove it or fix its spelling');
   }
   if (template) checkedTemplates.add(template);
   return template;
@@ -160,7 +162,12 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'SeccompProfile.type': ['RuntimeDefault', 'Unconfined', 'Localhost'],
   'EmptyDirVolumeSource.medium': ['', 'Memory', 'HugePages'],
   'TopologySpreadConstraint.whenUnsatisfiable': ['DoNotSchedule', 'ScheduleAnyway'],
+  'LabelSelectorRequirement.operator': ['In', 'NotIn', 'Exists', 'DoesNotExist'],
+  'NodeSelectorRequirement.operator': ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'],
 };
+
+/** The field a path inside the template is, as the user wrote it. */
+type Place = (at: string) => string;
 
 /** A problem found at a path inside the template. */
 type Report = (at: string, value: unknown, cause: string, fix: string) => void;
@@ -185,12 +192,12 @@ function checkUnique(report: Report, at: string, name: unknown, seen: Set<unknow
 }
 
 /** Rules on values, beyond types, by type name: what the API server's validation refuses. */
-const RULES: Readonly<Record<string, (o: Manifest, at: string, report: Report, issues: Issues, field: string) => void>> = {
-  ObjectMeta: (o, at, _report, issues, field) => {
-    if (o.labels && typeof o.labels === 'object') checkLabels(issues, `${field}${at}.labels`, o.labels as Record<string, unknown>);
-    if (o.annotations && typeof o.annotations === 'object') checkAnnotations(issues, `${field}${at}.annotations`, o.annotations as Record<string, unknown>);
+const RULES: Readonly<Record<string, (o: Manifest, at: string, report: Report, issues: Issues, place: Place) => void>> = {
+  ObjectMeta: (o, at, _report, issues, place) => {
+    if (o.labels && typeof o.labels === 'object') checkLabels(issues, place(`${at}.labels`), o.labels as Record<string, unknown>);
+    if (o.annotations && typeof o.annotations === 'object') checkAnnotations(issues, place(`${at}.annotations`), o.annotations as Record<string, unknown>);
   },
-  PodSpec: (o, at, report, issues, field) => {
+  PodSpec: (o, at, report, issues, place) => {
     const containers = Array.isArray(o.containers) ? o.containers as Manifest[] : [];
     if (Array.isArray(o.containers) && containers.length === 0) report(`${at}.containers`, [], 'is empty', 'Give at least one container');
     const names = new Set<unknown>();
@@ -203,10 +210,10 @@ const RULES: Readonly<Record<string, (o: Manifest, at: string, report: Report, i
     (Array.isArray(o.volumes) ? o.volumes as Manifest[] : []).forEach((v, i) => {
       if (v && typeof v === 'object') checkUnique(report, `${at}.volumes[${i}].name`, v.name, volumes, 'volume of the pod');
     });
-    if (o.nodeSelector && typeof o.nodeSelector === 'object') checkLabels(issues, `${field}${at}.nodeSelector`, o.nodeSelector as Record<string, unknown>);
+    if (o.nodeSelector && typeof o.nodeSelector === 'object') checkLabels(issues, place(`${at}.nodeSelector`), o.nodeSelector as Record<string, unknown>);
   },
-  Container: (o, at, report, issues, field) => {
-    if (typeof o.name === 'string') checkName(issues, `${field}${at}.name`, o.name, NameRule.DNS1123_LABEL);
+  Container: (o, at, report, issues, place) => {
+    if (typeof o.name === 'string') checkName(issues, place(`${at}.name`), o.name, NameRule.DNS1123_LABEL);
     if (typeof o.image === 'string' && (o.image.trim() === '' || o.image.trim() !== o.image)) {
       report(`${at}.image`, o.image, o.image.trim() === '' ? 'is empty' : 'has leading or trailing spaces', 'Give the image, such as vllm/vllm-openai:v0.11.0');
     }
@@ -215,8 +222,22 @@ const RULES: Readonly<Record<string, (o: Manifest, at: string, report: Report, i
       if (p && typeof p === 'object' && p.name !== undefined) checkUnique(report, `${at}.ports[${i}].name`, p.name, ports, 'port of the container');
     });
   },
-  Volume: (o, at, _report, issues, field) => {
-    if (typeof o.name === 'string') checkName(issues, `${field}${at}.name`, o.name, NameRule.DNS1123_LABEL);
+  LabelSelectorRequirement: (o, at, _report, issues, place) => selectorRequirement(o, at, issues, place),
+  NodeSelectorRequirement: (o, at, _report, issues, place) => selectorRequirement(o, at, issues, place),
+  LabelSelector: (o, at, _report, issues, place) => {
+    if (o.matchLabels && typeof o.matchLabels === 'object') checkLabels(issues, place(`${at}.matchLabels`), o.matchLabels as Record<string, unknown>);
+  },
+  PodAffinityTerm: (o, at, _report, issues, place) => {
+    if (typeof o.topologyKey === 'string') checkLabelKey(issues, place(`${at}.topologyKey`), o.topologyKey);
+  },
+  TopologySpreadConstraint: (o, at, _report, issues, place) => {
+    if (typeof o.topologyKey === 'string') checkLabelKey(issues, place(`${at}.topologyKey`), o.topologyKey);
+  },
+  Toleration: (o, at, _report, issues, place) => {
+    if (typeof o.key === 'string' && o.key !== '') checkLabelKey(issues, place(`${at}.key`), o.key);
+  },
+  Volume: (o, at, _report, issues, place) => {
+    if (typeof o.name === 'string') checkName(issues, place(`${at}.name`), o.name, NameRule.DNS1123_LABEL);
   },
   ContainerPort: (o, at, report) => {
     checkPort(report, `${at}.containerPort`, o.containerPort, false);
@@ -245,12 +266,22 @@ const RULES: Readonly<Record<string, (o: Manifest, at: string, report: Report, i
   },
 };
 
+/** A label or node selector requirement: its key a label key, its values label values (node fields aside). */
+function selectorRequirement(o: Manifest, at: string, issues: Issues, place: Place): void {
+  if (typeof o.key === 'string') checkLabelKey(issues, place(`${at}.key`), o.key);
+  if (Array.isArray(o.values)) {
+    o.values.forEach((v, i) => {
+      if (typeof v === 'string') checkLabelValue(issues, place(`${at}.values[${i}]`), v);
+    });
+  }
+}
+
 function isQuantityValue(v: unknown): v is string | number {
   return (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) && isQuantity(v);
 }
 
 /** Walks `value` against the jsii type `type`, reporting values of the wrong type, missing required fields and broken rules. */
-function checkValue(value: unknown, type: TypeRef, at: string, owner: string, report: Report, issues: Issues, field: string): void {
+function checkValue(value: unknown, type: TypeRef, at: string, owner: string, report: Report, issues: Issues, place: Place): void {
   if (value === undefined || value === null) return;
   if ('primitive' in type) {
     const p = type.primitive;
@@ -276,10 +307,10 @@ function checkValue(value: unknown, type: TypeRef, at: string, owner: string, re
     if (kind === 'array') {
       if (!Array.isArray(value)) return report(at, value, 'is not a list', 'Write it as a list');
       value.forEach((v, i) => (v === null ? report(`${at}[${i}]`, v, 'is empty', 'Remove it, or give its value')
-        : checkValue(v, elementtype, `${at}[${i}]`, owner, report, issues, field)));
+        : checkValue(v, elementtype, `${at}[${i}]`, owner, report, issues, place)));
     } else {
       if (typeof value !== 'object' || Array.isArray(value)) return report(at, value, 'is not a mapping', 'Write it as a mapping');
-      for (const [k, v] of Object.entries(value)) checkValue(v, elementtype, `${at}['${k}']`, owner, report, issues, field);
+      for (const [k, v] of Object.entries(value)) checkValue(v, elementtype, `${at}['${k}']`, owner, report, issues, place);
     }
     return;
   }
@@ -301,9 +332,9 @@ function checkValue(value: unknown, type: TypeRef, at: string, owner: string, re
       if (!prop.optional) report(`${at}.${prop.name}`, undefined, 'is missing', `Give ${prop.name}, which Kubernetes requires`);
       continue;
     }
-    checkValue(o[prop.name], prop.type, `${at}.${prop.name}`, `${name}.${prop.name}`, report, issues, field);
+    checkValue(o[prop.name], prop.type, `${at}.${prop.name}`, `${name}.${prop.name}`, report, issues, place);
   }
-  RULES[name]?.(o, at, report, issues, field);
+  RULES[name]?.(o, at, report, issues, place);
 }
 
 /**
@@ -313,14 +344,15 @@ function checkValue(value: unknown, type: TypeRef, at: string, owner: string, re
  * and annotations, and requests within limits. Fields Kubernetes does not know are {@link readPodTemplate}'s. Returns
  * the paths (inside the template, map keys as `.key`) of the values reported by type or value.
  */
-export function checkPodTemplate(issues: Issues, field: string, json: unknown): string[] {
+export function checkPodTemplate(issues: Issues, field: string | Place, json: unknown): string[] {
+  const place: Place = typeof field === 'string' ? (at: string) => `${field}${at}` : field;
   const reported: string[] = [];
   const report: Report = (at, value, cause, fix) => {
     reported.push(at.replace(/\['([^']*)'\]/g, '.$1'));
-    issues.add(`${field}${at}`, value, cause, fix);
+    issues.add(place(at), value, cause, fix);
   };
   if (json === null) report('', json, 'is empty', 'Write the pod template as a mapping');
-  checkValue(json, { fqn: `${K8S}PodTemplateSpec` }, '', 'PodTemplateSpec', report, issues, field);
+  checkValue(json, { fqn: `${K8S}PodTemplateSpec` }, '', 'PodTemplateSpec', report, issues, place);
   return reported;
 }
 

@@ -324,7 +324,8 @@ export class ModelInfer extends Construct {
   public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model): ModelInfer {
     const m = loadSimpleModelInfer(manifest);
     const issues = new Issues(`ModelInfer/${m.name}`);
-    const pod = readPodTemplate(issues, 'spec', {
+    // Read as one pod template; each problem named by the field of the simple form it came from.
+    const pod = readPodTemplate(issues, at => at.replace(/^\.spec\.containers\[0\]\.resources/, 'spec.resources').replace(/^\.spec\./, 'spec.'), {
       spec: { containers: [{ name: 'engine', resources: m.pod.resources }], nodeSelector: m.pod.nodeSelector, tolerations: m.pod.tolerations, affinity: m.pod.affinity },
     })?.spec;
     const metrics = m.autoscaling?.metrics === undefined ? undefined : readMetrics(issues, 'spec.autoscaling.metrics', m.autoscaling.metrics);

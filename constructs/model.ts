@@ -449,7 +449,8 @@ export class Model extends Construct {
     const issues = new Issues(`Model/${m.name}`);
     // Resources are read through a pod template, so that quantities are typed and unknown fields caught.
     const resources = m.resources === undefined ? undefined
-      : readPodTemplate(issues, 'spec.resources', { spec: { containers: [{ name: 'engine', resources: m.resources }] } })?.spec?.containers[0].resources;
+      : readPodTemplate(issues, at => at.replace(/^\.spec\.containers\[0\]\.resources/, 'spec.resources'),
+        { spec: { containers: [{ name: 'engine', resources: m.resources }] } })?.spec?.containers[0].resources;
     issues.throwIfAny();
     const model = new Model(scope, id, {
       name: m.name,

@@ -1,7 +1,7 @@
 import { Issues, SpecError, SpecIssue } from './errors';
 import { compareStrings } from './hash';
 import { Manifest, ManifestMetadata, ManifestReader, readManifest } from './manifests';
-import { isDnsSubdomain } from './names';
+import { checkAnnotations, checkLabels, checkLabelValue, checkName, isDnsSubdomain, NameRule } from './names';
 import {
   ClusterSelector, ClusterTaint, ClusterToleration, DeviceAttributeValue, FleetCluster, FleetDevice, FleetInventory, isSemver, matchesClusterSelector,
   toleratesTaint,
@@ -210,8 +210,8 @@ function readSecretKeyRef(r: ManifestReader, issues: Issues, value: unknown, fie
 function readTemplate(r: ManifestReader, issues: Issues, value: unknown, f: string): Manifest {
   const t = obj(r, value, f, ['metadata', 'spec']);
   const md = obj(r, t.metadata, `${f}.metadata`, ['labels', 'annotations']);
-  if (md.labels !== undefined) r.stringMap(md.labels, `${f}.metadata.labels`);
-  if (md.annotations !== undefined) r.stringMap(md.annotations, `${f}.metadata.annotations`);
+  if (md.labels !== undefined) checkLabels(issues, `${f}.metadata.labels`, r.stringMap(md.labels, `${f}.metadata.labels`));
+  if (md.annotations !== undefined) checkAnnotations(issues, `${f}.metadata.annotations`, r.stringMap(md.annotations, `${f}.metadata.annotations`));
   const ts = obj(r, t.spec, `${f}.spec`, ['containers', 'imagePullSecrets']);
   const containers = r.arr(ts.containers, `${f}.spec.containers`);
   issues.check(containers.length === 1 || NOT_A_MAPPING.has(t) || NOT_A_MAPPING.has(ts) || !Array.isArray(ts.containers ?? []), `${f}.spec.containers`, containers.length, 'is not one container: a member\'s pods run the engine container only',
@@ -314,9 +314,11 @@ export function loadModelReplica(doc: Manifest): LoadedModelReplica {
       deviceRequests: m.deviceRequests === undefined ? undefined : r.arr(m.deviceRequests, `${mf}.deviceRequests`).map((rawReq, j): LoadedDeviceRequest => {
         const rf = `${mf}.deviceRequests[${j}]`;
         const q = obj(r, rawReq, rf, ['name', 'deviceClassName', 'count', 'selectors']);
+        const deviceClassName = r.str(q.deviceClassName, `${rf}.deviceClassName`);
+        if (deviceClassName) checkName(issues, `${rf}.deviceClassName`, deviceClassName, NameRule.DNS1123_SUBDOMAIN);
         return {
           name: r.str(q.name, `${rf}.name`) ?? '',
-          deviceClassName: r.str(q.deviceClassName, `${rf}.deviceClassName`) ?? '',
+          deviceClassName: deviceClassName ?? '',
           count: r.int(q.count, `${rf}.count`),
           selectors: q.selectors === undefined ? undefined : readSelectors(r, issues, q.selectors, `${rf}.selectors`),
         };
@@ -341,6 +343,7 @@ export function loadModelDeployment(doc: Manifest): LoadedModelDeployment {
   const replicas = intIn(r, issues, s.replicas, 'spec.replicas', 1, 10, 'Give 1 to 10 replicas, as the ModelDeployment CRD allows');
   const t = obj(r, s.template, 'spec.template', ['metadata', 'spec']);
   const templateLabels = r.stringMap(obj(r, t.metadata, 'spec.template.metadata', ['labels']).labels, 'spec.template.metadata.labels');
+  checkLabels(issues, 'spec.template.metadata.labels', templateLabels);
   const f = 'spec.template.spec';
   const ts = obj(r, t.spec, f, ['clusterSelector', 'modelCacheRef', 'serving', 'tolerations', 'engines']);
   const modelCacheRef = ts.modelCacheRef === undefined ? undefined
@@ -550,6 +553,8 @@ export function loadInferenceCluster(doc: Manifest): LoadedInferenceCluster {
     const pf = `spec.nodePools[${i}]`;
     const o = obj(r, raw, pf, ['name', 'className', 'nodeCount', 'minNodeCount', 'maxNodeCount', 'zones', 'capacityBlock', 'fabric']);
     const name = requiredStr(r, issues, o, 'name', `${pf}.name`, 'Name the pool') ?? '';
+    // Pods are pinned to the pool by the node label inferkit.dev/pool: <name>.
+    if (name) checkLabelValue(issues, `${pf}.name`, name);
     issues.check(!seen.has(name), `${pf}.name`, name, 'names another pool of the cluster too', 'Give every pool its own name');
     seen.add(name);
     const nodeCount = intIn(r, issues, o.nodeCount, `${pf}.nodeCount`, 0, Infinity, 'Give 0 or more nodes');

@@ -311,9 +311,9 @@ describe('inferkit synth', () => {
 
     test.each([
       ['a document that is not a Kubernetes object', { replicas: 2 },
-        'Unable to synthesize undefined/undefined: the document has no apiVersion or kind, so it is not a Kubernetes object. Give both, or remove the document.'],
+        'Unable to synthesize (no kind)/(unnamed): the document has no apiVersion or kind, so it is not a Kubernetes object. Give both, or remove the document.'],
       ['an object without a name', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'x-' } },
-        'Unable to synthesize ConfigMap/undefined: metadata.name is missing. Name the object.'],
+        'Unable to synthesize ConfigMap/(unnamed): metadata.name is missing. Name the object.'],
     ])('%s is an error', (_, doc, message) => withDir(dir => {
       const file = writeDocs(dir, [doc]);
       const { code, err } = run('synth', '-f', file);

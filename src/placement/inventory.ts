@@ -11,6 +11,7 @@
 import { Issues } from '../errors';
 import { compareStrings } from '../hash';
 import { checkObjectCount } from '../limits';
+import { checkLabelValue, checkName, NameRule } from '../names';
 import { isQuantity } from '../quantity';
 import { deviceSelectorError, isSemver } from './cel';
 
@@ -358,6 +359,7 @@ function validateRequests(issues: Issues, mf: string, requests: readonly DeviceR
       `Give 1 to ${MAX_REQUEST_COUNT} devices per pod`);
     issues.check(r.deviceClassName === undefined || !!r.deviceClassName, `${rf}.deviceClassName`, r.deviceClassName, 'is empty',
       'Name the DeviceClass to claim through, such as gpu.nvidia.com, or leave it unset to match any claimable device');
+    if (r.deviceClassName) checkName(issues, `${rf}.deviceClassName`, r.deviceClassName, NameRule.DNS1123_SUBDOMAIN);
     const selectors = r.selectors ?? [];
     issues.check(selectors.length <= MAX_SELECTORS, `${rf}.selectors`, selectors.length, `selectors exceed ${MAX_SELECTORS}`, 'Join selectors with &&');
     selectors.forEach((expression, k) => {
@@ -417,6 +419,8 @@ export function validateInventory(issues: Issues, inventory: FleetInventory): vo
       const pf = `${f}.nodePools[${j}]`;
       issues.check(!!p.name && !pools.has(p.name), `${pf}.name`, p.name, 'is empty or names another pool of the cluster too', 'Give every pool its own name');
       pools.add(p.name);
+      // Pods are pinned to the pool by the node label inferkit.dev/pool: <name>.
+      if (p.name) checkLabelValue(issues, `${pf}.name`, p.name);
       issues.check(isCount(p.nodes, 0, Number.MAX_SAFE_INTEGER), `${pf}.nodes`, p.nodes, 'is not a whole number of nodes', 'Give 0 or more');
       const devices = new Set<string>();
       p.devicesPerNode.forEach((d, k) => validateDevice(issues, `${pf}.devicesPerNode[${k}]`, d, devices));

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { parseDocument, stringify } from 'yaml';
+import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { main } from '../../cli/inferkit';
 import { Model, ModelInfer, ModelSource, Warnings } from '../../index';
 
@@ -180,5 +180,49 @@ describe('constructs: templates given as props are checked the same way, once ho
     const chart = new Chart(Testing.app(), 'c');
     expect(() => new Model(chart, 'm', { backend: 'vllm', source: ModelSource.huggingFace('Qwen/Qwen2.5-7B'), gpu: { product: 'L4', shared: 'Group One!', priority: 5 } }))
       .toThrow("Unable to synthesize c/m: gpu.shared 'Group One!' gives the PriorityClass name 'inferkit-Group One!-p5', which is not a DNS-1123 subdomain");
+  });
+});
+
+describe('free text that would reach names, labels and selectors of the output', () => {
+  /** `inferkit synth -o` of an example with `edit` applied to its `index`-th document: the exit code and the errors, minus the file name. */
+  function synthExample(example: string, index: number, edit: (doc: any) => void): { code: number; errors: string[] } {
+    const docs = parseAllDocuments(fs.readFileSync(path.join(manifests, example), 'utf8')).map(d => d.toJS()).filter(d => d);
+    edit(docs[index]);
+    const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+    fs.writeFileSync(file, docs.map(d => stringify(d)).join('---\n'));
+    let err = '';
+    const code = main(['synth', '-f', file, '-o', path.join(dir, 'out')], () => undefined, s => { err += s; });
+    return { code, errors: err.split(`${file}: `).join('').split('\n').filter(l => l.startsWith('Unable to')) };
+  }
+  const simple = (d: any) => d.spec;
+
+  test.each<[string, string, number, (d: any) => void, string]>([
+    ['a simple ModelInfer named with free text', 'modelinfer-simple-advanced.yaml', 1, d => { d.metadata.name = 'Bad Value!'; },
+      "Unable to synthesize ModelInfer/Bad Value!: metadata.name 'Bad Value!' is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending "
+      + "alphanumeric). Use a name such as 'llama-70b'."],
+    ['a label selector operator Kubernetes does not know', 'modelinfer-simple-advanced.yaml', 1,
+      d => { simple(d).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].operator = 'Maybe'; },
+      'Unable to synthesize ModelInfer/production-infer: spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector'
+      + ".matchExpressions[0].operator 'Maybe' is not one of In, NotIn, Exists, DoesNotExist. Use one of In, NotIn, Exists, DoesNotExist."],
+    ['a topology key with a space', 'modelinfer-simple-advanced.yaml', 1,
+      d => { simple(d).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey = 'a zone'; },
+      'Unable to synthesize ModelInfer/production-infer: spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey '
+      + "'a zone' is not a label key (an optional DNS subdomain and '/', then up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric). "
+      + "Use a key such as 'app' or 'llm-d.ai/role'."],
+    ['a toleration key with a space', 'modelinfer-simple-advanced.yaml', 1, d => { simple(d).tolerations[0].key = 'gpu type'; },
+      "Unable to synthesize ModelInfer/production-infer: spec.tolerations[0].key 'gpu type' is not a label key (an optional DNS subdomain and '/', then up to 63 "
+      + "letters, digits, '-', '_' or '.', starting and ending alphanumeric). Use a key such as 'app' or 'llm-d.ai/role'."],
+    ['a resource quantity of the simple form', 'modelinfer-simple-advanced.yaml', 1, d => { simple(d).resources.limits.memory = 'lots'; },
+      "Unable to synthesize ModelInfer/production-infer: spec.resources.limits['memory'] 'lots' is not a Kubernetes quantity. Write a quantity such as 500m, 2, 16Gi or 1.5."],
+    ['a DeviceClass named with free text', 'modelreplica-seed.yaml', 0, d => { d.spec.engines[0].members[0].deviceRequests[0].deviceClassName = 'NVIDIA GPU'; },
+      "Unable to synthesize ModelReplica/qwen3-8b-eks-l4-0: spec.engines[0].members[0].deviceRequests[0].deviceClassName 'NVIDIA GPU' is not a DNS-1123 subdomain "
+      + "(lower-case letters, digits, '-' and '.', each part starting and ending alphanumeric). Use a name such as 'llama-70b'."],
+    ['a node pool named with free text (it labels the nodes pods are pinned to)', 'modelplane-fleet.yaml', 4, d => { d.spec.nodePools[0].name = 'H100 pool'; },
+      "Unable to synthesize InferenceCluster/eu-west-h100: spec.nodePools[0].name 'H100 pool' is not a label value (up to 63 letters, digits, '-', '_' or '.', "
+      + "starting and ending alphanumeric). Use a value such as 'decode'."],
+  ])('%s is an error', (_, example, index, edit, message) => {
+    const { code, errors } = synthExample(example, index, edit);
+    expect(code).toBe(1);
+    expect(errors).toContain(message);
   });
 });
