@@ -14,6 +14,7 @@ import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
 import { recordWarnings } from './warnings';
+import { INT32_MAX } from '../src/limits';
 
 /** How a model's files are kept between restarts (FlexInfer `spec.cache.strategy`). */
 export enum CacheStrategy {
@@ -842,6 +843,9 @@ export class Model extends Construct {
       'Use 0 to scale to zero, or raise maxReplicas');
     const idle = (s.idleTimeout ?? Duration.minutes(5)).toSeconds();
     const coldStart = (s.coldStartTimeout ?? Duration.minutes(2)).toSeconds();
+    // KEDA's cooldownPeriod and the replica counts are int32.
+    issues.check(idle <= INT32_MAX, 'serverless.idleTimeout', `${idle}s`, `is more than ${INT32_MAX} seconds, the int32 of KEDA's cooldownPeriod`, 'Give a shorter idle timeout');
+    issues.check(max <= INT32_MAX, 'serverless.maxReplicas', max, `is more than ${INT32_MAX}, the largest int32 Kubernetes accepts`, `Use 1 to ${INT32_MAX}`);
     const addOn = s.addOnNamespace ?? 'keda';
     // Every name a client may give the Service `<model>` (the interceptor routes by the Host header, port stripped).
     const hosts = this.namespace

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Duration, Testing } from 'cdk8s';
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { main } from '../../cli/inferkit';
 import { Model, ModelInfer, ModelSource, Warnings } from '../../index';
@@ -174,6 +174,13 @@ describe('constructs: templates given as props are checked the same way, once ho
       roles: [{ name: 'serve', entryTemplate: { spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.11.0', securityContext: { privileged: true } }] } } }],
     });
     expect(Warnings.of(app).all).toEqual([expect.stringContaining('Warning: c/mi roles[0].entryTemplate.spec.containers[0].securityContext.privileged true: runs the container')]);
+  });
+
+  test('a serverless idle timeout beyond int32 seconds is refused, not written as a 15-digit cooldown', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    expect(() => new Model(chart, 'm', { backend: 'vllm', source: ModelSource.huggingFace('Qwen/Qwen2.5-7B'), gpu: {}, serverless: { idleTimeout: Duration.hours(99_999_999_999) } }))
+      .toThrow("Unable to synthesize c/m: serverless.idleTimeout '359999999996400s' is more than 2147483647 seconds, the int32 of KEDA's cooldownPeriod. "
+        + 'Give a shorter idle timeout.');
   });
 
   test('a FlexInfer shared group whose name is free text is refused before it names a PriorityClass', () => {
