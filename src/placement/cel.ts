@@ -15,7 +15,7 @@
  * @see https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-semver-library
  */
 import type * as CelJs from '@marcbachmann/cel-js';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { formatQuantity, isQuantity, parseQuantity } from '../quantity';
 import type { DeviceAttributeValue, FleetDevice } from './inventory';
 
@@ -190,8 +190,11 @@ const regexes = new Map<string, RE2JS>();
 function re2(pattern: string): RE2JS {
   let compiledPattern = regexes.get(pattern);
   if (!compiledPattern) {
+    // Required here, as the CEL library is: only placement needs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const engine: typeof import('re2js') = require('re2js');
     try {
-      compiledPattern = RE2JS.compile(pattern);
+      compiledPattern = engine.RE2JS.compile(pattern);
     } catch (err) {
       throw new Error(`'${pattern}' is not an RE2 regular expression: ${(err as Error).message}`);
     }
