@@ -1,3 +1,4 @@
+import { placementProvider } from '../../../providers/placement';
 import {
   compileDeviceSelector, deviceSelectorError, evaluateDeviceSelector, FleetDevice, FleetInventory, MAX_SELECTOR_COST, place, PlacementDemand,
   SpecError,
@@ -78,6 +79,11 @@ describe('a selector whose estimated cost exceeds the Kubernetes limit is refuse
     expect(run).toThrow(SpecError);
     expect(run).toThrow(`Unable to synthesize ModelDeployment/llm: engines[0].members[0].deviceRequests[0].selectors[0] '${FOUR_NESTED.slice(0, 76)}... `
       + `of request 'gpu' is not a valid device selector: ${costly}. Write a CEL expression`);
+  });
+
+  test('the Placement provider refuses it at preview (check), with the same message', async () => {
+    const result = await placementProvider.check!({}, { demand: demand(FOUR_NESTED), clusters: [{ name: 'a', nodePools: inventory.clusters[0].nodePools }] });
+    expect(result.failures).toEqual([{ property: 'engines', reason: expect.stringContaining(`of request 'gpu' is not a valid device selector: ${costly}.`) }]);
   });
 
   test.each([
