@@ -582,6 +582,7 @@ export class ModelReplica extends Construct {
       metadata: {
         labels: {
           ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName,
+          [ModelReplicaLabels.REPLICA]: this.name,
         },
         annotations: this.props.metadata?.annotations,
       },

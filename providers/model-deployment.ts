@@ -1,9 +1,11 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
-import { ModelDeployment as ModelDeploymentChart, ModelDeploymentProps, Placement as SynthPlacement } from '../constructs';
-import { ClusterTaint, FleetNodePool, ReplicaAssignment } from '../src';
+import { ModelDeployment as ModelDeploymentChart, ModelDeploymentProps, ModelReplicaLabels, Placement as SynthPlacement } from '../constructs';
+import { ClusterTaint, fleetRolloutSet, FleetNodePool, K8sObject, ReplicaAssignment, stableHash } from '../src';
 import { Placement } from './placement';
+import { Rollout } from './rollout';
+import type { OnFailure } from './rollout-executor';
 
 /** A cluster of the fleet a {@link ModelDeployment} may place replicas on. */
 export interface FleetClusterArgs {
@@ -34,11 +36,24 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
   /** The clusters replicas may go to. Removing one places its replicas again on the others. */
   readonly clusters: FleetClusterArgs[];
   /**
-   * Don't wait for workloads to become ready.
+   * Replicas that may be unavailable at once across the whole fleet while a new revision rolls out: replicas are
+   * updated in waves of this many, each awaited until Ready, whatever cluster they run in.
    *
-   * @default false
+   * @default 1
    */
-  readonly skipAwait?: boolean;
+  readonly maxUnavailable?: number;
+  /**
+   * How long one wave of the rollout may take to become Ready.
+   *
+   * @default 1800
+   */
+  readonly progressDeadlineSeconds?: pulumi.Input<number>;
+  /**
+   * What a wave that misses its deadline does: Halt, or Rollback to the previous revision.
+   *
+   * @default 'Halt'
+   */
+  readonly onFailure?: pulumi.Input<OnFailure>;
 }
 
 /** Where one replica runs and how to reach it. */
@@ -57,18 +72,25 @@ export interface ReplicaOutput {
 
 /**
  * A ModelDeployment on a fleet of clusters, in `pulumi up`: a {@link Placement} decides each replica's cluster and
- * pools (retaining earlier decisions), the construct renders each cluster's share, and one Kubernetes provider per
- * cluster applies it as a ConfigGroup, waiting for the workloads to be ready.
+ * pools (retaining earlier decisions), the construct renders each cluster's share, one Kubernetes provider per
+ * cluster applies its Services, claim templates and routes, and a {@link Rollout} applies the replicas' workloads:
+ * a new revision in waves of `maxUnavailable` replicas across the whole fleet, each awaited until Ready.
  */
 export class ModelDeployment extends pulumi.ComponentResource {
   /** Replica to cluster, pools, endpoint and state. */
   public readonly replicas: pulumi.Output<ReplicaOutput[]>;
   /** The placement resource. */
   public readonly placement: Placement;
+  /** The rollout of the replicas' workloads, fleet-wide within `maxUnavailable`. */
+  public readonly rollout: Rollout;
 
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
     ModelDeploymentChart.validate(`${args.namespace ?? 'default'}/${args.name ?? name}`, args);
+    if (args.maxUnavailable !== undefined && !(Number.isInteger(args.maxUnavailable) && args.maxUnavailable >= 1 && args.maxUnavailable <= 2 ** 31 - 1)) {
+      throw new Error(`Unable to deploy ModelDeployment/${args.namespace ?? 'default'}/${args.name ?? name}: maxUnavailable ${JSON.stringify(args.maxUnavailable)} `
+        + 'is not a whole number of replicas from 1. Give 1 or more: the fleet is rolled in waves of that many replicas.');
+    }
     super('inferkit:index:ModelDeployment', name, {}, opts);
     const deployment = args.name ?? name;
     const namespace = args.namespace ?? 'default';
@@ -97,19 +119,33 @@ export class ModelDeployment extends pulumi.ComponentResource {
         }),
       });
       const states = new Map(assignments.map((a: ReplicaAssignment) => [a.replica, a.state ?? 'Retained']));
+      // Each replica's objects are rolled across the fleet; the rest of each cluster's share is applied as it is.
+      const objects = Object.fromEntries(chart.clusters.map(c => [c, chart.clusterChart(c).toJson() as K8sObject[]]));
+      const replicaOf = (o: K8sObject): number | undefined => {
+        const m = new RegExp(`^${deployment}-(\\d+)$`).exec(o.metadata?.labels?.[ModelReplicaLabels.REPLICA] ?? '');
+        return m ? Number(m[1]) : undefined;
+      };
+      const set = fleetRolloutSet(deployment, namespace, chart.replicas.map(r => ({
+        index: r.index, cluster: r.cluster, objects: objects[r.cluster].filter(o => replicaOf(o) === r.index),
+      })), { maxUnavailable: args.maxUnavailable ?? 1 }, v => stableHash(v));
       return {
-        objects: Object.fromEntries(chart.clusters.map(c => [c, chart.clusterChart(c).toJson()])),
+        statics: Object.fromEntries(Object.entries(objects).map(([c, objs]) => [c, objs.filter(o => replicaOf(o) === undefined)])),
+        set,
         replicas: chart.replicas.map(r => ({ ...r, pools: { ...r.pools }, state: states.get(r.index)! })),
       };
     });
 
-    for (const c of args.clusters) {
+    const statics = args.clusters.map(c => {
       const provider = new k8s.Provider(`${name}-${c.name}`, { kubeconfig: pulumi.secret(c.kubeconfig) }, { parent: this });
-      new k8s.yaml.v2.ConfigGroup(`${name}-${c.name}`, {
-        objs: rendered.apply(r => r.objects[c.name] ?? []),
-        skipAwait: args.skipAwait,
-      }, { parent: this, provider });
-    }
+      // Services, claim templates, pools and routes first; the replicas' workloads go through the Rollout below.
+      return new k8s.yaml.v2.ConfigGroup(`${name}-${c.name}`, { objs: rendered.apply(r => r.statics[c.name] ?? []), skipAwait: true }, { parent: this, provider });
+    });
+    this.rollout = new Rollout(`${name}-rollout`, {
+      sets: rendered.apply(r => [r.set]),
+      kubeconfigs: pulumi.all(args.clusters.map(c => pulumi.output(c.kubeconfig).apply(k => [c.name, k] as const))).apply(Object.fromEntries),
+      progressDeadlineSeconds: args.progressDeadlineSeconds,
+      onFailure: args.onFailure,
+    }, { parent: this, dependsOn: statics });
     this.replicas = rendered.apply(r => r.replicas);
     this.registerOutputs({ replicas: this.replicas });
   }

@@ -106,22 +106,35 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     const from = set.units[set.units.length - 1];
     return { index: i, cluster: from.cluster, objects: renameUnit(from.objects, set.prefix, from.index, i) };
   };
+  // Each unit's own desired revision (fleet replicas differ by pool); the planner compares against the set's.
+  const desiredOf = (i: number) => units.get(i)?.revision ?? set.revision;
   let lastWaveAt = started;
 
   for (;;) {
     const now = Date.now();
     const observed: UnitObservation[] = [];
     const live = new Map<string, Awaited<ReturnType<typeof readLive>>>();
+    // Units found in a cluster other than their own (a replica placed elsewhere): deleted once the rollout is done.
+    const misplaced: Array<[string, number]> = [];
     for (const [cluster, kube] of clients) {
       const l = await readLive(kube, set, false);
       live.set(cluster, l);
-      observed.push(...observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)
-        .filter(o => clients.size === 1 || (clusterOf(o.index) ?? '') === cluster));
+      for (const o of observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)) {
+        if (clients.size > 1 && (clusterOf(o.index) ?? '') !== cluster) {
+          misplaced.push([cluster, o.index]);
+          continue;
+        }
+        observed.push({ ...o, revision: o.revision !== undefined && o.revision === desiredOf(o.index) ? set.revision : o.revision });
+      }
     }
     const step: RolloutStep = planRollout({
       desiredRevision: set.revision, strategy: set.strategy, units: observed, now, progressDeadlineMs: deadline,
     });
     if (step.kind === 'Done') {
+      for (const [cluster, i] of misplaced) {
+        await deleteUnit(clients.get(cluster)!, set, i);
+        log(`${set.namespace}/${set.set}: deleted ${unitName(i)} from ${cluster}, where it no longer runs`);
+      }
       log(`${set.namespace}/${set.set}: done, ${result.waves} wave(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return { ...result, elapsedMs: Date.now() - started };
     }
@@ -163,7 +176,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       // OnDelete workloads keep their pods: replace the ones that run another revision.
       const pods = live.get(unit.cluster ?? '')?.pods ?? [...live.values()][0]?.pods ?? [];
       await Promise.all(pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
-        && p.metadata?.labels?.[RolloutLabels.REVISION] !== set.revision && !p.metadata?.deletionTimestamp)
+        && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp)
         .map(p => kube.delete('v1', 'Pod', set.namespace, p.metadata.name)));
     });
     for (const i of step.delete) {
@@ -197,27 +210,23 @@ export async function deleteUnit(kube: KubeClient, set: Pick<RolloutSet, 'set' |
 
 /** Returns units to the previous set's objects and waits until they are Ready again. */
 async function rollback(clients: Clients, set: RolloutSet, previous: RolloutSet, indices: readonly number[], options: ExecuteOptions): Promise<void> {
-  const back: RolloutSet = {
-    ...previous,
-    // Only the failed units move back; the others (not updated yet, or below the partition) already run it or keep theirs.
-    strategy: { ...set.strategy, maxSurge: 0, maxUnavailable: Math.max(1, indices.length) },
-  };
   options.log?.(`${set.namespace}/${set.set}: rolling back ${indices.map(i => `${set.prefix}-${i}`).join(', ')} to revision ${previous.revision}`);
-  const onlyFailed: RolloutSet = { ...back, units: previous.units.filter(u => indices.includes(u.index)), strategy: back.strategy };
-  for (const u of onlyFailed.units) {
+  // Only the failed units move back; the others were not updated (or keep theirs below the partition).
+  const failed = previous.units.filter(u => indices.includes(u.index));
+  for (const u of failed) {
     const kube = clientOf(clients, u);
     for (const o of u.objects) await kube.apply(o, { fieldManager: options.fieldManager ?? 'inferkit' });
     for (const p of await kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${u.index}`)) {
-      if (p.metadata?.labels?.[RolloutLabels.REVISION] !== previous.revision) await kube.delete('v1', 'Pod', set.namespace, p.metadata.name);
+      if (p.metadata?.labels?.[RolloutLabels.REVISION] !== (u.revision ?? previous.revision)) await kube.delete('v1', 'Pod', set.namespace, p.metadata.name);
     }
   }
   const deadline = Date.now() + (options.progressDeadlineMs ?? DEFAULT_DEADLINE_MS);
   for (;;) {
     let ready = true;
-    for (const u of onlyFailed.units) {
+    for (const u of failed) {
       const l = await readLive(clientOf(clients, u), set, false);
       const o = observeUnits(l.workloads, l.pods, () => Date.now()).find(x => x.index === u.index);
-      ready &&= !!o?.ready && o.revision === previous.revision;
+      ready &&= !!o?.ready && o.revision === (u.revision ?? previous.revision);
     }
     if (ready) return;
     if (Date.now() > deadline) throw new RolloutError(`Unable to roll back ${set.namespace}/${set.set}: the previous revision did not become Ready either.`, indices, []);

@@ -100,9 +100,9 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(_id, olds: Inputs, news: Inputs) {
     await run(news, olds.sets ?? []);
-    // Sets no longer given are deleted once the others are rolled.
-    const kept = new Set(news.sets.map(s => `${s.namespace}/${s.set}`));
-    await remove({ ...olds, sets: (olds.sets ?? []).filter(s => !kept.has(`${s.namespace}/${s.set}`)) });
+    // Once the new sets are rolled: units of sets no longer given, or now in another cluster (a cluster removed from
+    // the fleet included, reached through the old kubeconfig), are deleted where they were.
+    await remove(olds, news);
     return { outs: news };
   },
 
@@ -116,18 +116,23 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** Deletes every unit of the sets, surge units left by an interrupted rollout included. */
-async function remove(olds: Inputs): Promise<void> {
+/** Deletes every unit of the old sets (surge units left by an interrupted rollout included) that `kept` does not run in the same cluster. */
+async function remove(olds: Inputs, kept?: Inputs): Promise<void> {
   const executor = require(EXECUTOR_MODULE) as typeof import('./rollout-executor');
   const kube = require(KUBE_MODULE) as typeof import('./_kube');
+  const single = (i: Inputs) => Object.keys(i.kubeconfigs).length === 1;
+  const stays = (set: RolloutSet, index: number, cluster: string): boolean => {
+    const now = kept?.sets.find(s => s.set === set.set && s.namespace === set.namespace);
+    const unit = now?.units.find(u => u.index === index);
+    return !!unit && (single(kept!) && single(olds) ? true : (unit.cluster ?? '') === cluster);
+  };
   for (const [cluster, kubeconfig] of Object.entries(olds.kubeconfigs)) {
     const client = kube.KubeClient.fromKubeconfigYaml(kubeconfig);
     try {
       for (const set of olds.sets) {
-        const single = Object.keys(olds.kubeconfigs).length === 1;
-        const here = new Set(set.units.filter(u => single || (u.cluster ?? '') === cluster).map(u => u.index));
+        const here = new Set(set.units.filter(u => single(olds) || (u.cluster ?? '') === cluster).map(u => u.index));
         for (let i = 0; i < set.strategy.replicas + set.strategy.maxSurge; i++) {
-          if (here.has(i) || i >= set.strategy.replicas) await executor.deleteUnit(client, set, i);
+          if ((here.has(i) || i >= set.strategy.replicas) && !stays(set, i, cluster)) await executor.deleteUnit(client, set, i);
         }
       }
     } finally {

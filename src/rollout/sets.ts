@@ -11,6 +11,12 @@ export interface RolloutUnit {
   readonly index: number;
   /** The cluster the unit runs in, for fleets. @default '' (the only cluster) */
   readonly cluster?: string;
+  /**
+   * The revision this unit is rolled to, where units differ (fleet replicas pinned to different pools).
+   *
+   * @default - the set's revision
+   */
+  readonly revision?: string;
   readonly objects: readonly K8sObject[];
 }
 
@@ -141,4 +147,47 @@ export function stampDeployments(objects: readonly K8sObject[], hash: (value: un
       },
     };
   });
+}
+
+/** The workloads of one fleet replica, by cluster, as rendered for it. */
+export interface FleetReplicaObjects {
+  readonly index: number;
+  readonly cluster: string;
+  readonly objects: readonly K8sObject[];
+}
+
+/**
+ * The rollout set of a fleet deployment (`modeldeployment.<name>`): each replica is a unit in its cluster, its objects
+ * stamped with the set and unit labels (over those of any construct nested in it), its pod templates with the revision
+ * of the replica's own templates. Replicas pinned to different pools differ, so each unit has its own revision.
+ */
+export function fleetRolloutSet(
+  name: string, namespace: string, replicas: readonly FleetReplicaObjects[], strategy: Omit<RolloutStrategy, 'replicas' | 'partition' | 'maxSurge'>,
+  hash: (value: unknown) => string,
+): RolloutSet {
+  const set = `modeldeployment.${name}`;
+  const units = [...replicas].sort((a, b) => a.index - b.index).map(r => {
+    const templates = r.objects.filter(o => UNIT_WORKLOAD_KINDS.includes(o.kind)).map(o => [o.metadata?.name, podTemplateOf(o)]);
+    const revision = hash(templates);
+    const unit = { [RolloutLabels.SET]: set, [RolloutLabels.UNIT]: String(r.index) };
+    const annotations = {
+      [RolloutAnnotations.REPLICAS]: String(replicas.length), [RolloutAnnotations.MAX_UNAVAILABLE]: String(strategy.maxUnavailable),
+      [RolloutAnnotations.MAX_SURGE]: '0', [RolloutAnnotations.PARTITION]: '0',
+    };
+    const objects = r.objects.map(o => {
+      const workload = UNIT_WORKLOAD_KINDS.includes(o.kind);
+      const stamped: K8sObject = {
+        ...o,
+        metadata: { ...o.metadata, labels: { ...o.metadata?.labels, ...unit }, ...(workload ? { annotations: { ...o.metadata?.annotations, ...annotations } } : {}) },
+      };
+      if (!workload || o.kind === 'LeaderWorkerSet') return stamped;
+      const t = o.spec?.template ?? {};
+      return { ...stamped, spec: { ...o.spec, template: { ...t, metadata: { ...t.metadata, labels: { ...t.metadata?.labels, ...unit, [RolloutLabels.REVISION]: revision } } } } };
+    });
+    return { index: r.index, cluster: r.cluster, revision, objects };
+  });
+  return {
+    set, namespace, prefix: name, revision: hash(units.map(u => u.revision)),
+    strategy: { replicas: replicas.length, maxUnavailable: strategy.maxUnavailable, maxSurge: 0, partition: 0 }, units,
+  };
 }

@@ -19,3 +19,14 @@ describe('the ModelDeployment Pulumi component', () => {
       + "Unable to synthesize ml/qwen: labels.inferkit.dev/pool 'inferkit.dev/pool' uses a reserved prefix: inferkit.dev and modelplane.ai labels select and count replicas.");
   });
 });
+
+describe('the fleet rollout budget', () => {
+  test.each([0, 1.5, -1])('maxUnavailable %p is refused before anything is registered', maxUnavailable => {
+    expect(() => new ModelDeployment('qwen', {
+      namespace: 'ml', replicas: 2, maxUnavailable,
+      engines: [{ name: 'qwen', members: [{ deviceRequests: [{ name: 'gpu' }], template }] }],
+      clusters: [{ name: 'a', kubeconfig: 'unused' }],
+    })).toThrow(`Unable to deploy ModelDeployment/ml/qwen: maxUnavailable ${maxUnavailable} is not a whole number of replicas from 1. `
+      + 'Give 1 or more: the fleet is rolled in waves of that many replicas.');
+  });
+});
