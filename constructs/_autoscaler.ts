@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { ScaledObject, ScaledObjectSpecTriggers } from '../imports/keda.sh';
 import { compareStrings, isQuantity, Issues, parseQuantity } from '../src';
+import { INT32_MAX } from '../src/limits';
 
 /** Records the starting size of an autoscaled workload, which leaves `replicas` to its autoscaler. */
 export const INITIAL_REPLICAS = 'autoscaling.inferkit.dev/initial-replicas';
@@ -29,6 +30,7 @@ export function checkAutoscaler(issues: Issues, field: string, a: AutoscalerSpec
   const min = a.minReplicas ?? 1;
   issues.check(Number.isInteger(min) && min >= 1 && Number.isInteger(a.maxReplicas) && a.maxReplicas >= min, field,
     { minReplicas: min, maxReplicas: a.maxReplicas }, 'is not a range of replicas', 'Use 1 <= minReplicas <= maxReplicas');
+  issues.check(!(a.maxReplicas > INT32_MAX), `${field}.maxReplicas`, a.maxReplicas, `is more than ${INT32_MAX}, the largest int32 Kubernetes accepts`, `Use 1 to ${INT32_MAX}`);
   issues.check(replicas === undefined || (replicas >= min && replicas <= a.maxReplicas), replicasField, replicas,
     `is outside the autoscaler's range ${min}..${a.maxReplicas}`, 'Give a starting size within the range, or remove replicas');
 }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { Issues, ModelInferLabels, revisionHash } from '../src';
 import { checkAutoscaler, INITIAL_REPLICAS, PrometheusSource, renderAutoscaler } from './_autoscaler';
 import { Model } from './model';
+import { checkInteger } from '../src/limits';
 
 /** Autoscaling of a simple-form ModelInfer (Kthena seed 000 `spec.autoscaling`). */
 export interface ModelInferAutoscalingProps {
@@ -91,7 +92,7 @@ export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: I
   const auto = p.autoscaling && (p.autoscaling.enabled ?? true) ? p.autoscaling : undefined;
   if (p.autoscaling) checkAutoscaler(issues, 'autoscaling', p.autoscaling, 'replicas', auto ? p.replicas : undefined);
   const replicas = p.replicas ?? 1;
-  issues.check(Number.isInteger(replicas) && replicas >= 0, 'replicas', replicas, 'is not a number of replicas', 'Use 0 or more');
+  checkInteger(issues, 'replicas', replicas, 'replicas');
 
   model._bindWorkload({
     owner: scope.node.path,

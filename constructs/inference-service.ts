@@ -12,7 +12,7 @@ import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { PodDefaults } from './pod-defaults';
 import { recordWarnings } from './warnings';
-import { checkWorkloads } from '../src/limits';
+import { checkInteger, checkWorkloads } from '../src/limits';
 
 /** Labels of an InferenceService's pods and services. Selector labels are public API. */
 export const InferenceLabels = {
@@ -342,6 +342,7 @@ export class InferenceService extends Construct {
       }
       issues.check(!p.modelImage || p.modelVersion !== undefined || p.modelPath !== undefined, `${f}.modelImage`, p.modelImage?.image,
         'has nowhere to be loaded: the model path comes from modelVersion or modelPath', `Give modelVersion (loaded at ${MODEL_DIR}/<modelVersion>) or modelPath`);
+      if (p.replicas !== undefined) checkInteger(issues, `${f}.replicas`, p.replicas, 'replicas');
       if (p.autoScale) checkAutoscaler(issues, `${f}.autoScale`, p.autoScale, `${f}.replicas`, p.replicas);
     });
     if (shares.every(s => s !== undefined)) {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { main } from '../../cli/inferkit';
-import { Model, ModelInfer, ModelSource, Warnings } from '../../index';
+import { InferenceService, Model, ModelInfer, ModelSource, Warnings } from '../../index';
 
 const manifests = path.join(__dirname, '..', '..', 'examples', 'manifests');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-pod-'));
@@ -181,6 +181,20 @@ describe('constructs: templates given as props are checked the same way, once ho
     expect(() => new Model(chart, 'm', { backend: 'vllm', source: ModelSource.huggingFace('Qwen/Qwen2.5-7B'), gpu: {}, serverless: { idleTimeout: Duration.hours(99_999_999_999) } }))
       .toThrow("Unable to synthesize c/m: serverless.idleTimeout '359999999996400s' is more than 2147483647 seconds, the int32 of KEDA's cooldownPeriod. "
         + 'Give a shorter idle timeout.');
+  });
+
+  test('replica counts given as props are whole numbers within int32', () => {
+    const template = { spec: { containers: [{ name: 'tf', image: 'tensorflow/serving:2.14.0' }] } };
+    expect(() => new InferenceService(new Chart(Testing.app(), 'c'), 'svc', { framework: 'TFServing', predictors: [{ name: 'p', template, replicas: 2.5 }] }))
+      .toThrow('Unable to synthesize c/svc: predictors[0].replicas 2.5 is not a whole number of replicas. Use 0 to 2147483647 replicas.');
+    const chart = new Chart(Testing.app(), 'c');
+    const model = new Model(chart, 'llama', { backend: 'ollama', source: 'ollama://llama2:7b', serverless: { enabled: false } });
+    expect(() => new ModelInfer(chart, 'infer', { modelRef: model, replicas: 2 ** 31 }))
+      .toThrow('Unable to synthesize c/infer: replicas 2147483648 is more than 2147483647, the largest int32 Kubernetes accepts. Use 0 to 2147483647 replicas.');
+    const other = new Chart(Testing.app(), 'c');
+    const scaled = new Model(other, 'llama', { backend: 'ollama', source: 'ollama://llama2:7b', serverless: { enabled: false } });
+    expect(() => new ModelInfer(other, 'infer', { modelRef: scaled, autoscaling: { maxReplicas: 2 ** 31 } }))
+      .toThrow('Unable to synthesize c/infer: autoscaling.maxReplicas 2147483648 is more than 2147483647, the largest int32 Kubernetes accepts. Use 1 to 2147483647.');
   });
 
   test('a FlexInfer shared group whose name is free text is refused before it names a PriorityClass', () => {
