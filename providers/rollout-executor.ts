@@ -3,10 +3,10 @@
 // Pulumi resource; it never loads Pulumi. Everything it decides comes from a fresh observation, so an interrupted
 // rollout resumes where the cluster is.
 import {
-  describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS,
-  UnitObservation,
+  describeUnits, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS, UnitObservation,
 } from '../src';
 import { KubeClient } from './_kube';
+import { readLive, UNIT_KINDS } from './observe';
 
 /** What to do when a wave misses its progress deadline. */
 export type OnFailure = 'Halt' | 'Rollback';
@@ -45,12 +45,6 @@ export class RolloutError extends Error {
   }
 }
 
-/** Kinds that a unit may hold besides workloads, deleted with it. Order: workloads last on create, first on delete. */
-const UNIT_KINDS: ReadonlyArray<readonly [string, string]> = [
-  ['apps/v1', 'StatefulSet'], ['apps/v1', 'Deployment'], ['leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet'],
-  ['v1', 'Service'], ['scheduling.volcano.sh/v1beta1', 'PodGroup'],
-];
-
 const DEFAULT_DEADLINE_MS = 30 * 60_000;
 
 /** The clients of a set's clusters, by cluster name ('' for a single cluster). */
@@ -70,20 +64,6 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await work(items[next++]);
   }));
-}
-
-/** Everything live of a set in one cluster: workloads and pods by the set label, and events when asked. */
-async function readLive(kube: KubeClient, set: RolloutSet, withEvents: boolean) {
-  const selector = `${RolloutLabels.SET}=${set.set}`;
-  const workloads: K8sObject[] = [];
-  // Only the kinds the set's units are made of: a cluster need not serve the others.
-  const kinds = new Set(set.units.flatMap(u => u.objects.map(o => o.kind)));
-  for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k) && kinds.has(k))) {
-    workloads.push(...(await kube.list(apiVersion, kind, set.namespace, selector)).map(o => ({ ...o, apiVersion, kind })));
-  }
-  const pods = await kube.list('v1', 'Pod', set.namespace, selector);
-  const events = withEvents ? await kube.list('v1', 'Event', set.namespace) : [];
-  return { workloads, pods, events };
 }
 
 /** Runs a set's rollout to the end; throws {@link RolloutError} when a wave misses its deadline. */

@@ -112,32 +112,39 @@ export function podProblem(pod: K8sObject): string | undefined {
 }
 
 /**
- * What is wrong with the given units, one line each, from their pods and the events of the pods and workloads
- * (Unschedulable with the scheduler's message, ImagePullBackOff, CrashLoopBackOff, FailedCreate from admission, a
- * DRA claim not allocated): the text of a stuck rollout's report and of `inferkit status`.
+ * What is wrong with the given workloads and their pods, one part each, from the pods and the events of the pods and
+ * workloads (Unschedulable with the scheduler's message, ImagePullBackOff, CrashLoopBackOff with the last termination
+ * reason, FailedCreate from admission, a DRA claim not allocated). Empty when every pod is Ready and none is missing.
  */
-export function describeUnits(
-  units: readonly number[], workloads: readonly K8sObject[], pods: readonly K8sObject[], events: readonly K8sObject[], unitName: (u: number) => string,
-): string[] {
+export function describePods(workloads: readonly K8sObject[], pods: readonly K8sObject[], events: readonly K8sObject[]): string[] {
   const eventsOf = (kind: string, name: string): string[] => events
     .filter(e => e.involvedObject?.kind === kind && e.involvedObject?.name === name && e.type === 'Warning')
     .sort((a, b) => (time(a.lastTimestamp ?? a.eventTime) ?? 0) - (time(b.lastTimestamp ?? b.eventTime) ?? 0))
     .slice(-2).map(e => `${e.reason}: ${e.message}`);
+  const parts: string[] = [];
+  for (const p of [...pods].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const problem = podProblem(p);
+    if (!problem) continue;
+    const ev = eventsOf('Pod', p.metadata.name);
+    parts.push(`pod ${p.metadata.name}: ${problem}${ev.length ? ` (events: ${ev.join('; ')})` : ''}`);
+  }
+  const missing = workloads.reduce((n, w) => n + desiredPodsOf(w), 0) - pods.filter(p => !p.metadata?.deletionTimestamp).length;
+  if (missing > 0) {
+    const ev = workloads.flatMap(w => eventsOf(w.kind, w.metadata.name));
+    parts.push(`${missing} pod(s) not created${ev.length ? ` (events: ${ev.join('; ')})` : ''}`);
+  }
+  return parts;
+}
+
+/**
+ * What is wrong with the given units, one line each ({@link describePods} of the unit's workloads and pods): the text
+ * of a stuck rollout's report.
+ */
+export function describeUnits(
+  units: readonly number[], workloads: readonly K8sObject[], pods: readonly K8sObject[], events: readonly K8sObject[], unitName: (u: number) => string,
+): string[] {
   return units.map(u => {
-    const own = workloads.filter(w => unitOf(w) === u);
-    const mine = pods.filter(p => unitOf(p) === u).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    const parts: string[] = [];
-    for (const p of mine) {
-      const problem = podProblem(p);
-      if (!problem) continue;
-      const ev = eventsOf('Pod', p.metadata.name);
-      parts.push(`pod ${p.metadata.name}: ${problem}${ev.length ? ` (events: ${ev.join('; ')})` : ''}`);
-    }
-    const missing = own.reduce((n, w) => n + desiredPodsOf(w), 0) - mine.filter(p => !p.metadata?.deletionTimestamp).length;
-    if (missing > 0) {
-      const ev = own.flatMap(w => eventsOf(w.kind, w.metadata.name));
-      parts.push(`${missing} pod(s) not created${ev.length ? ` (events: ${ev.join('; ')})` : ''}`);
-    }
+    const parts = describePods(workloads.filter(w => unitOf(w) === u), pods.filter(p => unitOf(p) === u), events);
     return `${unitName(u)}: ${parts.length ? parts.join('; ') : 'not ready'}`;
   });
 }
