@@ -26,7 +26,7 @@ export const MAX_NESTING = 64;
  */
 export const MAX_OBJECT_COUNT = 1_000;
 
-/** Most workload sets (role instances, predictors, placed replicas) one resource may render, its counts multiplied. */
+/** Most workload sets (role instances, predictors) one resource may render, its counts multiplied. */
 export const MAX_WORKLOADS = 2_000;
 
 /**
@@ -96,7 +96,13 @@ function nesting(value: unknown, limit: number): { depth: number; path: string }
  */
 export function readManifestFile(file: string, alreadyRead: number = 0): Array<Record<string, unknown>> {
   const fail = (cause: string) => new Error(`Unable to read ${file}: ${cause}`);
-  const bytes = readAtMost(file, MAX_INPUT_BYTES);
+  let bytes: Buffer;
+  try {
+    bytes = readAtMost(file, MAX_INPUT_BYTES);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw fail(`${code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}. Give the path of a YAML file.`);
+  }
   if (bytes.length > MAX_INPUT_BYTES) {
     throw fail(`it is larger than ${MAX_INPUT_BYTES} bytes (4 MiB), inferkit's limit for one input file. Split it into several files, each given with -f.`);
   }

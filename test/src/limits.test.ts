@@ -81,6 +81,11 @@ describe('input files: size, documents and nesting', () => {
     expect(() => readManifestFile(write('list.yaml', '- a\n'))).toThrow('document 1 is a list, not a Kubernetes object');
   });
 
+  test('a file that is missing, or a directory, is named with what it is', () => {
+    expect(() => readManifestFile(path.join(dir, 'missing.yaml'))).toThrow(`Unable to read ${path.join(dir, 'missing.yaml')}: there is no such file. Give the path of a YAML file.`);
+    expect(synth(dir).err).toBe(`error: Unable to read ${dir}: it is a directory. Give the path of a YAML file.\n`);
+  });
+
   test('a YAML syntax error names the file and the place', () => {
     const file = write('bad.yaml', 'a: [\n');
     expect(() => readManifestFile(file)).toThrow(new RegExp(`^Unable to read ${file}: .* at line \\d+, column \\d+.*\\. Fix the YAML syntax\\.$`));
