@@ -4,6 +4,7 @@ import * as path from 'path';
 import { ApiObject, ApiObjectProps, App, Chart, Names, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { rollout } from './rollout';
+import { status } from './status';
 import { modelCacheProps } from '../constructs/model-cache';
 import { ClusterObjects, placedAssignments } from '../constructs/model-replica';
 import {
@@ -24,6 +25,7 @@ import { manifestRef } from '../src/names';
 const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <dir>] [--backend StatefulSet|LeaderWorkerSet] [--strict]
                      [--gateway NAMESPACE/NAME]
        inferkit rollout -f <file.yaml|dir> [-f ...] --kubeconfig <file> [--context <name>] [--dry-run] [--progress-deadline <s>]
+       inferkit status -f <file.yaml|dir> [-f ...] | KIND/NAME [-n <ns>] --kubeconfig <file> [-o table|json|yaml] [--watch]
        inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
 Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference and ModelVersion, FlexInfer Model, Modelplane
@@ -589,12 +591,18 @@ export function main(argv: readonly string[], out: Write = s => process.stdout.w
   }
 }
 
-/** The objects a synth run of `files` makes, for `rollout`: one cluster's (a fleet is rolled by its Pulumi component). */
-function synthObjects(files: string[], backend: string | undefined): Array<Record<string, any>> {
+/** A synth run of `files` for `rollout` and `status`, its warnings on stderr. */
+function synthRun(files: string[], backend: string | undefined): SynthResult {
   const chosen = Object.values(WorkloadBackend).find(v => v === backend);
   if (backend !== undefined && !chosen) throw new Error(`--backend '${backend}' is not a backend: use StatefulSet or LeaderWorkerSet`);
   const result = synthManifests(readManifests(files), { backend: chosen });
   for (const w of result.warnings) process.stderr.write(`${formatWarning(w.warning)}\n`);
+  return result;
+}
+
+/** The objects a synth run of `files` makes, for `rollout`: one cluster's (a fleet is rolled by its Pulumi component). */
+function synthObjects(files: string[], backend: string | undefined): Array<Record<string, any>> {
+  const result = synthRun(files, backend);
   const clusters = [...new Set(result.outputs.map(o => path.dirname(o.file)).filter(d => d !== '.'))];
   if (clusters.length > 0) {
     throw new Error(`the input places replicas on clusters (${clusters.sort().join(', ')}): inferkit rollout rolls one cluster. `
@@ -605,8 +613,9 @@ function synthObjects(files: string[], backend: string | undefined): Array<Recor
 
 /** Runs the CLI, the commands that talk to a cluster included; resolves to the exit code. */
 export async function mainAsync(argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s)): Promise<number> {
-  if (argv[0] !== 'rollout') return main(argv, out, err);
+  if (argv[0] !== 'rollout' && argv[0] !== 'status') return main(argv, out, err);
   try {
+    if (argv[0] === 'status') return await status(argv.slice(1), (files, backend) => synthRun(files, backend).outputs.flatMap(o => o.chart.toJson()), out, err);
     return await rollout(argv.slice(1), synthObjects, out, err);
   } catch (e) {
     err(`${e instanceof SpecError ? '' : 'error: '}${(e as Error).message}\n`);

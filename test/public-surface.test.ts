@@ -95,9 +95,9 @@ describe('the layers', () => {
     expect(ours.filter(i => !['index', 'providers', 'providers/index'].includes(i.spec))).toEqual([]);
   });
 
-  test('the CLI takes from providers/ only the Kubernetes client and the rollout executor, which do not load Pulumi', () => {
+  test('the CLI takes from providers/ only the Kubernetes client, the live reading and the rollout executor, which do not load Pulumi', () => {
     const fromProviders = importsOf('cli').filter(i => i.spec.startsWith('providers'));
-    expect([...new Set(fromProviders.map(i => i.spec))].sort()).toEqual(['providers/_kube', 'providers/rollout-executor']);
-    expect(importsOf('providers').filter(i => /^providers\/(_kube|rollout-executor)\.ts$/.test(i.file) && i.spec.startsWith('@pulumi'))).toEqual([]);
+    expect([...new Set(fromProviders.map(i => i.spec))].sort()).toEqual(['providers/_kube', 'providers/observe', 'providers/rollout-executor']);
+    expect(importsOf('providers').filter(i => /^providers\/(_kube|observe|rollout-executor)\.ts$/.test(i.file) && i.spec.startsWith('@pulumi'))).toEqual([]);
   });
 });
