@@ -68,18 +68,22 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const core = require(CORE_MODULE) as typeof import('../src');
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    for (const set of (news.sets ?? []) as RolloutSet[]) {
+    // At preview the sets may be unknown (they depend on a placement): checked once known.
+    for (const set of (Array.isArray(news.sets) ? news.sets : []) as RolloutSet[]) {
+      if (!set || typeof set !== 'object' || !set.strategy || typeof set.strategy !== 'object') continue;
       try {
         core.expectedWaves(set.strategy);
       } catch (e) {
         failures.push({ property: 'set', reason: `Unable to roll ${set.namespace}/${set.set}: ${(e as Error).message}` });
       }
     }
+    // Pulumi's placeholder for a value not known at preview.
+    const known = (v: unknown) => v !== undefined && v !== (require('@pulumi/pulumi/runtime/rpc') as { unknownValue: string }).unknownValue;
     const deadline = news.progressDeadlineSeconds;
-    if (deadline !== undefined && !(Number.isInteger(deadline) && deadline > 0)) {
+    if (known(deadline) && !(Number.isInteger(deadline) && deadline > 0)) {
       failures.push({ property: 'progressDeadlineSeconds', reason: `progressDeadlineSeconds ${JSON.stringify(deadline)} is not a positive whole number of seconds. Give, for example, 1800.` });
     }
-    if (news.onFailure !== undefined && news.onFailure !== 'Halt' && news.onFailure !== 'Rollback') {
+    if (known(news.onFailure) && news.onFailure !== 'Halt' && news.onFailure !== 'Rollback') {
       failures.push({ property: 'onFailure', reason: `onFailure ${JSON.stringify(news.onFailure)} is not Halt or Rollback.` });
     }
     return { inputs: news, failures };
