@@ -1,10 +1,11 @@
 /**
  * Reads one cluster's live state for the Placement provider: its node pools with the DRA devices each node has
- * (from Nodes, ResourceSlices and DeviceClasses), and the ledger of devices that inferkit workloads already hold
- * there (from labelled Deployments and StatefulSets).
+ * (from Nodes, ResourceSlices and DeviceClasses), and the ledger: the devices held on each node by any workload (from
+ * allocated ResourceClaims and the extended resources of bound Pods), and those inferkit workloads' pods not yet
+ * scheduled will hold (from labelled Deployments and StatefulSets).
  *
  * This file only fetches; the objects are folded into pools and ledger entries by the pure functions of the core
- * (`src/placement/cluster-objects.ts`: `nodePoolsOf`, `ledgerOf`), tested without a server.
+ * (`src/placement/cluster-objects.ts`: `liveInventoryOf`), tested without a server.
  *
  * Imports are light (node builtins, `yaml`, a few `src/` modules): the provider requires this file inside its methods.
  *
@@ -12,7 +13,7 @@
  */
 import { KubeClient, KubeObject } from './_kube';
 import { LedgerLabels, NODE_POOL_LABEL } from '../src/labels';
-import { ledgerOf, nodePoolsOf } from '../src/placement/cluster-objects';
+import { ClusterObjectLists, liveInventoryOf } from '../src/placement/cluster-objects';
 import type { ClusterTaint, FleetCluster, LedgerEntry } from '../src/placement/inventory';
 
 /** How to reach one cluster of the fleet, and what the fleet declares about it. */
@@ -68,38 +69,41 @@ export async function readLiveCluster(conn: ClusterConnection, options: ReadOpti
   } finally {
     client.close();
   }
+  const live = liveInventoryOf(conn.name, objects);
   return {
-    cluster: {
-      ...meta,
-      nodePools: nodePoolsOf(objects.nodes, objects.slices, objects.classes),
-      ...(objects.dra ? { draApiVersion: objects.dra } : {}),
-    },
-    ledger: ledgerOf(conn.name, objects.workloads),
+    cluster: { ...meta, nodePools: live.nodePools, ...(objects.dra ? { draApiVersion: objects.dra } : {}) },
+    ledger: live.ledger,
   };
 }
 
-/** The objects a cluster's inventory and ledger are made of. */
-export interface ClusterObjects {
-  readonly nodes: KubeObject[];
-  readonly slices: KubeObject[];
-  readonly classes: KubeObject[];
-  readonly workloads: KubeObject[];
-  /** The DRA API version the cluster serves, if any. */
+/** The objects a cluster's inventory and ledger are made of, and the DRA API version it serves, if any. */
+interface ClusterObjects extends ClusterObjectLists {
   readonly dra?: string;
 }
 
 async function fetchObjects(client: KubeClient): Promise<ClusterObjects> {
   // Discovery first: a cluster without DRA (or one not answering) is found out in one request.
   const dra = await client.firstServed(DRA_API_VERSIONS);
-  const [nodes, slices, classes, deployments, statefulSets] = await Promise.all([
+  const [nodes, slices, classes, claims, pods, deployments, statefulSets] = await Promise.all([
     client.list('v1', 'Node', undefined, NODE_POOL_LABEL),
     dra ? client.list(dra, 'ResourceSlice') : [],
     dra ? client.list(dra, 'DeviceClass') : [],
+    dra ? client.list(dra, 'ResourceClaim') : [],
+    // Only pods bound to a node and not finished hold devices.
+    client.list('v1', 'Pod', undefined, undefined, 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed'),
     client.list('apps/v1', 'Deployment', undefined, LedgerLabels.DEPLOYMENT),
     client.list('apps/v1', 'StatefulSet', undefined, LedgerLabels.DEPLOYMENT),
   ]);
   const kinded = (kind: string) => (o: KubeObject) => ({ ...o, kind: o.kind ?? kind });
-  return { nodes, slices, classes, workloads: [...deployments.map(kinded('Deployment')), ...statefulSets.map(kinded('StatefulSet'))], dra };
+  return {
+    nodes,
+    slices,
+    classes,
+    claims,
+    pods,
+    dra,
+    workloads: [...deployments.map(kinded('Deployment')), ...statefulSets.map(kinded('StatefulSet'))],
+  };
 }
 
 function reasonOf(e: unknown): string {

@@ -2,6 +2,8 @@
  * Free devices of a node pool, node by node. Nodes whose free devices are alike are kept as one bucket with a
  * count, so a pool of a thousand nodes costs a handful of entries. Placing a pod takes devices from one node,
  * best fit: the node left with the fewest free devices, so that sub-node pods fill nodes instead of stranding GPUs.
+ * A pool whose nodes are named (read live) keeps one bucket per node, so that devices held on a given node (the
+ * ledger of allocated claims) are taken from that node, and every placed pod's node is known.
  */
 import type { FleetNodePool } from './inventory';
 
@@ -23,6 +25,23 @@ export interface PodShape {
 interface Bucket {
   readonly free: readonly number[];
   count: number;
+  /** The node, in a pool whose nodes are named (the bucket then holds one node). */
+  readonly node?: string;
+}
+
+/** A node a pod fits on: its bucket, the devices taken, and those left. */
+interface Fit {
+  readonly key: string;
+  readonly taken: readonly number[];
+  readonly after: number[];
+  readonly node?: string;
+}
+
+/** One pod of a gang to place, and the nodes it may go to. */
+export interface GangPod {
+  readonly pod: PodShape;
+  /** @default - any node of the pool */
+  readonly nodes?: ReadonlySet<string>;
 }
 
 /** Makes a pod shape; the key is shared by pools whose requests resolve alike. */
@@ -92,15 +111,22 @@ function computeFit(free: readonly number[], pod: PodShape): readonly number[] |
   return free.map((f, k) => f - remaining[k]);
 }
 
-/** Free devices of one pool, as buckets of alike nodes. */
+/** Free devices of one pool, as buckets of alike nodes (one bucket per node when the nodes are named). */
 export class PoolCapacity {
   /** Free devices of each kind, over all nodes. */
   public readonly freeTotal: number[];
   private buckets = new Map<string, Bucket>();
+  /** Whether the pool's nodes are named, each its own bucket. */
+  private readonly named: boolean;
 
   constructor(pool: FleetNodePool, kindsPerNode: readonly number[]) {
     this.freeTotal = kindsPerNode.map(n => n * pool.nodes);
-    if (pool.nodes > 0) this.buckets.set(kindsPerNode.join(','), { free: kindsPerNode, count: pool.nodes });
+    this.named = pool.nodeNames !== undefined;
+    if (pool.nodeNames) {
+      for (const node of pool.nodeNames) this.add(kindsPerNode, 1, node);
+    } else if (pool.nodes > 0) {
+      this.add(kindsPerNode, pool.nodes);
+    }
   }
 
   /** Nodes in the pool. */
@@ -111,15 +137,15 @@ export class PoolCapacity {
   }
 
   /** A copy of the state, for {@link restore}. */
-  public snapshot(): ReadonlyArray<readonly [string, readonly number[], number]> {
-    return [...this.buckets.entries()].map(([k, b]) => [k, b.free, b.count] as const);
+  public snapshot(): ReadonlyArray<readonly [string, Bucket]> {
+    return [...this.buckets.entries()].map(([k, b]) => [k, { ...b }] as const);
   }
 
   /** Returns to a state taken by {@link snapshot}. */
-  public restore(state: ReadonlyArray<readonly [string, readonly number[], number]>): void {
-    this.buckets = new Map(state.map(([k, free, count]) => [k, { free, count }]));
+  public restore(state: ReadonlyArray<readonly [string, Bucket]>): void {
+    this.buckets = new Map(state.map(([k, b]) => [k, { ...b }]));
     this.freeTotal.fill(0);
-    for (const [, free, count] of state) free.forEach((f, i) => (this.freeTotal[i] += f * count));
+    for (const [, b] of state) b.free.forEach((f, i) => (this.freeTotal[i] += f * b.count));
   }
 
   /** Nodes that could each take one more `pod`. */
@@ -130,36 +156,50 @@ export class PoolCapacity {
   }
 
   /**
-   * Places a gang: every pod on its own node, best fit. Returns false (and changes nothing) when one does not fit.
-   * Pods that claim no devices take no node's devices and are not counted.
+   * Places a gang: every pod on its own node (one of its allowed nodes, if given), best fit. Returns the node of each
+   * pod in the order given (undefined where the pool's nodes are unnamed, and for pods that claim no devices: they take
+   * no node's devices), or undefined, changing nothing, when one does not fit.
    */
-  public placeGang(pods: readonly PodShape[]): boolean {
-    const claiming = pods.filter(p => p.devices > 0).sort((a, b) => b.devices - a.devices || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    if (claiming.length === 0) return this.nodes > 0;
+  public placeGang(pods: readonly GangPod[]): Array<string | undefined> | undefined {
+    const claiming = pods.map((p, i) => ({ ...p, i })).filter(p => p.pod.devices > 0)
+      .sort((a, b) => b.pod.devices - a.pod.devices || (a.pod.key < b.pod.key ? -1 : a.pod.key > b.pod.key ? 1 : 0) || a.i - b.i);
+    const nodes: Array<string | undefined> = pods.map(() => undefined);
+    if (claiming.length === 0) return this.nodes > 0 ? nodes : undefined;
     const state = this.snapshot();
-    const aside: Array<readonly number[]> = [];
-    for (const pod of claiming) {
-      const chosen = this.bestFit(pod);
+    const aside: Array<{ free: readonly number[]; node?: string }> = [];
+    for (const { pod, nodes: allowed, i } of claiming) {
+      const chosen = this.bestFit(pod, allowed);
       if (!chosen) {
         this.restore(state);
-        return false;
+        return undefined;
       }
       this.take(chosen.key, chosen.taken);
-      aside.push(chosen.after);
+      aside.push({ free: chosen.after, node: chosen.node });
+      nodes[i] = chosen.node;
     }
-    for (const free of aside) this.add(free, 1);
-    return true;
+    for (const { free, node } of aside) this.add(free, 1, node);
+    return nodes;
   }
 
   /**
-   * Holds devices used by others on one node: the best-fitting node that has them all, or else spread over the
-   * fullest nodes. Returns how many could not be held (the ledger claims more than the pool has).
+   * Holds devices used by others: on `node` when given (as many as it has free), else on the best-fitting node that
+   * has them all, or else spread over the fullest nodes. Returns how many could not be held (the ledger claims more
+   * than the node or pool has); an entry on a node the pool does not name holds nothing and counts as held.
    */
-  public hold(devices: readonly number[]): number {
+  public hold(devices: readonly number[], node?: string): number {
+    if (node !== undefined && this.named) {
+      const key = [...this.buckets.entries()].find(([, b]) => b.node === node)?.[0];
+      if (key === undefined) return 0;
+      const bucket = this.buckets.get(key)!;
+      const taken = bucket.free.map((f, k) => Math.min(f, devices[k] ?? 0));
+      this.take(key, taken);
+      this.add(bucket.free.map((f, k) => f - taken[k]), 1, node);
+      return devices.reduce((n, d, k) => n + d - taken[k], 0);
+    }
     const whole = this.bestFit(podShape(devices.map((count, k) => ({ count, kinds: [k] })).filter(r => r.count > 0)));
     if (whole) {
       this.take(whole.key, whole.taken);
-      this.add(whole.after, 1);
+      this.add(whole.after, 1, whole.node);
       return 0;
     }
     const need = [...devices];
@@ -169,20 +209,21 @@ export class PoolCapacity {
         const taken = bucket.free.map((f, k) => Math.min(f, need[k]));
         taken.forEach((t, k) => (need[k] -= t));
         this.take(key, taken);
-        this.add(bucket.free.map((f, k) => f - taken[k]), 1);
+        this.add(bucket.free.map((f, k) => f - taken[k]), 1, bucket.node);
       }
     }
     return need.reduce((a, b) => a + b, 0);
   }
 
-  private bestFit(pod: PodShape): { key: string; taken: readonly number[]; after: number[] } | undefined {
-    let best: { key: string; taken: readonly number[]; after: number[]; left: number } | undefined;
+  private bestFit(pod: PodShape, allowed?: ReadonlySet<string>): Fit | undefined {
+    let best: (Fit & { left: number }) | undefined;
     for (const [key, b] of this.buckets) {
+      if (allowed && (b.node === undefined || !allowed.has(b.node))) continue;
       const taken = fitPod(b.free, pod);
       if (!taken) continue;
       const after = b.free.map((f, k) => f - taken[k]);
       const left = after.reduce((x, y) => x + y, 0);
-      if (!best || left < best.left || (left === best.left && key < best.key)) best = { key, taken, after, left };
+      if (!best || left < best.left || (left === best.left && key < best.key)) best = { key, taken, after, left, node: b.node };
     }
     return best;
   }
@@ -194,11 +235,11 @@ export class PoolCapacity {
     taken.forEach((t, k) => (this.freeTotal[k] -= t));
   }
 
-  /** Puts `count` nodes with `free` devices into their bucket; the totals already count them. */
-  private add(free: readonly number[], count: number): void {
-    const key = free.join(',');
+  /** Puts `count` nodes with `free` devices (or the named node) into their bucket; the totals already count them. */
+  private add(free: readonly number[], count: number, node?: string): void {
+    const key = node === undefined ? free.join(',') : `${free.join(',')}@${node}`;
     const b = this.buckets.get(key);
-    if (b) b.count += count; else this.buckets.set(key, { free, count });
+    if (b) b.count += count; else this.buckets.set(key, { free, count, ...(node === undefined ? {} : { node }) });
   }
 
   /** Bucket keys, fullest nodes first. */

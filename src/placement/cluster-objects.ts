@@ -1,8 +1,9 @@
 /**
  * The fleet inventory and ledger of one cluster, folded from its Kubernetes objects: node pools with the DRA devices
- * each node has (from Nodes, ResourceSlices and DeviceClasses), and the devices that inferkit workloads already hold
- * there (from labelled Deployments and StatefulSets). Pure: the `Placement` provider fetches the objects
- * (`providers/inventory.ts`) and hands them here.
+ * each node has (from Nodes, ResourceSlices and DeviceClasses), and the devices already held there, node by node, by
+ * any workload (from allocated ResourceClaims and the extended resources of bound pods), plus the devices that
+ * inferkit workloads' pods not yet scheduled will hold (from labelled Deployments and StatefulSets). Pure: the
+ * `Placement` provider fetches the objects (`providers/inventory.ts`) and hands them here.
  *
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
@@ -157,24 +158,42 @@ function isSchedulable(node: K8sObject): boolean {
   return ready && !node.spec?.unschedulable;
 }
 
-/**
- * The node pools of a cluster: Nodes labelled {@link NODE_POOL_LABEL}, grouped by its value. `nodes` counts the Ready,
- * schedulable ones. Their devices come from the current ResourceSlices on each node, grouped into kinds (see
- * `kindOf`), with the DeviceClass each is claimed through ({@link deviceClassOf}) and named by
- * {@link nameDeviceKinds}. A kind's `count` is the fewest any counted node has (a pool is meant to be homogeneous;
- * a kind some node lacks is left out). A pool without a schedulable node still lists its nodes' devices, with
- * `nodes: 0`. Pools and devices are sorted by name.
- */
-export function nodePoolsOf(nodes: readonly K8sObject[], slices: readonly K8sObject[], classes: readonly K8sObject[]): FleetNodePool[] {
+/** Where a device of the cluster is: its node, the node's pool, and the name of its kind in that pool. */
+interface PlacedDevice {
+  readonly node: string;
+  readonly pool: string;
+  readonly kind: string;
+}
+
+/** The node pools of a cluster, and where each of its devices (by driver, DRA pool and name) sits. */
+interface PoolFold {
+  readonly pools: FleetNodePool[];
+  /** By `<driver> <DRA pool> <device>`. */
+  readonly devices: ReadonlyMap<string, PlacedDevice>;
+  /** The pool of each pooled node. */
+  readonly poolOfNode: ReadonlyMap<string, string>;
+  /** Per pooled node, its device kinds as named in its pool, with their driver and class. */
+  readonly kindsOfNode: ReadonlyMap<string, ReadonlyArray<{ readonly name: string; readonly driver: string; readonly deviceClassName?: string }>>;
+}
+
+function deviceKey(driver: unknown, pool: unknown, device: unknown): string {
+  return `${driver}\u0000${pool}\u0000${device}`;
+}
+
+function foldPools(nodes: readonly K8sObject[], slices: readonly K8sObject[], classes: readonly K8sObject[]): PoolFold {
   const perNode = new Map<string, Map<string, { kind: DeviceKind; count: number }>>();
-  for (const { node, device } of currentSlices(slices).flatMap(sliceDevices)) {
-    if (!node) continue;
-    const kinds = perNode.get(node) ?? new Map();
-    perNode.set(node, kinds);
-    const kind = kindOf(device, classes);
-    const entry = kinds.get(kind.key) ?? { kind, count: 0 };
-    entry.count++;
-    kinds.set(kind.key, entry);
+  const kindOfDevice = new Map<string, { node: string; kindKey: string }>();
+  for (const s of currentSlices(slices)) {
+    for (const { node, device } of sliceDevices(s)) {
+      if (!node) continue;
+      const kinds = perNode.get(node) ?? new Map();
+      perNode.set(node, kinds);
+      const kind = kindOf(device, classes);
+      const entry = kinds.get(kind.key) ?? { kind, count: 0 };
+      entry.count++;
+      kinds.set(kind.key, entry);
+      kindOfDevice.set(deviceKey(s.spec?.driver, s.spec?.pool?.name, device.name), { node, kindKey: kind.key });
+    }
   }
 
   const pools = new Map<string, K8sObject[]>();
@@ -183,6 +202,9 @@ export function nodePoolsOf(nodes: readonly K8sObject[], slices: readonly K8sObj
     if (pool) pools.set(pool, [...(pools.get(pool) ?? []), node]);
   }
 
+  const poolOfNode = new Map<string, string>();
+  const kindNames = new Map<string, Map<string, string>>();
+  const kindsOfNode = new Map<string, Array<{ name: string; driver: string; deviceClassName?: string }>>();
   const result = [...pools].map(([name, members]): FleetNodePool => {
     const schedulable = members.filter(isSchedulable);
     const basis = (schedulable.length ? schedulable : members).map(n => perNode.get(n.metadata.name) ?? new Map());
@@ -192,12 +214,154 @@ export function nodePoolsOf(nodes: readonly K8sObject[], slices: readonly K8sObj
       .map(kind => ({ kind, count: Math.min(...basis.map(m => m.get(kind.key)?.count ?? 0)) }))
       .filter(k => k.count > 0);
     const names = nameDeviceKinds(counted.map(({ kind }) => ({ key: kind.key, driver: kind.device.driver })));
+    kindNames.set(name, names);
     const devicesPerNode = counted
       .map(({ kind, count }): FleetDevice => ({ name: names.get(kind.key)!, ...kind.device, count }))
       .sort((a, b) => compareStrings(a.name, b.name));
-    return { name, nodes: schedulable.length, devicesPerNode };
+    for (const n of members) {
+      poolOfNode.set(n.metadata.name, name);
+      kindsOfNode.set(n.metadata.name, devicesPerNode.map(d => ({ name: d.name, driver: d.driver, deviceClassName: d.deviceClassName })));
+    }
+    const nodeNames = schedulable.map(n => String(n.metadata.name)).sort(compareStrings);
+    return { name, nodes: schedulable.length, devicesPerNode, nodeNames };
   });
-  return result.sort((a, b) => compareStrings(a.name, b.name));
+
+  const devices = new Map<string, PlacedDevice>();
+  for (const [key, { node, kindKey }] of kindOfDevice) {
+    const pool = poolOfNode.get(node);
+    // A kind the pool left out (some node lacks it) is not counted.
+    const kind = pool === undefined ? undefined : kindNames.get(pool)!.get(kindKey);
+    if (pool !== undefined && kind !== undefined) devices.set(key, { node, pool, kind });
+  }
+  return { pools: result.sort((a, b) => compareStrings(a.name, b.name)), devices, poolOfNode, kindsOfNode };
+}
+
+/**
+ * The node pools of a cluster: Nodes labelled {@link NODE_POOL_LABEL}, grouped by its value. `nodes` counts the Ready,
+ * schedulable ones, and `nodeNames` names them, sorted. Their devices come from the current ResourceSlices on each
+ * node, grouped into kinds (see `kindOf`), with the DeviceClass each is claimed through ({@link deviceClassOf}) and
+ * named by {@link nameDeviceKinds}. A kind's `count` is the fewest any counted node has (a pool is meant to be
+ * homogeneous; a kind some node lacks is left out). A pool without a schedulable node still lists its nodes' devices,
+ * with `nodes: 0`. Pools and devices are sorted by name.
+ */
+export function nodePoolsOf(nodes: readonly K8sObject[], slices: readonly K8sObject[], classes: readonly K8sObject[]): FleetNodePool[] {
+  return foldPools(nodes, slices, classes).pools;
+}
+
+/** The objects one cluster's inventory and ledger are folded from. */
+export interface ClusterObjectLists {
+  readonly nodes: readonly K8sObject[];
+  readonly slices: readonly K8sObject[];
+  readonly classes: readonly K8sObject[];
+  /** Deployments and StatefulSets labelled {@link LedgerLabels.DEPLOYMENT} (with their `kind`). */
+  readonly workloads: readonly K8sObject[];
+  /** The cluster's Pods. */
+  readonly pods: readonly K8sObject[];
+  /** The cluster's ResourceClaims. */
+  readonly claims: readonly K8sObject[];
+}
+
+/** A cluster's node pools and ledger, folded from its objects. */
+export interface LiveInventory {
+  readonly nodePools: FleetNodePool[];
+  readonly ledger: LedgerEntry[];
+}
+
+/**
+ * A cluster's node pools ({@link nodePoolsOf}) and its ledger: what is held now, node by node
+ * ({@link heldDevicesOf}), and what inferkit workloads' pods not yet scheduled will hold ({@link ledgerOf}).
+ */
+export function liveInventoryOf(cluster: string, objects: ClusterObjectLists): LiveInventory {
+  const fold = foldPools(objects.nodes, objects.slices, objects.classes);
+  return {
+    nodePools: fold.pools,
+    ledger: [...heldDevices(cluster, fold, objects), ...ledgerOf(cluster, objects.workloads, objects.pods)],
+  };
+}
+
+/**
+ * The devices held now on each pooled node of a cluster, one entry per allocated ResourceClaim per node, and one per
+ * bound pod that uses extended resources (such as `nvidia.com/gpu` limits), whoever created them. A claim's devices
+ * are found by `status.allocation.devices.results` (driver, pool, device) in the current ResourceSlices, and counted
+ * under their kind's name in the node's pool. An extended resource counts against the node's device kind whose
+ * DeviceClass names it (`spec.extendedResourceName`), else whose driver is the resource read backwards
+ * (`nvidia.com/gpu` is driver `gpu.nvidia.com`); a pod whose extended resources are backed by a DRA claim
+ * (`status.extendedResourceClaimStatus`) is counted by that claim. The owner is `<namespace>/<deployment>` when the
+ * consuming pod carries {@link LedgerLabels.DEPLOYMENT}, so a deployment's own pods are left out when it is placed
+ * again. Devices on nodes outside every pool are left out.
+ */
+export function heldDevicesOf(cluster: string, objects: ClusterObjectLists): LedgerEntry[] {
+  return heldDevices(cluster, foldPools(objects.nodes, objects.slices, objects.classes), objects);
+}
+
+const FINISHED = new Set(['Succeeded', 'Failed']);
+
+function heldDevices(cluster: string, fold: PoolFold, objects: ClusterObjectLists): LedgerEntry[] {
+  const podKey = (namespace: unknown, name: unknown) => `${namespace ?? 'default'}\u0000${name}`;
+  const pods = new Map(objects.pods.map(p => [podKey(p.metadata?.namespace, p.metadata?.name), p]));
+  const ownerOf = (pod: K8sObject | undefined): string | undefined => {
+    const deployment = pod?.metadata?.labels?.[LedgerLabels.DEPLOYMENT];
+    return deployment ? `${pod!.metadata.namespace ?? 'default'}/${deployment}` : undefined;
+  };
+  const entries: Array<{ sort: string; entry: LedgerEntry }> = [];
+  const add = (sort: string, node: string, devices: Record<string, number>, owner: string | undefined) => {
+    const pool = fold.poolOfNode.get(node)!;
+    const entry: LedgerEntry = { cluster, pool, node, devices: sorted(Object.entries(devices)), ...(owner ? { owner } : {}) };
+    entries.push({ sort, entry });
+  };
+
+  for (const claim of objects.claims) {
+    const results = (claim.status?.allocation?.devices?.results ?? []) as K8sObject[];
+    if (results.length === 0) continue;
+    const namespace = claim.metadata?.namespace;
+    const consumer = ((claim.status?.reservedFor ?? []) as K8sObject[]).find(r => r.resource === 'pods')?.name
+      ?? ((claim.metadata?.ownerReferences ?? []) as K8sObject[]).find(o => o.kind === 'Pod')?.name;
+    const owner = ownerOf(consumer === undefined ? undefined : pods.get(podKey(namespace, consumer)));
+    const byNode = new Map<string, Record<string, number>>();
+    for (const r of results) {
+      const placed = fold.devices.get(deviceKey(r.driver, r.pool, r.device));
+      if (!placed) continue;
+      const devices = byNode.get(placed.node) ?? {};
+      devices[placed.kind] = (devices[placed.kind] ?? 0) + 1;
+      byNode.set(placed.node, devices);
+    }
+    for (const [node, devices] of byNode) add(`claim\u0000${podKey(namespace, claim.metadata?.name)}\u0000${node}`, node, devices, owner);
+  }
+
+  const classes = new Map(objects.classes.map(c => [c.metadata?.name, c.spec?.extendedResourceName]));
+  for (const pod of objects.pods) {
+    const node = pod.spec?.nodeName;
+    const kinds = node ? fold.kindsOfNode.get(node) : undefined;
+    if (!kinds || FINISHED.has(pod.status?.phase) || pod.status?.extendedResourceClaimStatus) continue;
+    const devices: Record<string, number> = {};
+    for (const [resource, count] of Object.entries(extendedResources(pod))) {
+      const kind = kinds.find(k => k.deviceClassName !== undefined && classes.get(k.deviceClassName) === resource)
+        ?? kinds.find(k => k.driver === driverOf(resource));
+      if (kind) devices[kind.name] = (devices[kind.name] ?? 0) + count;
+    }
+    if (Object.keys(devices).length > 0) add(`pod\u0000${podKey(pod.metadata?.namespace, pod.metadata?.name)}`, node, devices, ownerOf(pod));
+  }
+  return entries.sort((a, b) => compareStrings(a.sort, b.sort)).map(e => e.entry);
+}
+
+/** `nvidia.com/gpu` is driver `gpu.nvidia.com`: the device plugin's resource name read backwards. */
+function driverOf(resource: string): string {
+  const slash = resource.indexOf('/');
+  return slash < 0 ? resource : `${resource.slice(slash + 1)}.${resource.slice(0, slash)}`;
+}
+
+/** A pod's extended resources (names with a domain, outside kubernetes.io), as the scheduler counts them: limits, else requests, summed over its containers. */
+function extendedResources(pod: K8sObject): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of (pod.spec?.containers ?? []) as K8sObject[]) {
+    const given = { ...c.resources?.requests, ...c.resources?.limits } as Record<string, unknown>;
+    for (const [name, value] of Object.entries(given)) {
+      if (!name.includes('/') || /(^|\.)kubernetes\.io\//.test(name)) continue;
+      const n = Number(value);
+      if (Number.isSafeInteger(n) && n > 0) out[name] = (out[name] ?? 0) + n;
+    }
+  }
+  return out;
 }
 
 /** Devices per pod from the ledger annotation, or why the text is not a map of device name to a whole count. */
@@ -217,16 +381,28 @@ export function parseDevicesPerPod(text: string): Record<string, number> | strin
 }
 
 /**
- * The ledger of a cluster: each pod of every Deployment and StatefulSet labelled {@link LedgerLabels.DEPLOYMENT} is
- * one entry of the devices its annotation {@link LedgerLabels.DEVICES_PER_POD} names, in the pool its label
- * {@link LedgerLabels.POOL} names, owned by `<namespace>/<deployment label>`. Pods are `spec.replicas` (default 1).
- * A workload without the annotation holds no devices (a coordinator-only leader) and adds nothing.
+ * The ledger of a cluster's inferkit workloads: each pod of every Deployment and StatefulSet labelled
+ * {@link LedgerLabels.DEPLOYMENT} is one entry of the devices its annotation {@link LedgerLabels.DEVICES_PER_POD}
+ * names, in the pool its label {@link LedgerLabels.POOL} names, owned by `<namespace>/<deployment label>`, on no
+ * particular node. Pods are `spec.replicas` (default 1), less the `pods` already bound to a node with the same owner,
+ * pool and annotation (their devices are counted node by node, from their claims, by {@link heldDevicesOf}). A
+ * workload without the annotation holds no devices (a coordinator-only leader) and adds nothing.
  *
  * Throws, naming the object, when the annotation is not a JSON map of device name to a whole count, or when a
  * workload that holds devices has no pool label: counting it as holding nothing could overcommit its pool.
  */
-export function ledgerOf(cluster: string, workloads: readonly K8sObject[]): LedgerEntry[] {
+export function ledgerOf(cluster: string, workloads: readonly K8sObject[], pods: readonly K8sObject[] = []): LedgerEntry[] {
   const id = (w: K8sObject) => `${w.metadata?.namespace ?? 'default'}\u0000${w.kind}\u0000${w.metadata?.name}`;
+  // Pods and workloads meet on namespace, owner, pool and devices per pod.
+  const group = (namespace: unknown, deployment: unknown, pod: K8sObject | undefined) =>
+    `${namespace ?? 'default'}\u0000${deployment}\u0000${pod?.labels?.[LedgerLabels.POOL]}\u0000${pod?.annotations?.[LedgerLabels.DEVICES_PER_POD]}`;
+  const bound = new Map<string, number>();
+  for (const p of pods) {
+    const deployment = p.metadata?.labels?.[LedgerLabels.DEPLOYMENT];
+    if (!p.spec?.nodeName || FINISHED.has(p.status?.phase) || !deployment) continue;
+    const key = group(p.metadata.namespace, deployment, p.metadata);
+    bound.set(key, (bound.get(key) ?? 0) + 1);
+  }
   return [...workloads].sort((a, b) => compareStrings(id(a), id(b))).flatMap(w => {
     const meta = w.metadata ?? {};
     // The owner is on the workload (the cluster is listed by it); the pool and devices on its pod template, which is
@@ -251,7 +427,11 @@ export function ledgerOf(cluster: string, workloads: readonly K8sObject[]): Ledg
         'Label the pod template with the node pool its pods run in.');
     }
     const replicas = w.spec?.replicas ?? 1;
-    return Array.from({ length: Number.isSafeInteger(replicas) && replicas > 0 ? replicas : 0 },
+    const key = group(namespace, deployment, pod);
+    const scheduled = Math.min(bound.get(key) ?? 0, Number.isSafeInteger(replicas) && replicas > 0 ? replicas : 0);
+    bound.set(key, (bound.get(key) ?? 0) - scheduled);
+    const pending = (Number.isSafeInteger(replicas) && replicas > 0 ? replicas : 0) - scheduled;
+    return Array.from({ length: pending },
       (): LedgerEntry => ({ cluster, pool, devices, owner: `${namespace}/${deployment}` }));
   });
 }

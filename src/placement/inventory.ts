@@ -108,6 +108,14 @@ export interface FleetNodePool {
   /** Nodes in the pool (the maximum, for an autoscaled pool). */
   readonly nodes: number;
   readonly devicesPerNode: readonly FleetDevice[];
+  /**
+   * The names of the pool's nodes, `nodes` of them, as read from a live cluster. Given, the solver counts devices on
+   * each named node (ledger entries with a `node` are held there), records the node of every pod it places
+   * ({@link MemberAssignment.nodes}), and the replica's pods are pinned to those nodes.
+   *
+   * @default - the nodes are alike and unnamed: ledger entries are held best fit, and pods are pinned to the pool only
+   */
+  readonly nodeNames?: readonly string[];
 }
 
 /** A cluster of the fleet. */
@@ -200,6 +208,14 @@ export interface MemberAssignment {
   /** Index of the member in the engine's `members`. */
   readonly member: number;
   readonly pool: string;
+  /**
+   * The node of each of the member's pods, copy by copy (`copies x pods` entries), when the pool names its nodes. The
+   * member's pods are pinned to these nodes, so that the scheduler puts them where the devices were counted; a
+   * retained replica is held on them again.
+   *
+   * @default - the pool's nodes are unnamed (a declared inventory): the pods are pinned to the pool only
+   */
+  readonly nodes?: readonly string[];
 }
 
 /**
@@ -222,13 +238,22 @@ export interface ReplicaAssignment {
 }
 
 /**
- * Devices held on one node of a pool by another deployment (one pod's claims). The solver subtracts each entry from
- * a single node, best fit, as it places pods itself; an entry larger than any node's free devices is spread over the
- * fullest nodes. Device names the pool does not have are ignored; more than the pool has leaves it full.
+ * Devices held on one node of a pool by another workload (one pod's, or one claim's). An entry with a `node` (read
+ * from the cluster's allocated ResourceClaims and bound pods) is subtracted from that node. One without (a declared
+ * ledger, or a pod not yet scheduled) is subtracted from a single node, best fit, as the solver places pods itself:
+ * an optimistic model, since the real scheduler spreads; an entry larger than any node's free devices is spread over
+ * the fullest nodes. Device names the pool does not have are ignored; more than the pool or node has leaves it full.
  */
 export interface LedgerEntry {
   readonly cluster: string;
   readonly pool: string;
+  /**
+   * The node that holds the devices, one of the pool's {@link FleetNodePool.nodeNames}; an entry naming another node
+   * (one not Ready, or outside the pool) holds nothing.
+   *
+   * @default - a node chosen best fit
+   */
+  readonly node?: string;
   /** Devices held, by {@link FleetDevice.name}. */
   readonly devices: Readonly<Record<string, number>>;
   /** The deployment that holds them; entries of the deployment being placed are ignored. @default - another deployment */
@@ -422,10 +447,17 @@ export function validateInventory(issues: Issues, inventory: FleetInventory): vo
       // Pods are pinned to the pool by the node label inferkit.dev/pool: <name>.
       if (p.name) checkLabelValue(issues, `${pf}.name`, p.name);
       issues.check(isCount(p.nodes, 0, Number.MAX_SAFE_INTEGER), `${pf}.nodes`, p.nodes, 'is not a whole number of nodes', 'Give 0 or more');
+      if (p.nodeNames) validateNodeNames(issues, `${pf}.nodeNames`, p);
       const devices = new Set<string>();
       p.devicesPerNode.forEach((d, k) => validateDevice(issues, `${pf}.devicesPerNode[${k}]`, d, devices));
     });
   });
+}
+
+function validateNodeNames(issues: Issues, f: string, p: FleetNodePool): void {
+  const names = p.nodeNames ?? [];
+  issues.check(names.length === p.nodes, f, names.length, `names ${names.length} nodes, but the pool has ${p.nodes}`, 'Name every node of the pool once, or leave nodeNames unset');
+  issues.check(names.every(n => !!n) && new Set(names).size === names.length, f, names, 'has an empty or repeated node name', 'Name every node of the pool once');
 }
 
 function validateDevice(issues: Issues, f: string, d: FleetDevice, seen: Set<string>): void {

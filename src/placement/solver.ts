@@ -10,12 +10,15 @@
  * take their own node. Nothing is overcommitted, other deployments' ledger entries included. Every choice breaks ties
  * by name, so the same input gives the same output.
  *
- * State holds pools, not nodes: retained replicas are held again in the order they were placed (index, then largest
- * engine first), which lands them on the same nodes as long as the pool and the ledger are unchanged.
+ * In a pool whose nodes are named (read live), the ledger's entries are held on their own nodes, every placed pod's
+ * node is recorded in its member's assignment (the replica's pods are pinned there), and a retained replica is held on
+ * those nodes again. Elsewhere state holds pools, not nodes: retained replicas are held again in the order they were
+ * placed (index, then largest engine first), which lands them on the same nodes as long as the pool and the ledger are
+ * unchanged.
  */
 import { Issues } from '../errors';
 import { compareStrings } from '../hash';
-import { fitPod, PodShape, podShape, PoolCapacity } from './_capacity';
+import { fitPod, GangPod, PodShape, podShape, PoolCapacity } from './_capacity';
 import { compileDeviceSelector, DeviceSelector } from './cel';
 import {
   clusterSelectorMismatch, describeTaint, DeviceRequestDemand, FleetCluster, FleetDevice, FleetInventory, FleetNodePool, LedgerEntry,
@@ -95,6 +98,13 @@ interface EngineShape {
   readonly kinds: readonly number[];
 }
 
+/** Pods of one member in a gang, and where a retained replica's pods already are (copy by copy). */
+interface GangMember {
+  readonly pods: number;
+  readonly pod: PodShape;
+  readonly nodes?: readonly string[];
+}
+
 interface Refusal {
   readonly ok: false;
   readonly reason: RejectionReason;
@@ -153,14 +163,32 @@ class PoolState {
     return result;
   }
 
-  /** Places every copy of an engine whose members are in this pool, counting the devices as ours. */
-  public placeCopies(copies: number, gang: readonly PodShape[]): boolean {
+  /**
+   * Places every copy of an engine whose members are in this pool, counting the devices as ours: `copies` gangs of
+   * `members` (each its pods, on the given nodes when `nodes` is set). Returns the nodes of each member's pods, copy by
+   * copy, where the pool names its nodes and the pods claim devices; undefined when a copy does not fit (the caller
+   * undoes the copies placed before it).
+   */
+  public placeCopies(copies: number, members: readonly GangMember[]): Array<string[] | undefined> | undefined {
     const before = [...this.capacity.freeTotal];
+    const placed: Array<Array<string | undefined>> = [];
     for (let c = 0; c < copies; c++) {
-      if (!this.capacity.placeGang(gang)) return false;
+      const gang = members.flatMap(m => Array.from({ length: m.pods }, (_, p): GangPod => {
+        const node = m.nodes?.[c * m.pods + p];
+        return node === undefined ? { pod: m.pod } : { pod: m.pod, nodes: new Set([node]) };
+      }));
+      const nodes = this.capacity.placeGang(gang);
+      if (!nodes) return undefined;
+      placed.push(nodes);
     }
     before.forEach((f, k) => (this.heldByUs[k] += f - this.capacity.freeTotal[k]));
-    return true;
+    let offset = 0;
+    return members.map(m => {
+      const start = offset;
+      offset += m.pods;
+      if (!this.pool.nodeNames || m.pod.devices === 0) return undefined;
+      return placed.flatMap(copy => copy.slice(start, start + m.pods) as string[]);
+    });
   }
 
   public snapshot(): () => void {
@@ -330,7 +358,8 @@ class Solver {
       const held = this.hold(cs, a.members);
       if (held || cs.cluster.unreachable) {
         const state = cs.cluster.unreachable ? 'Degraded' : 'Retained';
-        assignments.set(a.replica, { replica: a.replica, cluster: a.cluster, members: this.inDemandOrder(a.members), state });
+        const members = held ?? this.inDemandOrder(a.members).map(m => memberAt(m, m.nodes));
+        assignments.set(a.replica, { replica: a.replica, cluster: a.cluster, members, state });
         cs.count++;
       } else {
         displaced.push({ replica: a.replica, cluster: a.cluster, reason: `its pools no longer have room: ${this.shortage(cs, a.members)}` });
@@ -404,6 +433,9 @@ class Solver {
       const engine = this.engines.find(e => e.name === m.engine)!;
       const fits = pool.memberFit(engine, engine.members[m.member]);
       if (!fits.ok) return `pool ${m.pool}: ${fits.message}`;
+      const names = pool.pool.nodeNames;
+      const gone = names && (m.nodes ?? []).find(n => !names.includes(n));
+      if (gone) return `node ${gone} is no longer a Ready, schedulable node of pool ${m.pool}`;
     }
     return undefined;
   }
@@ -411,32 +443,41 @@ class Solver {
   /** Members in engine, then member order. */
   private inDemandOrder(members: readonly MemberAssignment[]): MemberAssignment[] {
     const rank = (m: MemberAssignment) => this.engines.findIndex(e => e.name === m.engine) * 1000 + m.member;
-    return [...members].sort((a, b) => rank(a) - rank(b)).map(m => ({ engine: m.engine, member: m.member, pool: m.pool }));
+    return [...members].sort((a, b) => rank(a) - rank(b));
   }
 
-  /** Holds an assignment's devices in its pools: true when they fit, false (holding nothing) when not. */
-  private hold(cs: ClusterState, members: readonly MemberAssignment[]): boolean {
-    if (this.memberProblem(cs, members)) return false;
+  /**
+   * Holds an assignment's devices in its pools, each pod on its recorded node where there is one: the members as
+   * held (their nodes recorded where they were), or undefined (holding nothing) when they do not fit.
+   */
+  private hold(cs: ClusterState, members: readonly MemberAssignment[]): MemberAssignment[] | undefined {
+    if (this.memberProblem(cs, members)) return undefined;
     const pools = [...new Set(members.map(m => m.pool))].map(p => cs.pools.get(p)!);
     const undo = pools.map(p => p.snapshot());
+    const held: MemberAssignment[] = [];
     for (const engine of this.placementOrder) {
-      const byPool = new Map<string, PodShape[]>();
+      const byPool = new Map<string, Array<{ assigned: MemberAssignment; gang: GangMember }>>();
       for (const m of members.filter(x => x.engine === engine.name)) {
         const fits = cs.pools.get(m.pool)!.memberFit(engine, engine.members[m.member]);
         if (!fits.ok) {
           undo.forEach(u => u());
-          return false;
+          return undefined;
         }
-        byPool.set(m.pool, [...(byPool.get(m.pool) ?? []), ...Array<PodShape>(fits.pods).fill(fits.pod)]);
+        // Recorded nodes pin the pods only while they still describe every pod (copies may have changed).
+        const nodes = m.nodes?.length === engine.copies * fits.pods ? m.nodes : undefined;
+        byPool.set(m.pool, [...(byPool.get(m.pool) ?? []), { assigned: m, gang: { pods: fits.pods, pod: fits.pod, nodes } }]);
       }
-      for (const [pool, gang] of [...byPool.entries()].sort(([a], [b]) => byName(a, b))) {
-        if (!cs.pools.get(pool)!.placeCopies(engine.copies, gang)) {
+      for (const [pool, entries] of [...byPool.entries()].sort(([a], [b]) => byName(a, b))) {
+        const nodes = cs.pools.get(pool)!.placeCopies(engine.copies, entries.map(e => e.gang));
+        if (!nodes) {
           undo.forEach(u => u());
-          return false;
+          return undefined;
         }
+        // A replica recorded without nodes (placed on a declared pool) keeps running where it is: it is not pinned now.
+        entries.forEach(({ assigned }, i) => held.push(memberAt(assigned, assigned.nodes && nodes[i])));
       }
     }
-    return true;
+    return this.inDemandOrder(held);
   }
 
   /** What is short in the pools of an assignment that no longer fits. */
@@ -475,7 +516,7 @@ class Solver {
    */
   private placeInCluster(cs: ClusterState): MemberAssignment[] | undefined {
     const engines = this.placementOrder;
-    const chosen = new Map<number, string>();
+    const chosen = new Map<number, { pool: string; nodes: Array<string[] | undefined> }>();
     let budget = SEARCH_BUDGET;
     const search = (i: number): boolean => {
       if (i === engines.length) return true;
@@ -492,8 +533,9 @@ class Solver {
       for (const { pool, fits } of candidates) {
         if (budget-- <= 0) return false;
         const undo = pool.snapshot();
-        if (pool.placeCopies(engine.copies, gangOf(fits))) {
-          chosen.set(engine.index, pool.name);
+        const nodes = pool.placeCopies(engine.copies, fits.members);
+        if (nodes) {
+          chosen.set(engine.index, { pool: pool.name, nodes });
           if (search(i + 1)) return true;
         }
         undo();
@@ -501,7 +543,10 @@ class Solver {
       return false;
     };
     if (!search(0)) return undefined;
-    return this.engines.flatMap(e => e.members.map(m => ({ engine: e.name, member: m.index, pool: chosen.get(e.index)! })));
+    return this.engines.flatMap(e => e.members.map(m => {
+      const { pool, nodes } = chosen.get(e.index)!;
+      return memberAt({ engine: e.name, member: m.index, pool }, nodes[m.index]);
+    }));
   }
 
   /** Why a cluster takes no new replica whatever its capacity: unreachable, not selected, a taint, no pools. */
@@ -529,7 +574,7 @@ class Solver {
           continue;
         }
         const undo = pool.snapshot();
-        const alone = pool.placeCopies(engine.copies, gangOf(fits));
+        const alone = pool.placeCopies(engine.copies, fits.members) !== undefined;
         undo();
         if (alone) fitsSomewhere.add(engine.index);
         else out.push({ ...base, reason: 'InsufficientCapacity', message: this.capacityMessage(pool, engine, fits) });
@@ -555,17 +600,18 @@ class Solver {
       + `${sum(pool.heldByUs)} by this one), and ${plural(pool.capacity.nodesWithRoom(largest), 'node')} ${pool.capacity.nodesWithRoom(largest) === 1 ? 'has' : 'have'} room for a pod of ${largest.devices}`;
   }
 
+  /** Holds other workloads' devices: entries on a named node first, then the others best fit around them. */
   private holdLedger(ledger: readonly LedgerEntry[]): void {
     const entries = ledger
       .filter(e => e.owner !== this.demand.name)
-      .map(e => ({ e, key: `${e.cluster}\u0000${e.pool}\u0000${e.owner ?? ''}\u0000${JSON.stringify(Object.entries(e.devices).sort(([a], [b]) => byName(a, b)))}` }))
+      .map(e => ({ e, key: `${e.cluster}\u0000${e.pool}\u0000${e.node === undefined ? '1' : `0${e.node}`}\u0000${e.owner ?? ''}\u0000${JSON.stringify(Object.entries(e.devices).sort(([a], [b]) => byName(a, b)))}` }))
       .sort((a, b) => byName(a.key, b.key));
     for (const { e } of entries) {
       const pool = this.clusters.get(e.cluster)?.pools.get(e.pool);
       if (!pool) continue;
       const devices = pool.kinds.map(d => Math.max(0, Math.floor(e.devices[d.name] ?? 0)));
       const before = [...pool.capacity.freeTotal];
-      pool.capacity.hold(devices);
+      pool.capacity.hold(devices, e.node);
       before.forEach((f, k) => (pool.heldByOthers[k] += f - pool.capacity.freeTotal[k]));
     }
   }
@@ -588,8 +634,9 @@ function engineDevices(engine: ResolvedEngine): number {
   return engine.copies * engine.members.reduce((n, m) => n + m.pods * m.requests.reduce((x, r) => x + r.count, 0), 0);
 }
 
-function gangOf(fits: EngineShape): PodShape[] {
-  return fits.members.flatMap(m => Array<PodShape>(m.pods).fill(m.pod));
+/** A member's assignment with the nodes of its pods, or without nodes. */
+function memberAt(m: MemberAssignment, nodes: readonly string[] | undefined): MemberAssignment {
+  return { engine: m.engine, member: m.member, pool: m.pool, ...(nodes ? { nodes: [...nodes] } : {}) };
 }
 
 function describeGang(fits: EngineShape): string {

@@ -156,12 +156,13 @@ describe('node pools from Nodes and ResourceSlices', () => {
         attributes: { productName: 'NVIDIA H100 80GB HBM3' },
         capacity: { memory: '80Gi' },
       }],
+      nodeNames: ['h100-0', 'h100-1'],
     }]);
   });
 
-  test('only Ready, schedulable nodes count; nodes without the pool label are no pool', () => {
-    const nodes = [node('a-0', 'a'), node('a-1', 'a', { ready: false }), node('a-2', 'a', { unschedulable: true }), node('loose', undefined)];
-    expect(nodePoolsOf(nodes, [], []).map(p => [p.name, p.nodes])).toEqual([['a', 1]]);
+  test('only Ready, schedulable nodes count, and are named; nodes without the pool label are no pool', () => {
+    const nodes = [node('a-2', 'a'), node('a-1', 'a', { ready: false }), node('a-3', 'a', { unschedulable: true }), node('a-0', 'a'), node('loose', undefined)];
+    expect(nodePoolsOf(nodes, [], []).map(p => [p.name, p.nodes, p.nodeNames])).toEqual([['a', 2, ['a-0', 'a-2']]]);
   });
 
   test('a pool whose nodes differ gets, per kind, the fewest any node has; a kind some node lacks is left out', () => {

@@ -132,6 +132,16 @@ describe('validateInventory', () => {
       "Unable to synthesize Inventory: clusters[1].name 'a' is empty or names another cluster too. Give every cluster its own name.",
     ]);
   });
+  test('node names must name every node of the pool once', () => {
+    const pool = (nodeNames: string[]) => ({ clusters: [{ name: 'a', nodePools: [{ name: 'p', nodes: 2, devicesPerNode: [], nodeNames }] }] });
+    expect(messagesOf(pool(['n-0']))).toEqual([
+      'Unable to synthesize Inventory: clusters[0].nodePools[0].nodeNames 1 names 1 nodes, but the pool has 2. Name every node of the pool once, or leave nodeNames unset.',
+    ]);
+    expect(messagesOf(pool(['n-0', 'n-0']))).toEqual([
+      'Unable to synthesize Inventory: clusters[0].nodePools[0].nodeNames ["n-0","n-0"] has an empty or repeated node name. Name every node of the pool once.',
+    ]);
+    expect(messagesOf(pool(['n-0', 'n-1']))).toEqual([]);
+  });
 });
 
 describe('place refuses what does not validate', () => {
