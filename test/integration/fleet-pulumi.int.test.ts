@@ -138,4 +138,63 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
       second.dispose();
     }
   });
+
+  test('a new image rolls the fleet one replica at a time: never more than maxUnavailable replicas unavailable or rolling, across clusters', async () => {
+    const deployment = (image: string) => async () => {
+      const md = new ModelDeployment('roll', {
+        namespace: NAMESPACE,
+        replicas: 4,
+        maxUnavailable: 1,
+        engines: [{ name: 'e', members: [{
+          deviceRequests: [{ name: 'gpu' }],
+          template: { metadata: { annotations: { 'test.inferkit.dev/ready-delay': '2s' } }, spec: { containers: [{ name: 'engine', image }] } },
+        }] }],
+        clusters: ['east', 'west'].map(c => ({ name: c, kubeconfig: clusters[c].kubeconfig })),
+      });
+      return { replicas: md.replicas };
+    };
+    const s = await PulumiStack.create({ stackName: 'dev', projectName: 'roll', program: deployment('vllm/vllm-openai:v0.11.0') });
+    try {
+      const up = await s.stack.up();
+      expect((up.outputs.replicas.value as Array<{ cluster: string }>).map(r => r.cluster).sort()).toEqual(['east', 'east', 'west', 'west']);
+      for (let i = 0; i < 4; i++) await readyPod(up.outputs.replicas.value[i].cluster, i, 'roll');
+
+      // Sample both clusters' pods: per replica, available (a Ready pod) and rolling (a pod of the new image not Ready).
+      const samples: Array<{ unavailable: number; rolling: number }> = [];
+      const touched = new Set<number>();
+      let stop = false;
+      const watcher = (async () => {
+        while (!stop) {
+          const pods = (await Promise.all(['east', 'west'].map(c => clusters[c].kube.list('v1', 'Pod', NAMESPACE, 'inferkit.dev/deployment=roll')))).flat();
+          const byReplica = new Map<number, KubeObject[]>();
+          for (const p of pods) {
+            const i = Number(p.metadata.labels['modelplane.ai/replica'].split('-').pop());
+            byReplica.set(i, [...byReplica.get(i) ?? [], p]);
+          }
+          const ready = (p: KubeObject) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True');
+          const isNew = (p: KubeObject) => p.spec.containers[0].image === 'vllm/vllm-openai:v0.12.0';
+          let unavailable = 0;
+          let rolling = 0;
+          for (let i = 0; i < 4; i++) {
+            const ps = byReplica.get(i) ?? [];
+            if (!ps.some(ready)) unavailable++;
+            if (ps.some(p => isNew(p) && !ready(p))) { rolling++; touched.add(i); }
+          }
+          samples.push({ unavailable, rolling });
+          await new Promise(r => setTimeout(r, 100));
+        }
+      })();
+      const next = await (await s.withProgram(deployment('vllm/vllm-openai:v0.12.0'))).up();
+      stop = true;
+      await watcher;
+      expect(next.summary.result).toBe('succeeded');
+      expect(Math.max(...samples.map(x => x.unavailable))).toBeLessThanOrEqual(1);
+      expect(Math.max(...samples.map(x => x.rolling))).toBe(1);
+      expect([...touched].sort()).toEqual([0, 1, 2, 3]);
+      for (let i = 0; i < 4; i++) expect((await readyPod(up.outputs.replicas.value[i].cluster, i, 'roll')).spec.containers[0].image).toBe('vllm/vllm-openai:v0.12.0');
+      await (await s.withProgram(deployment('vllm/vllm-openai:v0.12.0'))).destroy();
+    } finally {
+      s.dispose();
+    }
+  });
 });
