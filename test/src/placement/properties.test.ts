@@ -180,6 +180,66 @@ describe('placement properties', () => {
   });
 });
 
+/** The scenario with every pool's nodes named, and the ledger's entries on nodes (some spilling past what a node has). */
+const namedScenarioArb = scenarioArb(fc.integer({ min: 0, max: 6 })).chain(({ inventory, demand }) => {
+  const named: FleetInventory = {
+    clusters: inventory.clusters.map(c => ({
+      ...c, nodePools: c.nodePools.map(p => ({ ...p, nodeNames: Array.from({ length: p.nodes }, (_, i) => `${c.name}-${p.name}-${i}`) })),
+    })),
+  };
+  const slots = named.clusters.flatMap(c => c.nodePools.flatMap(p => (p.nodeNames ?? []).map(node => ({ cluster: c.name, pool: p.name, node }))));
+  const entry = slots.length === 0 ? fc.constant<LedgerEntry[]>([]) : fc.array(fc.tuple(fc.constantFrom(...slots), fc.integer({ min: 1, max: 9 }))
+    .map(([slot, gpus]): LedgerEntry => ({ ...slot, devices: { gpu: gpus } })), { maxLength: 6 });
+  return entry.map(ledger => ({ inventory: named, demand, ledger }));
+});
+
+/** Devices each node has free: its own, less what the ledger holds on it (never below zero). */
+function freeByNode(inventory: FleetInventory, ledger: readonly LedgerEntry[]): Map<string, number> {
+  const free = new Map<string, number>();
+  for (const c of inventory.clusters) {
+    for (const p of c.nodePools) for (const n of p.nodeNames ?? []) free.set(`${c.name}/${n}`, p.devicesPerNode[0].count ?? 1);
+  }
+  for (const e of ledger) {
+    const key = `${e.cluster}/${e.node}`;
+    if (free.has(key)) free.set(key, Math.max(0, free.get(key)! - e.devices.gpu));
+  }
+  return free;
+}
+
+describe('placement on named nodes', () => {
+  test('no pod is given more devices on a node than that node has free in the ledger, and every claiming pod has a node', () => {
+    fc.assert(fc.property(namedScenarioArb, ({ inventory, demand, ledger }) => {
+      const result = place(demand, inventory, [], ledger);
+      const free = freeByNode(inventory, ledger);
+      for (const a of result.assignments) {
+        for (const m of a.members) {
+          const engine = demand.engines.find(e => e.name === m.engine)!;
+          const member = engine.members[m.member];
+          const gpus = (member.deviceRequests ?? []).reduce((n, r) => n + (r.count ?? 1), 0);
+          if (gpus === 0) {
+            expect(m.nodes).toBeUndefined();
+            continue;
+          }
+          expect(m.nodes).toHaveLength((engine.copies ?? 1) * (member.pods ?? 1));
+          for (const node of m.nodes!) {
+            const key = `${a.cluster}/${node}`;
+            expect(free.get(key)).toBeGreaterThanOrEqual(gpus);
+            free.set(key, free.get(key)! - gpus);
+          }
+        }
+      }
+    }), RUNS);
+  });
+
+  test('a second run retains every replica on the very nodes it was given', () => {
+    fc.assert(fc.property(namedScenarioArb, ({ inventory, demand, ledger }) => {
+      const first = place(demand, inventory, [], ledger);
+      const second = place(demand, inventory, first.assignments, ledger);
+      expect(second.assignments).toEqual(first.assignments.map(a => ({ ...a, state: 'Retained' })));
+    }), RUNS);
+  });
+});
+
 describe('the exhaustive packing check itself', () => {
   test.each<[number, number, number[][], boolean]>([
     [2, 8, [[6], [6]], true],

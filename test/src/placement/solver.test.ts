@@ -389,3 +389,42 @@ describe('Kubernetes selector and toleration semantics', () => {
     expect(toleratesTaint([toleration], taint)).toBe(expected);
   });
 });
+
+describe('pools whose nodes are named', () => {
+  const named = (names: string[]): FleetInventory => ({ clusters: [cluster('a', [{ ...pool('h100', names.length), nodeNames: names }])] });
+
+  test('eight single-GPU replicas are packed on one node, each recorded there; a gang\'s pods get a node each', () => {
+    const small = place(demand(8, [standalone('e', 1)]), named(['n-0', 'n-1']));
+    expect(small.assignments.map(a => a.members[0].nodes)).toEqual(Array(8).fill(['n-0']));
+    const big = place(demand(1, [gang('g', 0, 2, 8)]), named(['n-0', 'n-1']));
+    expect(big.assignments[0].members).toEqual([
+      { engine: 'g', member: 0, pool: 'h100' },
+      { engine: 'g', member: 1, pool: 'h100', nodes: ['n-0', 'n-1'] },
+    ]);
+  });
+
+  test('a retained replica whose node left the pool is placed again, saying which node went', () => {
+    const first = place(demand(1, [standalone('e', 8)]), named(['n-0', 'n-1']));
+    expect(first.assignments[0].members[0].nodes).toEqual(['n-0']);
+    const second = place(demand(1, [standalone('e', 8)]), named(['n-1', 'n-2']), first.assignments);
+    expect(second.assignments[0]).toMatchObject({
+      state: 'Moved',
+      members: [{ pool: 'h100', nodes: ['n-1'] }],
+      movedFrom: { cluster: 'a', reason: 'node n-0 is no longer a Ready, schedulable node of pool h100' },
+    });
+  });
+
+  test('a retained replica whose node filled up with other workloads is placed again on a node with room', () => {
+    const first = place(demand(1, [standalone('e', 4)]), named(['n-0', 'n-1']));
+    const ledger: LedgerEntry[] = [{ cluster: 'a', pool: 'h100', node: 'n-0', devices: { gpu: 6 } }];
+    const second = place(demand(1, [standalone('e', 4)]), named(['n-0', 'n-1']), first.assignments, ledger);
+    expect(second.assignments[0]).toMatchObject({ state: 'Moved', members: [{ nodes: ['n-1'] }] });
+  });
+
+  test('a replica placed on unnamed nodes stays unpinned when it is retained on named ones', () => {
+    const first = place(demand(1, [standalone('e', 4)]), { clusters: [cluster('a', [pool('h100', 2)])] });
+    const second = place(demand(1, [standalone('e', 4)]), named(['n-0', 'n-1']), first.assignments);
+    expect(second.assignments[0]).toEqual({ ...first.assignments[0], state: 'Retained' });
+    expect(second.assignments[0].members[0]).not.toHaveProperty('nodes');
+  });
+});
