@@ -189,7 +189,8 @@ export async function status(argv: readonly string[], synth: Synth, out: Write, 
     err('nothing to report: the input has no ModelInfer, ModelServing, Model, Inference, ModelDeployment or ModelReplica\n');
     return 1;
   }
-  const clusters = [...new Set(workloads.flatMap(w => w.objects.map(o => o.metadata?.labels?.[WorkloadLabels.CLUSTER]).filter((c): c is string => !!c)))].sort();
+  const labelled = workloads.flatMap(w => w.objects.map(o => o.metadata?.labels?.[WorkloadLabels.CLUSTER]));
+  const clusters = [...new Set(labelled.filter((c): c is string => !!c))].sort();
   const clients = clientsOf(args, clusters);
   try {
     for (;;) {

@@ -55,6 +55,8 @@ export async function observeWorkload(clients: ReadonlyMap<string, KubeClient>, 
 }
 
 /** The status of a workload in its clusters: {@link observeWorkload}, folded by the core's `foldStatus`. */
-export async function workloadStatus(clients: ReadonlyMap<string, KubeClient>, ref: WorkloadRef, expected: readonly K8sObject[] = []): Promise<WorkloadStatus> {
+export async function workloadStatus(
+  clients: ReadonlyMap<string, KubeClient>, ref: WorkloadRef, expected: readonly K8sObject[] = [],
+): Promise<WorkloadStatus> {
   return foldStatus(ref, expected, await observeWorkload(clients, ref), Date.now());
 }

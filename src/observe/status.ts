@@ -3,9 +3,9 @@
 // seed system's controller would write on the CR, with the reasons it is not Ready. Pure: `inferkit status`, the
 // rollout executor and the Pulumi components read the clusters and call it.
 import { describePods, desiredPodsOf, observeUnits, podReady } from './units';
-import { RolloutAnnotations, RolloutLabels } from '../labels';
 import { FLEXINFER_MODEL_KIND } from '../flexinfer-manifest';
 import { INFERENCE_KIND } from '../inference-manifest';
+import { RolloutAnnotations, RolloutLabels } from '../labels';
 import { MODEL_INFER_KINDS } from '../manifests';
 import { MODEL_DEPLOYMENT_KIND, MODEL_REPLICA_KIND } from '../modelplane-manifest';
 import { K8sObject, podTemplateOf, UNIT_WORKLOAD_KINDS } from '../rollout/sets';
@@ -148,7 +148,7 @@ export interface WorkloadStatus {
   readonly revision?: string;
   /** When the oldest live object of the workload was created (RFC 3339). @default - nothing is live */
   readonly createdAt?: string;
-  /** Why it is not Ready, one line each; empty when it is. */
+  /** Why it is not Ready, one line each; when it is Ready, empty, or why it runs no pod (a model scaled to zero). */
   readonly reasons: readonly string[];
   /** The `status` object of the seed system's CRD, as its controller would write it. */
   readonly status: Record<string, unknown>;
@@ -285,7 +285,9 @@ const unreachable = (o: ClusterObservation) => `cluster ${o.cluster || '(default
  * say what should exist; when empty, what is live is taken as expected (`inferkit status KIND/NAME`). `now` dates the
  * conditions when nothing live does.
  */
-export function foldStatus(ref: WorkloadRef, expected: readonly K8sObject[], observations: readonly ClusterObservation[], now: number): WorkloadStatus {
+export function foldStatus(
+  ref: WorkloadRef, expected: readonly K8sObject[], observations: readonly ClusterObservation[], now: number,
+): WorkloadStatus {
   const lives = observations.filter(o => o.error === undefined).map(sortOut);
   const errors = observations.filter(o => o.error !== undefined).map(unreachable);
   const base = expected.length > 0 ? expected : lives.flatMap(l => l.all.filter(o => o.kind !== 'Pod' && o.kind !== 'Event'));
@@ -310,7 +312,8 @@ function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live
   const updated = units.filter(u => u.revision === revision);
   const counts = new Map<string, number>();
   for (const u of units) if (u.revision) counts.set(u.revision, (counts.get(u.revision) ?? 0) + 1);
-  const current = [...counts.entries()].sort((a, b) => b[1] - a[1] || Number(b[0] === revision) - Number(a[0] === revision))[0]?.[0] ?? revision;
+  // The revision most groups run; in a tie, the one being replaced.
+  const current = [...counts.entries()].sort((a, b) => b[1] - a[1] || Number(a[0] === revision) - Number(b[0] === revision))[0]?.[0] ?? revision;
   const reasons: string[] = [...errors];
   let reason: string | undefined = errors.length ? 'ClusterUnreachable' : undefined;
   for (let i = 0; i < desired && errors.length === 0; i++) {
@@ -336,15 +339,14 @@ function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live
     currentReplicas: units.filter(u => u.revision === current).length,
     updatedReplicas: updated.length,
     availableReplicas: ready.length,
-    // Kthena's documented ModelInfer status (seed docs) beside its CRD's fields.
-    phase,
-    readyReplicas: ready.length,
     conditions,
-    ...(ref.kind === 'ModelServing' ? {
+    // ModelInfer's documented status (`phase`, `readyReplicas`) beside its CRD's fields; ModelServing's has neither.
+    ...(ref.kind === 'ModelInfer' ? { phase, readyReplicas: ready.length } : {
+
       ...(current ? { currentRevision: current } : {}),
       ...(revision ? { updateRevision: revision } : {}),
       labelSelector: `modelserving.volcano.sh/name=${ref.name}`,
-    } : {}),
+    }),
   };
   return { ref, phase, ready: isReady, readyCount: ready.length, desired, revision, createdAt: createdAt([live]), reasons, status };
 }
@@ -419,8 +421,14 @@ function foldModel(ref: WorkloadRef, expected: readonly K8sObject[], live: Live,
     conditions: [condition('Ready', isReady, isReady ? (scaledToZero ? 'ScaledToZero' : 'PodsReady') : reason ?? 'PodsNotReady', message || phase, since)],
   };
   return {
-    ref, phase, ready: isReady, readyCount: explained.ready, desired: scaledToZero ? 0 : explained.desired,
-    createdAt: createdAt([live]), reasons: isReady ? [] : reasons, status,
+    ref,
+    phase,
+    ready: isReady,
+    readyCount: explained.ready,
+    desired: scaledToZero ? 0 : explained.desired,
+    createdAt: createdAt([live]),
+    reasons,
+    status,
   };
 }
 
@@ -454,7 +462,13 @@ function foldInference(ref: WorkloadRef, expected: readonly K8sObject[], live: L
   const phase = isReady ? 'Running' : reason && FAILED_REASONS.has(reason) ? 'Failed' : 'Pending';
   const entry = named(expected, 'Service', ref.name);
   return {
-    ref, phase, ready: isReady, readyCount: ready, desired, createdAt: createdAt([live]), reasons,
+    ref,
+    phase,
+    ready: isReady,
+    readyCount: ready,
+    desired,
+    createdAt: createdAt([live]),
+    reasons,
     status: { ...(entry ? { inferenceEndpoint: `${ref.name}.${ref.namespace}` } : {}), predictorStatuses },
   };
 }
@@ -468,7 +482,8 @@ function foldReplicas(ref: WorkloadRef, expected: readonly K8sObject[], observat
     byName.set(name, [...byName.get(name) ?? [], w]);
   }
   const lives = observations.filter(o => o.error === undefined).map(sortOut);
-  const replicas: ReplicaStatus[] = [...byName.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })).map(([name, workloads]) => {
+  const sorted = [...byName.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
+  const replicas: ReplicaStatus[] = sorted.map(([name, workloads]) => {
     const cluster = clusterOf(workloads[0]);
     const pool = workloads.map(w => podTemplateOf(w)?.metadata?.labels?.[WorkloadLabels.POOL]).find(p => typeof p === 'string');
     const obs = observations.find(o => o.cluster === cluster) ?? (observations.length === 1 ? observations[0] : undefined);

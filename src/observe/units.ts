@@ -141,7 +141,8 @@ export function describePods(workloads: readonly K8sObject[], pods: readonly K8s
  * of a stuck rollout's report.
  */
 export function describeUnits(
-  units: readonly number[], workloads: readonly K8sObject[], pods: readonly K8sObject[], events: readonly K8sObject[], unitName: (u: number) => string,
+  units: readonly number[], workloads: readonly K8sObject[], pods: readonly K8sObject[], events: readonly K8sObject[],
+  unitName: (u: number) => string,
 ): string[] {
   return units.map(u => {
     const parts = describePods(workloads.filter(w => unitOf(w) === u), pods.filter(p => unitOf(p) === u), events);
