@@ -494,13 +494,14 @@ export class ModelDeployment extends Construct {
       phase: engine.phase,
       members: engine.members.map((m, i) => {
         // Every member has a pool: the placement was checked whole before rendering.
-        const pool = a.members.find(x => x.engine === engine.name && x.member === i)!.pool;
+        const { pool, nodes } = a.members.find(x => x.engine === engine.name && x.member === i)!;
         const f = `engines[${e}].members[${i}]`;
         return {
           role: m.role,
           workerNodes: m.workerNodes,
           template: m.template,
           nodePoolName: pool,
+          nodeNames: nodes && [...nodes],
           deviceRequests: m.deviceRequests?.map((r, j) => this.resolveRequest(issues, `${f}.deviceRequests[${j}]`, r, pools.get(pool))),
         };
       }),

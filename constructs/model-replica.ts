@@ -2,8 +2,8 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import {
-  canonicalJson, checkName, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, MemberAssignment, NameRule,
-  NODE_POOL_LABEL, ReplicaAssignment, RoleEnv, validateDemand,
+  canonicalJson, checkName, compareStrings, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, MemberAssignment,
+  NameRule, NODE_POOL_LABEL, ReplicaAssignment, RoleEnv, validateDemand,
 } from '../src';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
@@ -81,6 +81,16 @@ export interface EngineMemberProps {
 
   /** The node pool the member's pods run in (nodes labelled `inferkit.dev/pool=<pool>`). */
   readonly nodePoolName: string;
+
+  /**
+   * The nodes of the pool the member's pods may run on, by name: a required node affinity on `metadata.name`, so that
+   * the scheduler puts the pods where the placement counted their devices instead of spreading them. A pod whose
+   * nodes are all gone stays Pending until the replica is placed again.
+   *
+   * @default - any node of the pool
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#node-affinity
+   */
+  readonly nodeNames?: string[];
 
   /**
    * Devices each pod claims.
@@ -459,6 +469,11 @@ export class ModelReplica extends Construct {
         } else {
           issues.check(m.workerNodes === undefined, `${mf}.workerNodes`, m.workerNodes, `is set on a ${m.role ?? MemberRole.STANDALONE} member`, 'Set workerNodes on the Worker member only');
         }
+        if (m.nodeNames !== undefined) {
+          issues.check(m.nodeNames.length > 0, `${mf}.nodeNames`, m.nodeNames, 'is empty: no node could run the pods',
+            'Name at least one node of the pool, or leave nodeNames unset to run on any of its nodes');
+          m.nodeNames.forEach((n, k) => checkName(issues, `${mf}.nodeNames[${k}]`, n, NameRule.DNS1123_SUBDOMAIN));
+        }
         (m.deviceRequests ?? []).forEach((r, j) => issues.check(!!r.deviceClassName, `${mf}.deviceRequests[${j}].deviceClassName`, r.deviceClassName,
           'is missing: a placed replica claims through a named DeviceClass', 'Name the DeviceClass, such as gpu.nvidia.com, or place the replica with a ModelDeployment and an inventory'));
         issues.check((m.template.spec?.containers ?? []).length === 1, `${mf}.template.spec.containers`, undefined,
@@ -544,6 +559,7 @@ export class ModelReplica extends Construct {
           ? [...(t.spec?.resourceClaims ?? []), { name: CLAIM, resourceClaimTemplateName: claimName }]
           : t.spec?.resourceClaims,
         nodeSelector: { ...t.spec?.nodeSelector, [NODE_POOL_LABEL]: m.nodePoolName },
+        affinity: m.nodeNames ? onNodes(t.spec?.affinity, m.nodeNames) : t.spec?.affinity,
         // Modelplane tolerates the GPU taint on every pod, a coordinator-only leader's too: it runs in its engine's pool.
         tolerations: [...(t.spec?.tolerations ?? []), { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
       },
@@ -595,6 +611,24 @@ export class ModelReplica extends Construct {
       }],
     });
   }
+}
+
+/**
+ * The affinity with the pods pinned to `nodes` (sorted) by a required `metadata.name In` field selector, added to
+ * every term the template already requires (terms are ORed, so each must carry it).
+ */
+function onNodes(affinity: k8s.Affinity | undefined, nodes: readonly string[]): k8s.Affinity {
+  const pin: k8s.NodeSelectorRequirement = { key: 'metadata.name', operator: 'In', values: [...new Set(nodes)].sort(compareStrings) };
+  const terms = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}];
+  return {
+    ...affinity,
+    nodeAffinity: {
+      ...affinity?.nodeAffinity,
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: terms.map(t => ({ ...t, matchFields: [...(t.matchFields ?? []), pin] })),
+      },
+    },
+  };
 }
 
 /** A readiness probe on `/health` at `port`, as Modelplane probes a serving engine. */
