@@ -18,6 +18,13 @@ export { KthenaApi, NetworkTopologyMode, RecoveryPolicy, WorkloadBackend } from 
 // What a ModelInfer resolved its props to (`ModelInfer.spec`), and the gang and topology specs behind the value types.
 export type { GangSpec, NetworkTopologySpec, ResolvedModelInfer, ResolvedRole, ResolvedRollout } from './src/model-infer';
 export { ModelInferLabels, ModelServingLabels, RoleEnv } from './src/labels';
+// Kthena registry Model / ModelBooster, AutoscalingPolicy, ModelServer and ModelRoute.
+export { KthenaEngine, KthenaModel, LORA_MOUNT_PATH, LoraLoading } from './constructs/kthena-model';
+export type { KthenaBackendProps, KthenaModelProps, LoraAdapterProps } from './constructs/kthena-model';
+export { AutoscalingPolicy, ScalingSelect } from './constructs/autoscaling-policy';
+export type { AutoscalingPolicyManifestOptions, AutoscalingPolicyProps, AutoscalingRulesProps, PanicPolicyProps, PolicyMetricProps, ScalingRateProps } from './constructs/autoscaling-policy';
+export { MODEL_NAME_HEADER, ModelRoute, ModelServer, StringMatch } from './constructs/model-route';
+export type { ModelMatchProps, ModelRouteProps, ModelRouteRuleProps, ModelServerProps, RouteTargetProps } from './constructs/model-route';
 export type { ModelInferAutoscalingProps } from './constructs/_simple-model-infer';
 export type { PrometheusSource } from './constructs/_autoscaler';
 
@@ -70,6 +77,8 @@ export type {
 export type { Manifest } from './src/manifests';
 export { isSimpleModelInfer, MODEL_INFER_KINDS } from './src/manifests';
 export { FLEXINFER_MODEL_KIND } from './src/flexinfer-manifest';
+export { AUTOSCALING_POLICY_BINDING_KIND, AUTOSCALING_POLICY_KINDS, KTHENA_MODEL_KIND, MODEL_BOOSTER_KIND } from './src/kthena-registry-manifest';
+export { MODEL_ROUTE_KINDS, MODEL_SERVER_KINDS } from './src/kthena-networking-manifest';
 export { INFERENCE_KIND, MODEL_VERSION_KIND } from './src/inference-manifest';
 export type { LoadedModelVersion } from './src/inference-manifest';
 export {

@@ -10,7 +10,8 @@ import { ClusterObjects, placedAssignments } from '../constructs/model-replica';
 import {
   FLEXINFER_MODEL_KIND, INFERENCE_CLASS_KIND, INFERENCE_CLUSTER_KIND, INFERENCE_KIND, InferenceService, isSimpleModelInfer, Manifest, Model,
   MODEL_CACHE_KIND, MODEL_DEPLOYMENT_KIND, MODEL_INFER_KINDS, MODEL_REPLICA_KIND, ModelDeployment, ModelInfer, ModelReplica, SpecError,
-  GatewayRef, MODEL_VERSION_KIND, ModelCache, Warnings, WorkloadBackend,
+  GatewayRef, MODEL_VERSION_KIND, ModelCache, Warnings, WorkloadBackend, KTHENA_MODEL_KIND, MODEL_BOOSTER_KIND, KthenaModel, MODEL_SERVER_KINDS,
+  ModelServer, MODEL_ROUTE_KINDS, ModelRoute, AUTOSCALING_POLICY_KINDS, AUTOSCALING_POLICY_BINDING_KIND, AutoscalingPolicy,
 } from '../index';
 import {
   checkFits, checkVramInput, estimateVram, findGpu, findModel, fleetInventory, formatIssue, formatWarning, GpuSpec, GPUS, Issues, KV_BYTES, KvDtype,
@@ -19,6 +20,7 @@ import {
   stagingClusters, VramBreakdown, VramInput,
   WEIGHT_BYTES, WeightDtype, withoutServerFields,
 } from '../src';
+import { loadAutoscalingPolicy, loadAutoscalingPolicyBinding, LoadedScaleTarget } from '../src/kthena-registry-manifest';
 import { readManifestFile } from '../src/limits';
 import { manifestRef } from '../src/names';
 
@@ -112,8 +114,17 @@ interface LoadContext extends Pick<SynthArgs, 'backend' | 'gateway'> {
   readonly ledger: LedgerEntry[];
   /** What an earlier run wrote, by cluster: its placements are kept where they still fit. */
   readonly previous: readonly ClusterObjects[];
-  /** Models, by `<namespace>/<name>`: simple ModelInfers refer to them. */
-  readonly models: Map<string, Model>;
+  /** Models (FlexInfer's and Kthena's), by `<namespace>/<name>`: simple ModelInfers refer to them. */
+  readonly models: Map<string, Model | KthenaModel>;
+  /** Kthena ModelServers, given or made by Kthena Models: ModelRoutes target them. */
+  readonly modelServers: ModelServer[];
+  /** Kthena AutoscalingPolicies (checked), by `<namespace>/<name>`: bindings apply them. */
+  readonly policies: Map<string, Manifest>;
+  /**
+   * What an autoscaling policy may target, by `<Kind>/<namespace>/<name>`: the Deployment that runs it, or why none can
+   * be scaled.
+   */
+  readonly scaleTargets: Map<string, { readonly deployment?: string; readonly refusal?: string }>;
   /** The fleet ModelDeployments are placed on, as written and as loaded. */
   readonly fleet: {
     readonly clusters: Manifest[];
@@ -145,6 +156,8 @@ interface Loader {
   readonly kinds: ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }>;
   /** Loaded before every other kind, which may refer to it in any order (Models, and the fleet of ModelDeployments). */
   readonly referenced?: boolean;
+  /** Loaded after the kinds of lower rank, whose objects it refers to (autoscaling policies and their bindings). @default 1 */
+  readonly rank?: number;
   load(target: LoadTarget, doc: Manifest, ctx: LoadContext): void;
 }
 
@@ -166,7 +179,65 @@ function collect<T>(load: (doc: Manifest) => T, written: (ctx: LoadContext) => M
   };
 }
 
+const scaleKey = (kind: string, namespace: unknown, name: unknown) => `${kind}/${modelKey(namespace, name)}`;
+
+/** Registers the Deployments of a Kthena Model as the ModelInfer and ModelServing its controller would make, `<model>-<backend>`. */
+function kthenaScaleTargets(ctx: LoadContext, model: KthenaModel): void {
+  for (const deployment of Object.values(model.deployments)) {
+    for (const kind of ['ModelInfer', 'ModelServing', 'Deployment']) ctx.scaleTargets.set(scaleKey(kind, model.namespace, deployment), { deployment });
+  }
+}
+
+/** The HPA of an autoscaling policy over the Deployment its target resolves to; throws when the target has none. */
+function renderPolicy(target: LoadTarget, ctx: LoadContext, doc: Manifest, policy: Manifest, name: string, t: LoadedScaleTarget, namespace: string | undefined) {
+  const found = ctx.scaleTargets.get(scaleKey(t.kind, t.namespace ?? namespace, t.name));
+  const where = `Unable to synthesize ${manifestRef(doc)}`;
+  if (!found) {
+    throw new Error(`${where}: its target ${t.kind} '${t.name}' is none of the ModelInfers, ModelServings or Kthena Model backends in the given files. `
+      + `Add the ${t.kind} (in namespace ${t.namespace ?? namespace ?? 'default'}) to the input, or name one that is.`);
+  }
+  if (found.refusal) throw new Error(`${where}: its target ${t.kind} '${t.name}' ${found.refusal}.`);
+  AutoscalingPolicy.fromManifest(target.chart(), 'policy', policy, { name, deployment: found.deployment!, minReplicas: t.minReplicas, maxReplicas: t.maxReplicas });
+}
+
 const LOADERS: readonly Loader[] = [
+  {
+    kinds: [KTHENA_MODEL_KIND, MODEL_BOOSTER_KIND],
+    referenced: true,
+    load: (target, doc, ctx) => {
+      const model = KthenaModel.fromManifest(target.chart(), 'model', doc, { gateways: ctx.gateway ? [ctx.gateway] : undefined });
+      ctx.models.set(modelKey(model.namespace, model.name), model);
+      ctx.modelServers.push(...model.servers);
+      kthenaScaleTargets(ctx, model);
+    },
+  },
+  { kinds: MODEL_SERVER_KINDS, referenced: true, load: (target, doc, ctx) => { ctx.modelServers.push(ModelServer.fromManifest(target.chart(), 'server', doc)); } },
+  {
+    kinds: MODEL_ROUTE_KINDS,
+    load: (target, doc, ctx) => ModelRoute.fromManifest(target.chart(), 'route', doc, { servers: ctx.modelServers, gateways: ctx.gateway ? [ctx.gateway] : undefined }),
+  },
+  {
+    kinds: AUTOSCALING_POLICY_KINDS,
+    rank: 2,
+    load: (target, doc, ctx) => {
+      const policy = loadAutoscalingPolicy(doc);
+      ctx.policies.set(modelKey(policy.namespace, policy.name), doc);
+      if (policy.target) renderPolicy(target, ctx, doc, doc, policy.name, policy.target, policy.namespace);
+    },
+  },
+  {
+    kinds: [AUTOSCALING_POLICY_BINDING_KIND],
+    rank: 3,
+    load: (target, doc, ctx) => {
+      const binding = loadAutoscalingPolicyBinding(doc);
+      const policy = ctx.policies.get(modelKey(binding.namespace, binding.policy));
+      if (!policy) {
+        throw new Error(`Unable to synthesize ${manifestRef(doc)}: spec.policyRef '${binding.policy}' names no AutoscalingPolicy in the given files. `
+          + `Add the ${AUTOSCALING_POLICY_KINDS[0].apiVersion} AutoscalingPolicy (in namespace ${binding.namespace ?? 'default'}) to the input.`);
+      }
+      renderPolicy(target, ctx, doc, policy, binding.name, binding.target, binding.namespace);
+    },
+  },
   {
     kinds: [FLEXINFER_MODEL_KIND],
     referenced: true,
@@ -189,11 +260,14 @@ const LOADERS: readonly Loader[] = [
   {
     kinds: MODEL_INFER_KINDS,
     load: (target, doc, ctx) => {
+      const meta = (doc.metadata ?? {}) as Manifest;
       if (!isSimpleModelInfer(doc)) {
         ModelInfer.fromManifest(target.chart(), 'model', doc, { backend: ctx.backend });
+        ctx.scaleTargets.set(scaleKey(String(doc.kind), meta.namespace, meta.name), {
+          refusal: 'runs its groups as workloads fixed at synth, which no autoscaler can scale. Scale it by its spec.replicas in a new synth, or autoscale a simple-form ModelInfer',
+        });
         return;
       }
-      const meta = (doc.metadata ?? {}) as Manifest;
       const ref = ((doc.spec as Manifest).modelRef ?? {}) as Manifest;
       const model = ctx.models.get(modelKey(ref.namespace ?? meta.namespace, ref.name));
       if (!model) {
@@ -203,6 +277,10 @@ const LOADERS: readonly Loader[] = [
           + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(namespace)}) to the input.`);
       }
       ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model);
+      const autoscaled = ((doc.spec as Manifest).autoscaling as Manifest | undefined)?.enabled !== false && (doc.spec as Manifest).autoscaling !== undefined;
+      const deployment = model instanceof KthenaModel ? Object.values(model.deployments)[0] : model.name;
+      ctx.scaleTargets.set(scaleKey('ModelInfer', meta.namespace, meta.name), autoscaled
+        ? { refusal: 'has spec.autoscaling, which makes its own HPA. Remove one of the two autoscalers' } : { deployment });
     },
   },
   { kinds: [MODEL_VERSION_KIND], referenced: true, load: (_, doc, ctx) => { ctx.modelVersions.push(loadModelVersionManifest(doc)); } },
@@ -309,12 +387,16 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
     ledger: [],
     previous: args.previous ?? [],
     models: new Map(),
+    modelServers: [],
+    policies: new Map(),
+    scaleTargets: new Map(),
     fleet: { clusters: [], classes: [], caches: [], loadedClusters: [], loadedClasses: [], failed: new Set() },
     fleetFailed: false,
   };
+  const rankOf = (l: Loader) => (l.referenced ? 0 : l.rank ?? 1);
   const loaderOf = (doc: Manifest) => LOADERS.find(l => l.kinds.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind)) ?? PASS_THROUGH;
   const ordered = docs.map(({ file, doc }) => ({ file, doc: withoutServerFields(doc) }))
-    .sort((a, b) => (loaderOf(a.doc).referenced ? 0 : 1) - (loaderOf(b.doc).referenced ? 0 : 1));
+    .sort((a, b) => rankOf(loaderOf(a.doc)) - rankOf(loaderOf(b.doc)));
   let fleetChecked = false;
   for (const { file, doc } of ordered) {
     const loader = loaderOf(doc);

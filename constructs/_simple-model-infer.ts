@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { Issues, ModelInferLabels, revisionHash } from '../src';
 import { checkAutoscaler, INITIAL_REPLICAS, PrometheusSource, renderAutoscaler } from './_autoscaler';
+import { KthenaModel } from './kthena-model';
 import { Model } from './model';
 import { checkInteger } from '../src/limits';
 
@@ -53,7 +54,7 @@ export interface ModelInferAutoscalingProps {
 export interface SimpleFormProps {
   readonly name: string;
   readonly namespace?: string;
-  readonly modelRef: Model;
+  readonly modelRef: Model | KthenaModel;
   readonly replicas?: number;
   readonly autoscaling?: ModelInferAutoscalingProps;
   readonly resources?: k8s.ResourceRequirements;
@@ -88,13 +89,15 @@ function mergeAffinity(model: k8s.Affinity | undefined, ours: k8s.Affinity | und
  * Model's, rendered by the same pod-template code as every other workload, plus the ModelInfer's labels.
  */
 export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: Issues): void {
-  const model = p.modelRef;
+  // A Kthena Model is run through its one backend's Model, with the backend's adapters and environment kept.
+  const model = p.modelRef instanceof KthenaModel ? p.modelRef._servingModel(issues) : p.modelRef;
+  if (!model) return;
   const auto = p.autoscaling && (p.autoscaling.enabled ?? true) ? p.autoscaling : undefined;
   if (p.autoscaling) checkAutoscaler(issues, 'autoscaling', p.autoscaling, 'replicas', auto ? p.replicas : undefined);
   const replicas = p.replicas ?? 1;
   checkInteger(issues, 'replicas', replicas, 'replicas');
 
-  model._bindWorkload({
+  p.modelRef._bindWorkload({
     owner: scope.node.path,
     replicas: auto ? undefined : replicas,
     template: base => {

@@ -13,6 +13,7 @@ import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, 
 import { readMetrics, readPodTemplate } from './_pod-template-json';
 import { ModelInferAutoscalingProps, renderSimpleForm } from './_simple-model-infer';
 import { GangScheduling } from './gang-scheduling';
+import { KthenaModel } from './kthena-model';
 import { Model } from './model';
 import { PodDefaults } from './pod-defaults';
 import { recordWarnings } from './warnings';
@@ -145,11 +146,12 @@ export interface ModelInferProps {
   /**
    * The simple form (Kthena seed 000): run this Model's pods, `replicas` of them or as many as `autoscaling`
    * decides, with this ModelInfer's `resources`, `nodeSelector`, `tolerations` and `affinity`. Its Deployment
-   * keeps the Model's name; the pods carry this ModelInfer's labels.
+   * keeps the Model's name; the pods carry this ModelInfer's labels. A {@link KthenaModel} of one backend runs that
+   * backend's Deployment (`<model>-<backend>`), with its adapters.
    *
    * @default - none: the roles form
    */
-  readonly modelRef?: Model;
+  readonly modelRef?: Model | KthenaModel;
 
   /**
    * Simple form: an `autoscaling/v2` HorizontalPodAutoscaler that owns the replica count.
@@ -321,7 +323,7 @@ export class ModelInfer extends Construct {
    * Loads the seed document's simple `workload.matrixinfer.ai/v1alpha1` ModelInfer (with `spec.modelRef`),
    * running `model`, the Model it refers to. Unknown fields are errors.
    */
-  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model): ModelInfer {
+  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model | KthenaModel): ModelInfer {
     const m = loadSimpleModelInfer(manifest);
     const issues = new Issues(`ModelInfer/${m.name}`);
     // Read as one pod template; each problem named by the field of the simple form it came from.

@@ -2,6 +2,7 @@
 import { App } from 'cdk8s';
 import { anyCluster } from './any-cluster';
 import { inferenceService, inferenceSingle } from './inference-service';
+import { KTHENA_EXAMPLES } from './kthena';
 import { lwsSinglePod } from './lws-single-pod';
 import { MODEL_DEPLOYMENT_EXAMPLES } from './model-deployment';
 import { MODEL_REPLICA_EXAMPLES } from './model-replica';
@@ -24,6 +25,7 @@ export const EXAMPLES = {
   ...SIMPLE_MODEL_INFER_EXAMPLES,
   ...MODEL_REPLICA_EXAMPLES,
   ...MODEL_DEPLOYMENT_EXAMPLES,
+  ...KTHENA_EXAMPLES,
 };
 
 export function buildExamples(app: App = new App()): App {
