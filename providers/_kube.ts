@@ -47,6 +47,56 @@ export interface KubeClientOptions {
    * @default 10000
    */
   readonly timeoutMs?: number;
+  /**
+   * How long a request may take in all, so that a server that drips a byte now and then cannot hold it forever.
+   *
+   * @default 60000
+   */
+  readonly deadlineMs?: number;
+  /**
+   * The largest answer read, in bytes; a larger one fails the request. Lists are read a page at a time, so this
+   * bounds one page.
+   *
+   * @default 67108864 (64 MiB)
+   */
+  readonly maxResponseBytes?: number;
+  /**
+   * Objects asked for per page of a list (`limit`, followed by `continue`).
+   *
+   * @default 500
+   * @see https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks
+   */
+  readonly pageSize?: number;
+}
+
+/** Most pages one list reads (with the default page size, 500,000 objects): a server that never ends a list is refused. */
+export const MAX_LIST_PAGES = 1_000;
+
+/** Node's codes for a certificate the client could not verify or a TLS handshake that failed, as opposed to the network. */
+const TLS_CODE = /CERT|^ERR_TLS_|^ERR_SSL_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME_MISMATCH/;
+
+/**
+ * Why an error from a cluster is its configuration's fault rather than the network's: the credentials were refused
+ * (401, 403) or the server's certificate could not be verified (wrong CA, wrong server name, expired). A retry cannot
+ * fix these, so callers stop instead of treating the cluster as unreachable. Undefined for any other error.
+ */
+export function configurationProblem(e: unknown): string | undefined {
+  if (e instanceof KubeError && (e.status === 401 || e.status === 403)) {
+    return e.status === 401
+      ? `the API server refused the credentials (401 Unauthorized: ${e.message}). Fix the token or client certificate of the kubeconfig`
+      : `the credentials lack a permission (403 Forbidden: ${e.message}). Grant the kubeconfig's user the permission, or use another user`;
+  }
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string' && TLS_CODE.test(code)) {
+    return `the server's certificate could not be verified (${code}: ${(e as Error).message}). ` +
+      'Fix certificate-authority-data (or tls-server-name) of the kubeconfig';
+  }
+  return undefined;
+}
+
+/** A URL with any `user:password@` replaced by `***@`, so that it can be shown. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
 }
 
 export interface ApplyOptions {
@@ -93,7 +143,14 @@ export function parseKubeconfig(text: string, contextName?: string): ClusterAcce
   const cluster = named(cfg.clusters, context.cluster, 'cluster').cluster ?? {};
   const user = context.user === undefined ? {} : named(cfg.users, context.user, 'user').user ?? {};
   if (typeof cluster.server !== 'string' || !cluster.server.startsWith('https://')) {
-    throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' has server ${JSON.stringify(cluster.server)}. Give an https:// URL.`);
+    const shown = typeof cluster.server === 'string' ? JSON.stringify(redactUrl(cluster.server))
+      : `of type ${cluster.server === null ? 'null' : typeof cluster.server}`;
+    throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' has server ${shown}. Give an https:// URL.`);
+  }
+  if (redactUrl(cluster.server) !== cluster.server) {
+    // Never echoed: the URL carries a password.
+    throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' has server ${redactUrl(cluster.server)}, with a user name or password in the URL, ` +
+      'which is not supported. Give the URL without them, and authenticate with a bearer token or a client certificate.');
   }
   if (cluster['proxy-url']) {
     throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' is reached through proxy-url, which is not supported. Give a server reachable directly.`);
@@ -128,12 +185,26 @@ function apiBase(apiVersion: string): string {
 export class KubeClient {
   /** A client for the current context of a kubeconfig given as YAML text (not a path). */
   public static fromKubeconfigYaml<T extends KubeClient>(
-    this: new (access: ClusterAccess, options?: KubeClientOptions) => T, yaml: string, options?: KubeClientOptions & { readonly context?: string }): T {
+    this: new (access: ClusterAccess, options?: KubeClientOptions) => T,
+    yaml: string,
+    options?: KubeClientOptions & { readonly context?: string },
+  ): T {
     return new this(parseKubeconfig(yaml, options?.context), options);
   }
 
   public readonly server: string;
   public readonly timeoutMs: number;
+  /** The total time a request may take. */
+  public readonly deadlineMs: number;
+  /** The largest answer read, in bytes. */
+  public readonly maxResponseBytes: number;
+  /** Objects asked for per page of a list. */
+  public readonly pageSize: number;
+  /**
+   * What is unsafe in how the client reaches the server, one line each (`insecure-skip-tls-verify`), for the caller
+   * to show as warnings.
+   */
+  public readonly warnings: readonly string[];
   private readonly agent: https.Agent;
   private readonly headers: Record<string, string>;
   private readonly discovery = new Map<string, Promise<ReadonlyMap<string, ApiResource> | undefined>>();
@@ -141,6 +212,13 @@ export class KubeClient {
   constructor(access: ClusterAccess, options: KubeClientOptions = {}) {
     this.server = access.server;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.deadlineMs = options.deadlineMs ?? 60_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+    this.pageSize = options.pageSize ?? 500;
+    this.warnings = access.insecureSkipTlsVerify
+      ? [`Warning: cluster ${this.server} insecure-skip-tls-verify: the server's certificate is not verified, so anyone on the network path ` +
+        'can pose as the API server and read the credentials. Set certificate-authority-data in the kubeconfig, and remove insecure-skip-tls-verify.']
+      : [];
     this.agent = new https.Agent({
       keepAlive: true,
       ca: access.ca,
@@ -152,7 +230,10 @@ export class KubeClient {
     this.headers = { Accept: 'application/json', ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}) };
   }
 
-  /** One HTTP request, JSON in and out. Rejects on network, TLS and timeout errors; any HTTP status resolves. */
+  /**
+   * One HTTP request, JSON in and out. Rejects on network, TLS and timeout errors (no bytes for `timeoutMs`, or no
+   * complete answer in `deadlineMs`) and on an answer over `maxResponseBytes`; any HTTP status resolves.
+   */
   public request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
     const url = new URL(this.server);
     const [pathname, query] = path.split('?', 2);
@@ -166,9 +247,21 @@ export class KubeClient {
         headers: { ...this.headers, ...(data === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) }) },
       }, res => {
         const chunks: Buffer[] = [];
-        res.on('data', c => chunks.push(c));
+        let length = 0;
+        res.on('data', (c: Buffer) => {
+          length += c.length;
+          if (length > this.maxResponseBytes) {
+            clearTimeout(deadline);
+            reject(new Error(`the answer of ${this.server} to ${method} ${pathname} is over ${this.maxResponseBytes} bytes, the client's limit`));
+            req.destroy();
+          } else {
+            chunks.push(c);
+          }
+        });
         res.on('error', reject);
         res.on('end', () => {
+          clearTimeout(deadline);
+          if (length > this.maxResponseBytes) return;
           const warning = res.headers.warning;
           const text = Buffer.concat(chunks).toString();
           let parsed: any = text;
@@ -178,7 +271,12 @@ export class KubeClient {
       });
       // An idle timeout: it covers connecting and every wait for bytes, so a black-holed server fails fast too.
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer from ${this.server} in ${this.timeoutMs} ms`)));
-      req.on('error', reject);
+      // A total deadline as well: a server that sends a byte before each idle timeout would otherwise never time out.
+      const deadline = setTimeout(() => req.destroy(new Error(`no complete answer from ${this.server} to ${method} ${pathname} in ${this.deadlineMs} ms`)), this.deadlineMs);
+      req.on('error', e => {
+        clearTimeout(deadline);
+        reject(e);
+      });
       if (data !== undefined) req.write(data);
       req.end();
     });
@@ -237,13 +335,28 @@ export class KubeClient {
     return body;
   }
 
-  /** The objects of a kind in one namespace, or in every namespace when `namespace` is undefined. */
+  /**
+   * The objects of a kind in one namespace, or in every namespace when `namespace` is undefined, read `pageSize` at a
+   * time (at most {@link MAX_LIST_PAGES} pages).
+   */
   public async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string, fieldSelector?: string): Promise<KubeObject[]> {
-    const params = new URLSearchParams({ ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) });
-    const query = params.size > 0 ? `?${params}` : '';
-    const { status, body } = await this.request('GET', `${await this.path(apiVersion, kind, namespace)}${query}`);
-    if (status !== 200 || !Array.isArray(body?.items)) throw new KubeError(status, body, `list ${kind}`);
-    return body.items;
+    const path = await this.path(apiVersion, kind, namespace);
+    const items: KubeObject[] = [];
+    let next: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const params = new URLSearchParams({
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(fieldSelector ? { fieldSelector } : {}),
+        limit: String(this.pageSize),
+        ...(next ? { continue: next } : {}),
+      });
+      const { status, body } = await this.request('GET', `${path}?${params}`);
+      if (status !== 200 || !Array.isArray(body?.items)) throw new KubeError(status, body, `list ${kind}`);
+      items.push(...body.items);
+      next = body.metadata?.continue;
+      if (typeof next !== 'string' || next === '') return items;
+    }
+    throw new Error(`list ${kind} from ${this.server}: the server still had more after ${MAX_LIST_PAGES} pages of ${this.pageSize}, the client's limit`);
   }
 
   /**

@@ -11,7 +11,9 @@
  *
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
-import { KubeClient, KubeObject } from './_kube';
+import { configurationProblem, KubeClient, KubeObject } from './_kube';
+import { formatWarning } from '../src/errors';
+import { compareStrings } from '../src/hash';
 import { LedgerLabels, NODE_POOL_LABEL } from '../src/labels';
 import { ClusterObjectLists, liveInventoryOf } from '../src/placement/cluster-objects';
 import type { ClusterTaint, FleetCluster, LedgerEntry } from '../src/placement/inventory';
@@ -34,22 +36,35 @@ export interface LiveCluster {
   readonly ledger: LedgerEntry[];
   /** Why the cluster is `unreachable`, in a line. @default - it was read */
   readonly error?: string;
+  /**
+   * What to show the user, one `Warning: ...` line each: an unsafe kubeconfig (`insecure-skip-tls-verify`), ledger
+   * workloads skipped or capped.
+   */
+  readonly warnings: string[];
 }
 
 export interface ReadOptions {
   /** How long each request may wait for the server before the cluster counts as unreachable. @default 10000 */
   readonly timeoutMs?: number;
+  /**
+   * The namespaces whose labelled Deployments and StatefulSets make the ledger of pods not yet scheduled: those of the
+   * fleet's deployments. Workloads elsewhere are not read, so that a user of another namespace cannot push a replica
+   * off a cluster by labelling a Deployment; devices already allocated count wherever they are.
+   *
+   * @default - every namespace
+   */
+  readonly ledgerNamespaces?: readonly string[];
 }
 
 /** DRA API versions, newest first: v1 from Kubernetes 1.34, v1beta2 in 1.33, v1beta1 in 1.32. */
 export const DRA_API_VERSIONS: readonly string[] = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
 
 /**
- * Reads a cluster's node pools and ledger. A cluster that cannot be read (connection refused, timeout, TLS or
- * authentication failure, or any HTTP error status, 5xx included) is returned `unreachable` with the reason in
- * `error`, never thrown. Throws for what a retry cannot fix: a kubeconfig that cannot be used, and a ledger workload
- * whose labels or annotation are malformed (the message names the object), because counting it as holding
- * nothing could overcommit the pool.
+ * Reads a cluster's node pools and ledger. A cluster that cannot be reached (connection refused, timeout, or any HTTP
+ * error status but 401 and 403, 5xx included) is returned `unreachable` with the reason in `error`, never thrown.
+ * Throws for what a retry cannot fix, so that no replica moves because of a typo: a kubeconfig that cannot be used,
+ * credentials the server refuses (401, 403) and a server certificate that cannot be verified. A malformed ledger
+ * workload is skipped with a warning.
  */
 export async function readLiveCluster(conn: ClusterConnection, options: ReadOptions = {}): Promise<LiveCluster> {
   const meta = { name: conn.name, ...(conn.labels ? { labels: conn.labels } : {}), ...(conn.taints ? { taints: conn.taints } : {}) };
@@ -59,13 +74,16 @@ export async function readLiveCluster(conn: ClusterConnection, options: ReadOpti
   } catch (e) {
     throw new Error(`Cluster '${conn.name}': ${(e as Error).message}`);
   }
+  const warnings = [...client.warnings];
   let objects: ClusterObjects;
   try {
-    objects = await fetchObjects(client);
+    objects = await fetchObjects(client, options.ledgerNamespaces);
   } catch (e) {
+    const problem = configurationProblem(e);
+    if (problem) throw new Error(`Unable to read cluster '${conn.name}' at ${client.server}: ${problem}. Nothing was placed.`);
     const reason = reasonOf(e);
     const error = reason.includes(client.server) ? reason : `${client.server}: ${reason}`;
-    return { cluster: { ...meta, nodePools: [], unreachable: true }, ledger: [], error };
+    return { cluster: { ...meta, nodePools: [], unreachable: true }, ledger: [], error, warnings };
   } finally {
     client.close();
   }
@@ -73,6 +91,7 @@ export async function readLiveCluster(conn: ClusterConnection, options: ReadOpti
   return {
     cluster: { ...meta, nodePools: live.nodePools, ...(objects.dra ? { draApiVersion: objects.dra } : {}) },
     ledger: live.ledger,
+    warnings: [...warnings, ...live.warnings.map(formatWarning)],
   };
 }
 
@@ -81,9 +100,12 @@ interface ClusterObjects extends ClusterObjectLists {
   readonly dra?: string;
 }
 
-async function fetchObjects(client: KubeClient): Promise<ClusterObjects> {
+async function fetchObjects(client: KubeClient, ledgerNamespaces: readonly string[] | undefined): Promise<ClusterObjects> {
   // Discovery first: a cluster without DRA (or one not answering) is found out in one request.
   const dra = await client.firstServed(DRA_API_VERSIONS);
+  // Sorted and unique, so that the ledger reads the same whatever the order given.
+  const namespaces = ledgerNamespaces === undefined ? [undefined] : [...new Set(ledgerNamespaces)].sort(compareStrings);
+  const ledgerWorkloads = (kind: string) => Promise.all(namespaces.map(ns => client.list('apps/v1', kind, ns, LedgerLabels.DEPLOYMENT))).then(lists => lists.flat());
   const [nodes, slices, classes, claims, pods, deployments, statefulSets] = await Promise.all([
     client.list('v1', 'Node', undefined, NODE_POOL_LABEL),
     dra ? client.list(dra, 'ResourceSlice') : [],
@@ -91,8 +113,8 @@ async function fetchObjects(client: KubeClient): Promise<ClusterObjects> {
     dra ? client.list(dra, 'ResourceClaim') : [],
     // Only pods bound to a node and not finished hold devices.
     client.list('v1', 'Pod', undefined, undefined, 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed'),
-    client.list('apps/v1', 'Deployment', undefined, LedgerLabels.DEPLOYMENT),
-    client.list('apps/v1', 'StatefulSet', undefined, LedgerLabels.DEPLOYMENT),
+    ledgerWorkloads('Deployment'),
+    ledgerWorkloads('StatefulSet'),
   ]);
   const kinded = (kind: string) => (o: KubeObject) => ({ ...o, kind: o.kind ?? kind });
   return {

@@ -42,11 +42,21 @@ export interface PlacementArgs {
   readonly demand: pulumi.Input<PlacementDemand>;
   /** The fleet. A cluster removed from it has its replicas placed again; the order does not matter. */
   readonly clusters: pulumi.Input<pulumi.Input<PlacementCluster>[]>;
+  /**
+   * The namespaces whose labelled workloads count in the ledger of each live cluster (pods not yet scheduled): those of
+   * the ModelDeployments that share the fleet. A workload in any other namespace is not read, so that a user of that
+   * namespace cannot push a replica off a cluster by labelling a Deployment. Devices already allocated count wherever
+   * they are.
+   *
+   * @default - the namespace of the deployment placed (the part of `demand.name` before `/`, else `default`)
+   */
+  readonly ledgerNamespaces?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** What the resource keeps in state: the inputs it compares (kubeconfigs only as hashes) and its decision. */
 interface PlacementState {
   readonly demand: PlacementDemand;
+  readonly ledgerNamespaces?: readonly string[];
   readonly clusters: ReadonlyArray<Omit<PlacementCluster, 'kubeconfig'> & { readonly kubeconfigHash?: string }>;
   readonly assignments: readonly ReplicaAssignment[];
   /** The node pools the assignments use, by `<cluster>/<pool>`: what the renderer resolves device classes against. */
@@ -61,20 +71,28 @@ interface PlacementState {
 const CORE_MODULE = path.join(__dirname, '..', 'src');
 const INVENTORY_MODULE = path.join(__dirname, 'inventory');
 const KUBE_MODULE = path.join(__dirname, '_kube');
+const ENGINE_LOG_MODULE = path.join(__dirname, '_engine-log');
 
 function hashOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 /** The inputs as stored: kubeconfigs replaced by their hashes, so state holds no credentials. */
-function stateInputs(inputs: Inputs): Pick<PlacementState, 'demand' | 'clusters'> {
+function stateInputs(inputs: Inputs): Pick<PlacementState, 'demand' | 'clusters' | 'ledgerNamespaces'> {
   return {
     demand: inputs.demand,
+    ...(inputs.ledgerNamespaces ? { ledgerNamespaces: inputs.ledgerNamespaces } : {}),
     clusters: inputs.clusters.map(({ kubeconfig, ...c }) => ({ ...c, ...(kubeconfig ? { kubeconfigHash: hashOf(kubeconfig) } : {}) })),
   };
 }
 
-type Inputs = { demand: PlacementDemand; clusters: PlacementCluster[] };
+type Inputs = { demand: PlacementDemand; clusters: PlacementCluster[]; ledgerNamespaces?: string[] };
+
+/** The namespaces read for the ledger: as given, else the placed deployment's own. */
+function ledgerNamespacesOf(inputs: Inputs): string[] {
+  const slash = inputs.demand.name.indexOf('/');
+  return inputs.ledgerNamespaces ?? [slash > 0 ? inputs.demand.name.slice(0, slash) : 'default'];
+}
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
 /** Reads each cluster (live where it has no declared pools), places, and fails naming every unplaced replica's reasons. */
@@ -82,6 +100,7 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
   const solver = require(CORE_MODULE) as typeof import('../src');
   const reader = require(INVENTORY_MODULE) as typeof import('./inventory');
   const ledger: LedgerEntry[] = [];
+  const warnings: string[] = [];
   const unreachable = new Map<string, string>();
   const clusters = await Promise.all(inputs.clusters.map(async c => {
     if (!c.kubeconfig) {
@@ -89,11 +108,16 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
       return { name: c.name, labels: c.labels, taints: c.taints, nodePools: c.nodePools };
     }
     const connection = { name: c.name, kubeconfig: c.kubeconfig, labels: { ...c.labels }, taints: c.taints ? [...c.taints] : undefined };
-    const live = await reader.readLiveCluster(connection);
+    const live = await reader.readLiveCluster(connection, { ledgerNamespaces: ledgerNamespacesOf(inputs) });
     ledger.push(...live.ledger);
+    warnings.push(...live.warnings);
     if (live.cluster.unreachable) unreachable.set(c.name, live.error ?? 'unreachable');
     return c.nodePools ? { ...live.cluster, nodePools: c.nodePools } : live.cluster;
   }));
+  if (warnings.length > 0) {
+    (require(ENGINE_LOG_MODULE) as typeof import('./_engine-log')).connectEngineLog();
+    for (const warning of warnings) void pulumi.log.warn(warning);
+  }
   const inventory: FleetInventory = { clusters };
   const result = solver.place(inputs.demand, inventory, existing, ledger);
   if (result.unplaced.length > 0) {
@@ -142,7 +166,7 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
     const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
     const next = stateInputs(news as Inputs);
     // Canonical JSON, so that key order never reads as a change.
-    const changed = (['demand', 'clusters'] as const).filter(k => canonicalJson(olds[k]) !== canonicalJson(next[k]));
+    const changed = (['demand', 'clusters', 'ledgerNamespaces'] as const).filter(k => canonicalJson(olds[k]) !== canonicalJson(next[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
 
@@ -183,7 +207,7 @@ export class Placement extends pulumi.dynamic.Resource {
   constructor(name: string, args: PlacementArgs, opts?: pulumi.CustomResourceOptions) {
     // The clusters carry kubeconfigs: secret whatever the caller passed, since a resource's inputs are kept in the state.
     const outputs = { assignments: undefined, pools: undefined, draApiVersions: undefined, degraded: undefined };
-    const inputs = { demand: args.demand, clusters: pulumi.secret(args.clusters), ...outputs };
+    const inputs = { demand: args.demand, clusters: pulumi.secret(args.clusters), ledgerNamespaces: args.ledgerNamespaces, ...outputs };
     super(placementProvider, name, inputs, opts, 'inferkit', 'Placement');
   }
 }

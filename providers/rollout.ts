@@ -42,6 +42,7 @@ interface Inputs {
 const EXECUTOR_MODULE = path.join(__dirname, 'rollout-executor');
 const KUBE_MODULE = path.join(__dirname, '_kube');
 const CORE_MODULE = path.join(__dirname, '..', 'src');
+const ENGINE_LOG_MODULE = path.join(__dirname, '_engine-log');
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
 async function run(inputs: Inputs, previous: readonly RolloutSet[]): Promise<void> {
@@ -49,7 +50,8 @@ async function run(inputs: Inputs, previous: readonly RolloutSet[]): Promise<voi
   const kube = require(KUBE_MODULE) as typeof import('./_kube');
   const clients = new Map(Object.entries(inputs.kubeconfigs).map(([c, k]) => [c, kube.KubeClient.fromKubeconfigYaml(k)]));
   try {
-    connectEngineLog();
+    (require(ENGINE_LOG_MODULE) as typeof import('./_engine-log')).connectEngineLog();
+    for (const warning of [...new Set([...clients.values()].flatMap(c => c.warnings))]) void pulumi.log.warn(warning);
     for (const set of inputs.sets) {
       await executor.executeRollout(clients, set, {
         progressDeadlineMs: (inputs.progressDeadlineSeconds ?? 1800) * 1000,
@@ -145,15 +147,6 @@ async function remove(olds: Inputs, kept?: Inputs): Promise<void> {
   }
 }
 
-/**
- * The dynamic-provider host gets the engine's address as its first argument but connects no logger to it; without
- * this, `pulumi.log` here would print to the host's stdout, which `pulumi up` does not show.
- */
-function connectEngineLog(): void {
-  const state = require('@pulumi/pulumi/runtime/state') as { getStore(): { settings: { options: { engineAddr?: string } } } };
-  const options = state.getStore().settings.options;
-  if (!options.engineAddr && process.argv[2] && /^[\w.:[\]-]+$/.test(process.argv[2])) options.engineAddr = process.argv[2];
-}
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**

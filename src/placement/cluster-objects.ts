@@ -7,8 +7,10 @@
  *
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/dynamic-resource-allocation/
  */
+import type { SpecIssue } from '../errors';
 import { compareStrings } from '../hash';
 import { LedgerLabels, NODE_POOL_LABEL } from '../labels';
+import { MAX_OBJECT_COUNT } from '../limits';
 import { isQuantity, parseQuantity } from '../quantity';
 import { deviceSelectorError, evaluateDeviceSelector } from './cel';
 import type { DeviceAttributeValue, FleetDevice, FleetNodePool, LedgerEntry } from './inventory';
@@ -265,6 +267,8 @@ export interface ClusterObjectLists {
 export interface LiveInventory {
   readonly nodePools: FleetNodePool[];
   readonly ledger: LedgerEntry[];
+  /** Ledger workloads skipped or capped, and why ({@link ledgerOf}). */
+  readonly warnings: SpecIssue[];
 }
 
 /**
@@ -273,9 +277,11 @@ export interface LiveInventory {
  */
 export function liveInventoryOf(cluster: string, objects: ClusterObjectLists): LiveInventory {
   const fold = foldPools(objects.nodes, objects.slices, objects.classes);
+  const warnings: SpecIssue[] = [];
   return {
     nodePools: fold.pools,
-    ledger: [...heldDevices(cluster, fold, objects), ...ledgerOf(cluster, objects.workloads, objects.pods)],
+    ledger: [...heldDevices(cluster, fold, objects), ...ledgerOf(cluster, objects.workloads, objects.pods, warnings)],
+    warnings,
   };
 }
 
@@ -384,14 +390,18 @@ export function parseDevicesPerPod(text: string): Record<string, number> | strin
  * The ledger of a cluster's inferkit workloads: each pod of every Deployment and StatefulSet labelled
  * {@link LedgerLabels.DEPLOYMENT} is one entry of the devices its annotation {@link LedgerLabels.DEVICES_PER_POD}
  * names, in the pool its label {@link LedgerLabels.POOL} names, owned by `<namespace>/<deployment label>`, on no
- * particular node. Pods are `spec.replicas` (default 1), less the `pods` already bound to a node with the same owner,
- * pool and annotation (their devices are counted node by node, from their claims, by {@link heldDevicesOf}). A
- * workload without the annotation holds no devices (a coordinator-only leader) and adds nothing.
+ * particular node. Pods are `spec.replicas` (default 1, at most {@link MAX_OBJECT_COUNT}), less the `pods` already
+ * bound to a node with the same owner, pool and annotation (their devices are counted node by node, from their claims,
+ * by {@link heldDevicesOf}). A workload without the annotation holds no devices (a coordinator-only leader) and adds
+ * nothing.
  *
- * Throws, naming the object, when the annotation is not a JSON map of device name to a whole count, or when a
- * workload that holds devices has no pool label: counting it as holding nothing could overcommit its pool.
+ * A workload whose annotation is not a JSON map of device name to a whole count, or that holds devices without a pool
+ * label, is skipped, and one whose replicas are over {@link MAX_OBJECT_COUNT} counts that many: each with a warning in
+ * `warnings`, naming the object, so that one bad or hostile object never fails every placement on the cluster.
  */
-export function ledgerOf(cluster: string, workloads: readonly K8sObject[], pods: readonly K8sObject[] = []): LedgerEntry[] {
+export function ledgerOf(
+  cluster: string, workloads: readonly K8sObject[], pods: readonly K8sObject[] = [], warnings: SpecIssue[] = [],
+): LedgerEntry[] {
   const id = (w: K8sObject) => `${w.metadata?.namespace ?? 'default'}\u0000${w.kind}\u0000${w.metadata?.name}`;
   // Pods and workloads meet on namespace, owner, pool and devices per pod.
   const group = (namespace: unknown, deployment: unknown, pod: K8sObject | undefined) =>
@@ -411,26 +421,37 @@ export function ledgerOf(cluster: string, workloads: readonly K8sObject[], pods:
     const deployment = meta.labels?.[LedgerLabels.DEPLOYMENT];
     if (!deployment) return [];
     const namespace = meta.namespace ?? 'default';
-    const what = `${w.kind} ${namespace}/${meta.name}`;
+    const warn = (field: string, value: unknown, cause: string, fix: string) =>
+      warnings.push({ path: `${w.kind}/${meta.name}`, field, value, cause: `in namespace ${namespace} of cluster ${cluster}, ${cause}`, fix });
     const text = pod.annotations?.[LedgerLabels.DEVICES_PER_POD];
     if (text === undefined) return [];
     const parsed = parseDevicesPerPod(text);
     if (typeof parsed === 'string') {
-      throw new Error(`Unable to read the ledger of cluster ${cluster}: ${what} has annotation ${LedgerLabels.DEVICES_PER_POD}=${JSON.stringify(text)}, ` +
-        `which is not devices per pod: ${parsed}. Fix the annotation to a JSON map of device name to count, such as {"gpu":8}.`);
+      warn(`spec.template.metadata.annotations.${LedgerLabels.DEVICES_PER_POD}`, text,
+        `is not devices per pod (${parsed}), so the ledger skips the workload and counts no devices for its pods`,
+        'Fix the annotation to a JSON map of device name to count, such as {"gpu":8}');
+      return [];
     }
     const devices = Object.fromEntries(Object.entries(parsed).filter(([, n]) => n > 0));
     if (Object.keys(devices).length === 0) return [];
     const pool = pod.labels?.[LedgerLabels.POOL];
     if (!pool) {
-      throw new Error(`Unable to read the ledger of cluster ${cluster}: ${what} holds devices ${JSON.stringify(devices)} but its pod template has no label ${LedgerLabels.POOL}. ` +
-        'Label the pod template with the node pool its pods run in.');
+      warn(`spec.template.metadata.labels.${LedgerLabels.POOL}`, undefined,
+        `the workload holds devices ${JSON.stringify(devices)} in no named pool, so the ledger skips it and counts no devices for its pods`,
+        'Label the pod template with the node pool its pods run in');
+      return [];
     }
-    const replicas = w.spec?.replicas ?? 1;
+    const given = w.spec?.replicas ?? 1;
+    const whole = Number.isSafeInteger(given) && given > 0 ? given : 0;
+    if (whole > MAX_OBJECT_COUNT) {
+      warn('spec.replicas', given, `is over ${MAX_OBJECT_COUNT}, inferkit's limit of replicas per workload, so the ledger counts ${MAX_OBJECT_COUNT} pods`,
+        `Check the workload: inferkit never renders more than ${MAX_OBJECT_COUNT} replicas`);
+    }
+    const replicas = Math.min(whole, MAX_OBJECT_COUNT);
     const key = group(namespace, deployment, pod);
-    const scheduled = Math.min(bound.get(key) ?? 0, Number.isSafeInteger(replicas) && replicas > 0 ? replicas : 0);
+    const scheduled = Math.min(bound.get(key) ?? 0, replicas);
     bound.set(key, (bound.get(key) ?? 0) - scheduled);
-    const pending = (Number.isSafeInteger(replicas) && replicas > 0 ? replicas : 0) - scheduled;
+    const pending = replicas - scheduled;
     return Array.from({ length: pending },
       (): LedgerEntry => ({ cluster, pool, devices, owner: `${namespace}/${deployment}` }));
   });

@@ -3,7 +3,7 @@ import { Testing } from 'cdk8s';
 import { MemberRole, ModelDeployment, Placement } from '../../constructs';
 import { parseKubeconfig } from '../../providers/_kube';
 import { readLiveCluster } from '../../providers/inventory';
-import { LedgerLabels, NODE_POOL_LABEL, place } from '../../src';
+import { formatWarning, LedgerLabels, NODE_POOL_LABEL, place, SpecIssue } from '../../src';
 import {
   convertAttribute, convertCapacity, currentSlices, deviceClassOf, ledgerOf, nameDeviceKinds, nodePoolsOf, parseDevicesPerPod, sliceDevices,
 } from '../../src/placement/cluster-objects';
@@ -252,16 +252,34 @@ describe('the ledger from labelled workloads', () => {
     expect(parseDevicesPerPod(text)).toBe(cause);
   });
 
-  test('a malformed annotation is an error that names the object and the fix', () => {
-    expect(() => ledgerOf('east', [workload('StatefulSet', 'llama-1', { devices: '{gpu: 8}' })])).toThrow(
-      'Unable to read the ledger of cluster east: StatefulSet ml/llama-1 has annotation inferkit.dev/devices-per-pod="{gpu: 8}", ' +
-      'which is not devices per pod: it is not JSON. Fix the annotation to a JSON map of device name to count, such as {"gpu":8}.');
+  test('a malformed annotation is skipped with a warning that names the object and the fix, and the other workloads still count', () => {
+    const warnings: SpecIssue[] = [];
+    const ledger = ledgerOf('east', [workload('StatefulSet', 'llama-1', { devices: '{gpu: 8}' }), workload('Deployment', 'llama-0', { devices: '{"gpu":4}' })], [], warnings);
+    expect(ledger).toEqual([{ cluster: 'east', pool: 'h100', devices: { gpu: 4 }, owner: 'ml/llama' }]);
+    expect(warnings.map(formatWarning)).toEqual([
+      'Warning: StatefulSet/llama-1 spec.template.metadata.annotations.inferkit.dev/devices-per-pod \'{gpu: 8}\': in namespace ml of cluster east, ' +
+      'is not devices per pod (it is not JSON), so the ledger skips the workload and counts no devices for its pods. ' +
+      'Fix the annotation to a JSON map of device name to count, such as {"gpu":8}.',
+    ]);
   });
 
-  test('a workload holding devices without a pool label is an error that names it', () => {
-    expect(() => ledgerOf('east', [workload('Deployment', 'nopool', { devices: '{"gpu":2}', pool: '' })])).toThrow(
-      'Unable to read the ledger of cluster east: Deployment ml/nopool holds devices {"gpu":2} but its pod template has no label inferkit.dev/pool. ' +
-      'Label the pod template with the node pool its pods run in.');
+  test('a workload holding devices without a pool label is skipped with a warning that names it', () => {
+    const warnings: SpecIssue[] = [];
+    expect(ledgerOf('east', [workload('Deployment', 'nopool', { devices: '{"gpu":2}', pool: '' })], [], warnings)).toEqual([]);
+    expect(warnings.map(formatWarning)).toEqual([
+      'Warning: Deployment/nopool spec.template.metadata.labels.inferkit.dev/pool: in namespace ml of cluster east, the workload holds devices {"gpu":2} ' +
+      'in no named pool, so the ledger skips it and counts no devices for its pods. Label the pod template with the node pool its pods run in.',
+    ]);
+  });
+
+  test('replicas: 2147483647 counts 1000 pods, with a warning, instead of exhausting memory', () => {
+    const warnings: SpecIssue[] = [];
+    const ledger = ledgerOf('east', [workload('Deployment', 'huge', { devices: '{"gpu":8}', replicas: 2147483647 })], [], warnings);
+    expect(ledger).toHaveLength(1000);
+    expect(warnings.map(formatWarning)).toEqual([
+      "Warning: Deployment/huge spec.replicas 2147483647: in namespace ml of cluster east, is over 1000, inferkit's limit of replicas per workload, " +
+      'so the ledger counts 1000 pods. Check the workload: inferkit never renders more than 1000 replicas.',
+    ]);
   });
 });
 
@@ -326,6 +344,7 @@ describe('an unreachable cluster', () => {
         cluster: { name: 'silent', labels: { region: 'eu' }, nodePools: [], unreachable: true },
         ledger: [],
         error: `no answer from https://127.0.0.1:${port} in 300 ms`,
+        warnings: [expect.stringContaining('insecure-skip-tls-verify: the server\'s certificate is not verified')],
       });
     } finally {
       sockets.forEach(s => s.destroy());
