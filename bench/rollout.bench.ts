@@ -2,6 +2,7 @@
 // worker, an image change rolled by the executor, its waves and wall time against the lower bound
 // ceil(N / (maxUnavailable + maxSurge)) x readiness delay (target: within 10 %), and API requests per group.
 // Run: npx ts-node --transpile-only bench/rollout.bench.ts (needs `bash test/cluster/build.sh`).
+import * as fs from 'fs';
 import { App, Chart } from 'cdk8s';
 import { GangScheduling, ModelInfer } from '../index';
 import { KubeClient, KubeResponse } from '../providers/_kube';
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     for (const n of SIZES) {
       const ns = `bench-${n}`;
       await kube.apply(restrictedNamespace(ns));
-      const client = CountingClient.fromKubeconfigYaml(require('fs').readFileSync(cluster.kubeconfig, 'utf8')) as CountingClient;
+      const client = CountingClient.fromKubeconfigYaml(fs.readFileSync(cluster.kubeconfig, 'utf8')) as CountingClient;
       const clients = new Map([['', client as KubeClient]]);
       await executeRollout(clients, set(ns, n, 'vllm:v1'), { pollMs: 200 });
       client.requests = 0;

@@ -87,7 +87,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
     ModelDeploymentChart.validate(`${args.namespace ?? 'default'}/${args.name ?? name}`, args);
-    if (args.maxUnavailable !== undefined && !(Number.isInteger(args.maxUnavailable) && args.maxUnavailable >= 1 && args.maxUnavailable <= 2 ** 31 - 1)) {
+    const mu = args.maxUnavailable;
+    if (mu !== undefined && !(Number.isInteger(mu) && mu >= 1 && mu <= 2 ** 31 - 1)) {
       throw new Error(`Unable to deploy ModelDeployment/${args.namespace ?? 'default'}/${args.name ?? name}: maxUnavailable ${JSON.stringify(args.maxUnavailable)} `
         + 'is not a whole number of replicas from 1. Give 1 or more: the fleet is rolled in waves of that many replicas.');
     }

@@ -135,7 +135,8 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       const names = stuck.map(unitName).join(', ');
       let rolledBack = '';
       if (options.onFailure === 'Rollback' && options.previous) {
-        await rollback(clients, set, options.previous, stuck.filter(u => u < set.strategy.replicas), { ...options, progressDeadlineMs: deadline, log });
+        const failed = stuck.filter(u => u < set.strategy.replicas);
+        await rollback(clients, set, options.previous, failed, { ...options, progressDeadlineMs: deadline, log });
         rolledBack = ` ${name === 'group' ? 'Groups' : 'Units'} ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
       }
       const message = `Unable to roll ${set.namespace}/${set.set} to revision ${set.revision}: ${names} not Ready after ${waitedS} s `

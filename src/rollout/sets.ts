@@ -124,6 +124,11 @@ export function renameUnit(objects: readonly K8sObject[], prefix: string, from: 
   return objects.map(o => walk(o) as K8sObject);
 }
 
+/** A pod template with more labels. */
+function withTemplateLabels(template: K8sObject, labels: Record<string, string>): K8sObject {
+  return { ...template, metadata: { ...template.metadata, labels: { ...template.metadata?.labels, ...labels } } };
+}
+
 /**
  * Makes each Deployment without rollout labels a set of one unit (`deployment.<name>`), labelled and annotated so that
  * the executor applies it and waits for its own rolling update: how the Model and InferenceService components roll.
@@ -143,7 +148,7 @@ export function stampDeployments(objects: readonly K8sObject[], hash: (value: un
       },
       spec: {
         ...o.spec,
-        template: { ...template, metadata: { ...template.metadata, labels: { ...template.metadata?.labels, ...unit, [RolloutLabels.REVISION]: hash(template) } } },
+        template: withTemplateLabels(template, { ...unit, [RolloutLabels.REVISION]: hash(template) }),
       },
     };
   });
@@ -171,23 +176,33 @@ export function fleetRolloutSet(
     const revision = hash(templates);
     const unit = { [RolloutLabels.SET]: set, [RolloutLabels.UNIT]: String(r.index) };
     const annotations = {
-      [RolloutAnnotations.REPLICAS]: String(replicas.length), [RolloutAnnotations.MAX_UNAVAILABLE]: String(strategy.maxUnavailable),
-      [RolloutAnnotations.MAX_SURGE]: '0', [RolloutAnnotations.PARTITION]: '0',
+      [RolloutAnnotations.REPLICAS]: String(replicas.length),
+      [RolloutAnnotations.MAX_UNAVAILABLE]: String(strategy.maxUnavailable),
+      [RolloutAnnotations.MAX_SURGE]: '0',
+      [RolloutAnnotations.PARTITION]: '0',
     };
     const objects = r.objects.map(o => {
       const workload = UNIT_WORKLOAD_KINDS.includes(o.kind);
       const stamped: K8sObject = {
         ...o,
-        metadata: { ...o.metadata, labels: { ...o.metadata?.labels, ...unit }, ...(workload ? { annotations: { ...o.metadata?.annotations, ...annotations } } : {}) },
+        metadata: {
+          ...o.metadata,
+          labels: { ...o.metadata?.labels, ...unit },
+          ...(workload ? { annotations: { ...o.metadata?.annotations, ...annotations } } : {}),
+        },
       };
       if (!workload || o.kind === 'LeaderWorkerSet') return stamped;
       const t = o.spec?.template ?? {};
-      return { ...stamped, spec: { ...o.spec, template: { ...t, metadata: { ...t.metadata, labels: { ...t.metadata?.labels, ...unit, [RolloutLabels.REVISION]: revision } } } } };
+      return { ...stamped, spec: { ...o.spec, template: withTemplateLabels(t, { ...unit, [RolloutLabels.REVISION]: revision }) } };
     });
     return { index: r.index, cluster: r.cluster, revision, objects };
   });
   return {
-    set, namespace, prefix: name, revision: hash(units.map(u => u.revision)),
-    strategy: { replicas: replicas.length, maxUnavailable: strategy.maxUnavailable, maxSurge: 0, partition: 0 }, units,
+    set,
+    namespace,
+    prefix: name,
+    revision: hash(units.map(u => u.revision)),
+    strategy: { replicas: replicas.length, maxUnavailable: strategy.maxUnavailable, maxSurge: 0, partition: 0 },
+    units,
   };
 }

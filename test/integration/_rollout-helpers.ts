@@ -1,7 +1,9 @@
 // Shared by the rollout tests: a ModelInfer of N entry+worker groups on the default scheduler, and a watcher that
 // samples its pods every 100 ms to check the availability floor and count restarts.
+import * as fs from 'fs';
 import { App, Chart } from 'cdk8s';
 import { GangScheduling, ModelInfer } from '../../index';
+import { ModelInfer as ModelInferComponent } from '../../providers';
 import { Kube, KubeObject } from '../harness/kube';
 
 export const isReady = (p: KubeObject) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True');
@@ -99,4 +101,14 @@ export async function waitAllReady(kube: Kube, namespace: string, name: string, 
     const pods = (await kube.list('v1', 'Pod', namespace, `modelinfer.matrixinfer.ai/name=${name}`)).filter(p => !p.metadata.deletionTimestamp);
     return pods.length === 2 * groups && pods.every(isReady) ? pods : undefined;
   }, 120_000);
+}
+
+/** A Pulumi program of the test ModelInfer as the inferkit/pulumi component. */
+export function modelInferProgram(kubeconfigFile: string, p: GroupsProps, extra: { onFailure?: 'Halt' | 'Rollback'; progressDeadlineSeconds?: number } = {}) {
+  return async () => {
+    const mi = new ModelInferComponent('llm', {
+      ...groupsProps(p), kubeconfig: fs.readFileSync(kubeconfigFile, 'utf8'), progressDeadlineSeconds: extra.progressDeadlineSeconds ?? 120, onFailure: extra.onFailure,
+    });
+    return { revision: mi.revision };
+  };
 }

@@ -145,10 +145,13 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
         namespace: NAMESPACE,
         replicas: 4,
         maxUnavailable: 1,
-        engines: [{ name: 'e', members: [{
-          deviceRequests: [{ name: 'gpu' }],
-          template: { metadata: { annotations: { 'test.inferkit.dev/ready-delay': '2s' } }, spec: { containers: [{ name: 'engine', image }] } },
-        }] }],
+        engines: [{
+          name: 'e',
+          members: [{
+            deviceRequests: [{ name: 'gpu' }],
+            template: { metadata: { annotations: { 'test.inferkit.dev/ready-delay': '2s' } }, spec: { containers: [{ name: 'engine', image }] } },
+          }],
+        }],
         clusters: ['east', 'west'].map(c => ({ name: c, kubeconfig: clusters[c].kubeconfig })),
       });
       return { replicas: md.replicas };

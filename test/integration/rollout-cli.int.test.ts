@@ -69,7 +69,7 @@ describe('inferkit rollout', () => {
     expect(result.out).toMatch(/Unable to roll rollout-cli\/modelinfer\.llm to revision \w+: llm-1, llm-2 not Ready after \d+ s \(progress deadline 5 s\)/);
     expect(result.out).toMatch(/pod llm-1-serve-0-0: container engine ImagePullBackOff/);
     const pods = (await kube.list('v1', 'Pod', ns, 'modelinfer.matrixinfer.ai/name=llm')).filter(p => !p.metadata.deletionTimestamp);
-    for (const p of pods.filter(p => !['1', '2'].includes(p.metadata.labels['rollout.inferkit.dev/unit']))) {
+    for (const p of pods.filter(x => !['1', '2'].includes(x.metadata.labels['rollout.inferkit.dev/unit']))) {
       expect(p.spec.containers[0].image).not.toBe('registry.example/vllm:v3');
       expect(p.status.conditions.find((c: any) => c.type === 'Ready')?.status).toBe('True');
     }

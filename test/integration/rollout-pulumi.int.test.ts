@@ -1,24 +1,18 @@
 // The ModelInfer Pulumi component on the real engine: a changed image rolls group by group in `pulumi up`, within the
 // budget, with surge groups that exist only during the rollout, and a stuck wave fails the update (rolled back on ask).
-import * as fs from 'fs';
-import { groupsProps, GroupsProps, GroupWatcher, waitAllReady } from './_rollout-helpers';
-import { ModelInfer } from '../../providers';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { GroupsProps, GroupWatcher, modelInferProgram, waitAllReady } from './_rollout-helpers';
 import { restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube } from '../harness/kube';
 import { PulumiStack } from '../harness/pulumi';
 
 const kubeconfigFile = process.env[KUBECONFIG_ENV]!;
-const kubeconfig = fs.readFileSync(kubeconfigFile, 'utf8');
 const kube = Kube.fromKubeconfig(kubeconfigFile);
 afterAll(() => kube.close());
 
-function program(p: GroupsProps, extra: { onFailure?: 'Halt' | 'Rollback'; progressDeadlineSeconds?: number } = {}) {
-  return async () => {
-    const mi = new ModelInfer('llm', { ...groupsProps(p), kubeconfig, progressDeadlineSeconds: extra.progressDeadlineSeconds ?? 120, onFailure: extra.onFailure });
-    return { revision: mi.revision };
-  };
-}
+const program = (p: GroupsProps, extra: { onFailure?: 'Halt' | 'Rollback'; progressDeadlineSeconds?: number } = {}) => modelInferProgram(kubeconfigFile, p, extra);
 
 describe('ModelInfer component: rolling InferGroups in pulumi up', () => {
   test('an image change rolls 5 of 6 groups in 3 waves, never fewer than 4 Ready; a second up changes nothing', async () => {
@@ -97,6 +91,64 @@ describe('ModelInfer component: rolling InferGroups in pulumi up', () => {
       expect(failure).toMatch(/Groups llm-0 were rolled back to revision \w+ and are Ready/);
       const pods = await waitAllReady(kube, ns, 'llm', 3);
       expect(new Set(pods.map(p => p.spec.containers[0].image))).toEqual(new Set(['registry.example/vllm:v1']));
+    } finally {
+      s.dispose();
+    }
+  });
+
+  test('a pulumi up killed during the second wave resumes on the next up: no group rolled twice, the floor held throughout', async () => {
+    const ns = 'rollout-resume';
+    await kube.apply(restrictedNamespace(ns));
+    const base: GroupsProps = {
+      namespace: ns,
+      name: 'llm',
+      replicas: 6,
+      image: 'registry.example/vllm:v1',
+      maxUnavailable: 2,
+      partition: 1,
+      podAnnotations: { 'test.inferkit.dev/ready-delay': '3s' },
+    };
+    const s = await PulumiStack.create({ stackName: 'dev', projectName: 'resume', program: program(base) });
+    try {
+      await s.stack.up();
+      await waitAllReady(kube, ns, 'llm', 6);
+      const watcher = new GroupWatcher(kube, ns, 'llm').start();
+      const next = { ...base, image: 'registry.example/vllm:v2' };
+
+      // The same stack, updated by a child process that is SIGKILLed (with the engine and its plugins) in wave 2.
+      const child = spawn(process.execPath, [
+        '--require', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, '_rollout-child.ts'),
+        JSON.stringify({ dir: s.dir, kubeconfigFile, props: next }),
+      ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, '..', 'tsconfig.json') } });
+      let output = '';
+      const exited = new Promise(r => child.once('exit', r));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no second wave within 120 s:\n${output}`)), 120_000);
+        child.stdout!.on('data', d => {
+          output += d;
+          if (/wave 2: updating groups/.test(output)) { clearTimeout(timer); resolve(); }
+        });
+        child.stderr!.on('data', d => { output += d; });
+      });
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+
+      // Pulumi's documented recovery from an interrupted update: `pulumi cancel` (the lock), then export the state,
+      // drop its pending operations, and import it.
+      await s.stack.cancel();
+      const state = await s.stack.exportStack();
+      expect(state.deployment.pending_operations?.length).toBeGreaterThan(0);
+      delete state.deployment.pending_operations;
+      await s.stack.importStack(state);
+
+      const resumed = await (await s.withProgram(program(next))).up();
+      await waitAllReady(kube, ns, 'llm', 6);
+      await watcher.stop();
+      expect(resumed.summary.result).toBe('succeeded');
+      expect(watcher.minReady()).toBeGreaterThanOrEqual(4);
+      expect(watcher.restarts(0)).toBe(0);
+      for (const g of [1, 2, 3, 4, 5]) expect(watcher.restarts(g)).toBe(1);
+      expect(watcher.images.get(5)).toEqual(new Set(['registry.example/vllm:v1', 'registry.example/vllm:v2']));
     } finally {
       s.dispose();
     }
