@@ -190,7 +190,9 @@ function backendOf(issues: Issues, r: ManifestReader, value: unknown, field: str
       'scaleToZeroGracePeriod', 'autoscalingPolicy', 'workers'];
   const b = r.obj(value, field, known);
   const name = r.str(b.name, `${field}.name`);
-  issues.check(name !== undefined && NAME.test(name), `${field}.name`, name, 'is not a DNS-1123 label', 'Name the backend such as vllm-a100');
+  if (issues.check(name !== undefined, `${field}.name`, undefined, 'is missing', 'Name the backend such as vllm-a100')) {
+    issues.check(NAME.test(name!), `${field}.name`, name, 'is not a DNS-1123 label', 'Name the backend such as vllm-a100');
+  }
   const type = r.str(b.type, `${field}.type`);
   const engine = type === undefined ? undefined : ENGINES[type];
   if (type !== undefined && engine === undefined) {

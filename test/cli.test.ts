@@ -46,8 +46,8 @@ describe('inferkit synth', () => {
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
     expect([...kinds].sort()).toEqual([
-      'ConfigMap', 'Deployment', 'HTTPRoute', 'HTTPScaledObject', 'HorizontalPodAutoscaler', 'PodGroup', 'ResourceClaimTemplate', 'ScaledObject', 'Service',
-      'StatefulSet',
+      'ConfigMap', 'Deployment', 'HTTPRoute', 'HTTPScaledObject', 'HorizontalPodAutoscaler', 'InferencePool', 'PodGroup', 'ResourceClaimTemplate', 'Role',
+      'RoleBinding', 'ScaledObject', 'Service', 'ServiceAccount', 'StatefulSet',
     ]);
   });
 
@@ -157,13 +157,13 @@ describe('inferkit synth', () => {
       const bad = path.join(dir, 'bad.yaml');
       fs.writeFileSync(bad, [
         'apiVersion: workload.matrixinfer.ai/v1alpha1\nkind: ModelInfer\nmetadata: {name: a}\nspec: {schedulerName: volcano, template: {roles: [{name: decode-worker, workerReplicas: 0, entryTemplate: {spec: {containers: [{name: c, image: x}]}}}]}}',
-        'apiVersion: registry.matrixinfer.ai/v1alpha1\nkind: Model\nmetadata: {name: b}',
+        'apiVersion: networking.serving.volcano.sh/v1alpha1\nkind: ExternalModelProvider\nmetadata: {name: b}',
       ].join('\n---\n'));
       const { code, out, err } = run('synth', '-f', bad);
       expect(code).toBe(1);
       expect(out).toBe('');
       expect(err).toContain(`${bad}: Unable to synthesize ModelInfer/a: spec.template.roles[0].name 'decode-worker' is 13 characters long`);
-      expect(err).toContain(`${bad}: Unable to synthesize Model/b: apiVersion 'registry.matrixinfer.ai/v1alpha1' kind 'Model' is a Kthena kind`);
+      expect(err).toContain(`${bad}: Unable to synthesize ExternalModelProvider/b: apiVersion 'networking.serving.volcano.sh/v1alpha1' kind 'ExternalModelProvider' is a Kthena kind`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -202,13 +202,16 @@ describe('inferkit synth', () => {
 
     test('with errors, the warnings of the other manifests are printed first, and the exit code is 1', () => withDir(dir => {
       const bad = path.join(dir, 'bad.yaml');
-      fs.writeFileSync(bad, 'apiVersion: workload.serving.volcano.sh/v1alpha1\nkind: ModelBooster\nmetadata: {name: qwen}\nspec: {}\n');
+      fs.writeFileSync(bad, 'apiVersion: networking.serving.volcano.sh/v1alpha1\nkind: ExternalModelProvider\nmetadata: {name: qwen}\nspec: {}\n');
       const { code, err } = run('synth', '-f', sample, '-f', bad);
       expect(code).toBe(1);
       expect(err.split('\n')[0]).toBe(SAMPLE_WARNING);
-      expect(err.split('\n')[1]).toBe(`${bad}: Unable to synthesize ModelBooster/qwen: apiVersion 'workload.serving.volcano.sh/v1alpha1' kind 'ModelBooster' `
+      expect(err.split('\n')[1]).toBe(`${bad}: Unable to synthesize ExternalModelProvider/qwen: apiVersion 'networking.serving.volcano.sh/v1alpha1' kind 'ExternalModelProvider' `
         + "is a Kthena kind that inferkit does not compile, and without Kthena's controller nothing would act on it. Remove it, or write what it asks as one of the "
-        + 'Kthena kinds inferkit reads: workload.matrixinfer.ai/v1alpha1 ModelInfer, workload.serving.volcano.sh/v1alpha1 ModelServing.');
+        + 'Kthena kinds inferkit reads: registry.matrixinfer.ai/v1alpha1 Model, workload.serving.volcano.sh/v1alpha1 ModelBooster, '
+        + 'networking.matrixinfer.ai/v1alpha1 ModelServer, networking.serving.volcano.sh/v1alpha1 ModelServer, networking.matrixinfer.ai/v1alpha1 ModelRoute, '
+        + 'networking.serving.volcano.sh/v1alpha1 ModelRoute, registry.matrixinfer.ai/v1alpha1 AutoscalingPolicy, workload.serving.volcano.sh/v1alpha1 AutoscalingPolicy, '
+        + 'registry.matrixinfer.ai/v1alpha1 AutoscalingPolicyBinding, workload.matrixinfer.ai/v1alpha1 ModelInfer, workload.serving.volcano.sh/v1alpha1 ModelServing.');
     }));
 
     test('the usage documents --strict', () => {
@@ -295,9 +298,7 @@ describe('inferkit synth', () => {
     }));
 
     test.each([
-      ['Kthena\'s registry Model', 'registry.matrixinfer.ai/v1alpha1', 'Model', 'Kthena'],
-      ['Kthena\'s ModelBooster', 'workload.serving.volcano.sh/v1alpha1', 'ModelBooster', 'Kthena'],
-      ['a Kthena ModelRoute', 'networking.serving.volcano.sh/v1alpha1', 'ModelRoute', 'Kthena'],
+      ['a Kthena ExternalModelProvider', 'networking.serving.volcano.sh/v1alpha1', 'ExternalModelProvider', 'Kthena'],
       ['a KubeDL PyTorchJob', 'training.kubedl.io/v1alpha1', 'PyTorchJob', 'KubeDL'],
       ['a Modelplane ModelService', 'modelplane.ai/v1alpha1', 'ModelService', 'Modelplane'],
     ])('%s is refused, not passed through', (_, apiVersion, kind, system) => withDir(dir => {
