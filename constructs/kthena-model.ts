@@ -308,8 +308,8 @@ export class KthenaModel extends Construct {
       metadata: { labels: m.labels, annotations: { ...m.annotations, ...(m.owner !== undefined ? { 'model.inferkit.dev/owner': m.owner } : {}) } },
       _source: {
         path: kindName,
-        fieldName: f => `spec.${f.replace(/^backends\[0\]/, booster ? 'backend' : 'backends[0]').replace(/modelUri/, 'modelURI').replace(/cacheUri/, 'cacheURI')
-          .replace(/\.(config|image|resources)$/, '.workers[0].$1').replace(/^gateways/, 'gateway')}`,
+        fieldName: f => `spec.${f.replace(/^backends\[0\]/, booster ? 'backend' : 'backends[0]').replace(/modelUri/, 'modelURI').replace(/cacheUri/, 'cacheURI').replace(/artifactUrl/, 'artifactURL')
+          .replace(/\.(config|image|resources)(\.|$)/, '.workers[0].$1$2').replace(/^gateways/, 'gateway').replace(/^namespace$/, 'metadata.namespace')}`.replace(/^spec\.metadata/, 'metadata'),
       },
     });
     recordWarnings(model, issues);
@@ -342,8 +342,11 @@ export class KthenaModel extends Construct {
     props.backends.forEach((b, i) => this.backends.push(this.renderBackend(issues, `backends[${i}]`, b, props)));
     issues.throwIfAny();
     if (props.gateways && props.gateways.length > 0) {
+      issues.check(this.namespace !== undefined, 'namespace', undefined, 'is not set, and the endpoint pickers of the route\'s ModelServers are bound to their namespace',
+        'Set the namespace (metadata.namespace), or give the chart one');
+      issues.throwIfAny();
       this.renderRoute(props);
-    } else if (props.backends.length > 1 || props.modelMatch || props.backends.some(b => b.routeWeight !== undefined)) {
+    } else if (props.backends.length > 1 || props.modelMatch) {
       issues.warn('gateways', undefined, 'are not given, so no route splits the model\'s traffic by routeWeight or applies modelMatch: each backend\'s Service serves on its own',
         'Give the Gateway to route through (inferkit synth --gateway NAMESPACE/NAME)');
     }

@@ -157,6 +157,8 @@ export class ModelServer extends Construct {
       issues.warn('spec.kvConnector.type', m.kvConnector, 'tells Kthena\'s router how to hand the KV cache from prefill to decode; with the endpoint picker, ' +
         'the decode pods\' routing sidecar does it', 'Run llm-d\'s routing sidecar on the decode pods with the engines\' matching KV connector');
     }
+    issues.check(m.namespace !== undefined || Chart.of(scope).namespace !== undefined, 'metadata.namespace', undefined,
+      'is not set, and the endpoint picker\'s RoleBinding is bound to its namespace', 'Give the ModelServer its namespace');
     issues.throwIfAny();
     const server = new ModelServer(scope, id, {
       name: m.name,
@@ -332,7 +334,7 @@ export class ModelRoute extends Construct {
       rules,
       gateways: [...gateways],
       metadata: { labels: m.labels, annotations: m.annotations },
-      _source: { ...manifestSource('ModelRoute', m.name), fieldName: f => `spec.${f.replace(/^gateways/, 'parentRefs').replace(/\.targets\[/, '.targetModels[').replace(/\.match\./, '.modelMatch.').replace(/\.model$/, '.body.model')}` },
+      _source: { ...manifestSource('ModelRoute', m.name), fieldName: f => `spec.${f.replace(/^gateways/, 'parentRefs').replace(/\.targets(\[|$)/, '.targetModels$1').replace(/\.match\./, '.modelMatch.').replace(/\.model$/, '.body.model')}` },
     });
   }
 
