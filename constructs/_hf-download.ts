@@ -1,7 +1,25 @@
 import { k8s } from 'cdk8s-plus-34';
 
-/** The image and version of the Hugging Face downloader every prefetch and hydration step uses. */
-const HF_DOWNLOADER = { image: 'python:3.12-slim', huggingFaceHub: '0.34.4' };
+/**
+ * The image every prefetch and hydration step downloads with unless `podDefaults.downloaderImage` says otherwise:
+ * KServe's storage initializer, a maintained image that ships Python and `huggingface_hub` (its `kserve-storage`
+ * package downloads `hf://` URIs with it) and runs as uid 1000. Nothing is installed when the pod starts.
+ *
+ * @see https://github.com/kserve/kserve/tree/master/python/storage
+ */
+export const HF_DOWNLOADER_IMAGE = 'kserve/storage-initializer:v0.15.2';
+
+/**
+ * What each container inferkit adds beside the user's (downloads, sidecars) asks the scheduler for: enough for a
+ * download or a proxy, so the pod is never BestEffort. No limits, as for the engines.
+ */
+export const ADDED_CONTAINER_REQUESTS: Readonly<Record<string, string>> = { cpu: '250m', memory: '512Mi' };
+
+/** {@link ADDED_CONTAINER_REQUESTS} as the container's `resources`. */
+export function addedContainerResources(): k8s.ResourceRequirements {
+  return { requests: Object.fromEntries(Object.entries(ADDED_CONTAINER_REQUESTS).map(([k, v]) => [k, k8s.Quantity.fromString(v)])) };
+}
+
 // Without MODEL_DIR the snapshot goes into the Hugging Face cache under $HF_HOME, where engines find it by repo id.
 const SCRIPT = [
   'import json, os',
@@ -26,16 +44,20 @@ export interface HfDownload {
   /** The Secret key holding a token for gated or private repositories. @default - anonymous */
   readonly token?: { readonly name: string; readonly key: string };
   readonly volumeMounts: k8s.VolumeMount[];
+  /** An image with Python and `huggingface_hub`. @default HF_DOWNLOADER_IMAGE */
+  readonly image?: string;
 }
 
-/** A container that downloads a repository snapshot with a pinned `huggingface_hub`, installed at start. */
+/**
+ * A container that downloads a repository snapshot with the `huggingface_hub` of its image (nothing installed at
+ * start), asking for {@link ADDED_CONTAINER_REQUESTS}.
+ */
 export function hfDownloadContainer(name: string, d: HfDownload): k8s.Container {
   return {
     name,
-    image: HF_DOWNLOADER.image,
-    command: ['sh', '-c', `pip install --quiet --no-cache-dir --target /tmp/pylib huggingface_hub==${HF_DOWNLOADER.huggingFaceHub} && PYTHONPATH=/tmp/pylib python -c "$SCRIPT"`],
+    image: d.image ?? HF_DOWNLOADER_IMAGE,
+    command: ['python', '-c', SCRIPT],
     env: [
-      { name: 'SCRIPT', value: SCRIPT },
       { name: 'HOME', value: '/tmp' },
       ...(d.hfHome ? [{ name: 'HF_HOME', value: d.hfHome }] : []),
       { name: 'HF_REPO', value: d.repo },
@@ -46,5 +68,6 @@ export function hfDownloadContainer(name: string, d: HfDownload): k8s.Container 
       ...(d.token ? [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: d.token.name, key: d.token.key } } }] : []),
     ],
     volumeMounts: d.volumeMounts,
+    resources: addedContainerResources(),
   };
 }

@@ -1,8 +1,9 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { canonicalJson, Issues } from '../src';
+import { canonicalJson, isQuantity, Issues, parseQuantity } from '../src';
+import { HF_DOWNLOADER_IMAGE } from './_hf-download';
 import { checkPodTemplate, isCheckedTemplate } from './_pod-template-json';
-import { PodDefaults } from './pod-defaults';
+import { DEFAULT_SHARED_MEMORY, PodDefaults } from './pod-defaults';
 
 /** The uid and gid of the restricted default: any non-zero id passes PodSecurity `restricted`. */
 const NON_ROOT_ID = 1000;
@@ -18,6 +19,8 @@ export interface ResolvedPodDefaults {
   readonly startupProbeSeconds: number | false;
   readonly restricted: boolean;
   readonly pullIfNotPresent: boolean;
+  readonly serviceAccountToken: boolean;
+  readonly downloaderImage: string;
 }
 
 export function resolvePodDefaults(d: PodDefaults = {}): ResolvedPodDefaults {
@@ -29,6 +32,8 @@ export function resolvePodDefaults(d: PodDefaults = {}): ResolvedPodDefaults {
     startupProbeSeconds: probe === false ? false : probe.toSeconds(),
     restricted: d.restricted ?? true,
     pullIfNotPresent: d.pullIfNotPresent ?? true,
+    serviceAccountToken: d.serviceAccountToken ?? false,
+    downloaderImage: d.downloaderImage ?? HF_DOWNLOADER_IMAGE,
   };
 }
 
@@ -215,7 +220,9 @@ export function renderPodTemplate(
   const volumes = [...(spec.volumes ?? [])];
   const mounted = (name: string) => [...containers, ...(initContainers ?? [])].some(c => c.volumeMounts?.some(m => m.name === name));
   if (d.sharedMemory && !volumes.some(v => v.name === SHM_VOLUME) && mounted(SHM_VOLUME)) {
-    volumes.push({ name: SHM_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: d.sharedMemory.sizeLimit ? k8s.Quantity.fromString(d.sharedMemory.sizeLimit) : undefined } });
+    const mounting = [...containers, ...(initContainers ?? [])].filter(c => c.volumeMounts?.some(m => m.name === SHM_VOLUME));
+    const sizeLimit = d.sharedMemory.sizeLimit ?? sharedMemorySize(mounting);
+    volumes.push({ name: SHM_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString(sizeLimit) } });
   }
   if (d.cacheVolume && !volumes.some(v => v.name === CACHE_VOLUME) && mounted(CACHE_VOLUME)) {
     volumes.push({ name: CACHE_VOLUME, emptyDir: {} });
@@ -239,11 +246,25 @@ export function renderPodTemplate(
       volumes: volumes.length > 0 ? volumes : undefined,
       nodeSelector,
       securityContext: d.restricted ? podSecurity(spec.securityContext) : spec.securityContext,
+      automountServiceAccountToken: spec.automountServiceAccountToken ?? (d.serviceAccountToken ? undefined : false),
       topologySpreadConstraints: id.topologySpreadConstraints.length > 0
         ? [...(spec.topologySpreadConstraints ?? []), ...id.topologySpreadConstraints]
         : spec.topologySpreadConstraints,
     },
   };
+}
+
+/**
+ * The size of a memory-backed `/dev/shm` for the containers that mount it: the largest memory limit among them, else
+ * the largest memory request, else {@link DEFAULT_SHARED_MEMORY}. What it holds counts against the container's memory,
+ * so it never needs to be larger.
+ */
+export function sharedMemorySize(mounting: readonly k8s.Container[]): string {
+  const largest = (kind: 'limits' | 'requests') => mounting
+    .map(c => c.resources?.[kind]?.memory?.value)
+    .filter((v): v is string | number => v !== undefined && isQuantity(v))
+    .reduce<string | number | undefined>((max, v) => max === undefined || parseQuantity(v) > parseQuantity(max) ? v : max, undefined);
+  return String(largest('limits') ?? largest('requests') ?? DEFAULT_SHARED_MEMORY);
 }
 
 /**

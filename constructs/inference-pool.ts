@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { HttpRoute, HttpRouteSpecRulesMatchesPathType } from '../imports/gateway.networking.k8s.io';
 import { InferencePool as InferencePoolObject } from '../imports/inference.networking.k8s.io';
 import { checkLabelKey, checkLabelValue, checkName, Issues, NameRule } from '../src';
+import { addedContainerResources } from './_hf-download';
 import { objectMeta, ObjectMetadataProps } from './_metadata';
 
 /**
@@ -174,6 +175,18 @@ export interface InferencePoolProps {
   readonly eppImage?: string;
 
   /**
+   * Serve the endpoint picker's `/metrics` only to callers the API server authenticates and allows `get` on the
+   * non-resource URL `/metrics` (GIE's `--metrics-endpoint-auth`, its default). The picker then reviews tokens and
+   * access, so inferkit adds a ClusterRole `inferkit-epp-auth:<namespace>:<name>-epp` for `tokenreviews` and
+   * `subjectaccessreviews` and binds it to the picker's ServiceAccount, as GIE's chart does. Grant your Prometheus
+   * `get` on `/metrics`. `false` serves metrics to anyone who reaches the port.
+   *
+   * @default true
+   * @see https://gateway-api-inference-extension.sigs.k8s.io/guides/metrics-and-observability/
+   */
+  readonly metricsAuth?: boolean;
+
+  /**
    * Labels and annotations added to every object.
    *
    * @default - none
@@ -200,6 +213,8 @@ export class InferencePool extends Construct {
   public readonly mode: SchedulingMode;
   /** Endpoint picker image. */
   public readonly eppImage: string;
+  /** Whether `/metrics` asks callers for a token the API server allows. */
+  public readonly metricsAuth: boolean;
 
   private readonly props: InferencePoolProps;
 
@@ -212,6 +227,7 @@ export class InferencePool extends Construct {
     this.targetPort = props.targetPort ?? DEFAULT_TARGET_PORT;
     this.mode = props.mode ?? SchedulingMode.unified();
     this.eppImage = props.eppImage ?? (this.mode.kind === 'PrefillDecode' ? LLMD_EPP_IMAGE : GIE_EPP_IMAGE);
+    this.metricsAuth = props.metricsAuth ?? true;
 
     const issues = new Issues(this.node.path);
     this.validate(issues);
@@ -294,8 +310,7 @@ export class InferencePool extends Construct {
     const name = this.eppName;
     const podLabels = { [InferencePoolLabels.EPP]: name };
     new k8s.KubeServiceAccount(this, 'epp-sa', { metadata: this.metadata(name) });
-    // What the EPP watches, as in GIE v1.1.0's chart (templates/rbac.yaml). The chart's ClusterRole (token and subject
-    // access reviews) only serves an authenticated /metrics endpoint, which is turned off below.
+    // What the EPP watches, as in GIE v1.1.0's chart (templates/rbac.yaml).
     new k8s.KubeRole(this, 'epp-role', {
       metadata: this.metadata(name),
       rules: [
@@ -309,6 +324,23 @@ export class InferencePool extends Construct {
       subjects: [{ kind: 'ServiceAccount', name, namespace: this.namespace! }],
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     });
+    if (this.metricsAuth) {
+      // The chart's ClusterRole: the picker reviews each scraper's token and its access to /metrics. Cluster-scoped,
+      // so its name carries the namespace (':' cannot be in a namespace or a pool name, so no two pools share one).
+      const auth = `inferkit-epp-auth:${this.namespace}:${name}`;
+      new k8s.KubeClusterRole(this, 'epp-auth-role', {
+        metadata: objectMeta(auth, undefined, this.props.metadata),
+        rules: [
+          { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+          { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+        ],
+      });
+      new k8s.KubeClusterRoleBinding(this, 'epp-auth-rolebinding', {
+        metadata: objectMeta(auth, undefined, this.props.metadata),
+        subjects: [{ kind: 'ServiceAccount', name, namespace: this.namespace! }],
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: auth },
+      });
+    }
     new k8s.KubeConfigMap(this, 'epp-config', {
       metadata: this.metadata(name),
       data: { [EPP_CONFIG_FILE]: stringify(endpointPickerConfig(this.mode)) },
@@ -341,7 +373,7 @@ export class InferencePool extends Construct {
                 '--grpc-health-port', String(EppPorts.HEALTH),
                 '--metrics-port', String(EppPorts.METRICS),
                 '--zap-encoder', 'json',
-                '--metrics-endpoint-auth=false',
+                `--metrics-endpoint-auth=${this.metricsAuth}`,
                 // GIE emits traces unless told not to (v1.1.0, and v1.2.0 under llm-d v0.4.0); its chart turns them off.
                 '--tracing=false',
               ],
@@ -353,6 +385,7 @@ export class InferencePool extends Construct {
               ],
               livenessProbe: { grpc: grpcHealth, initialDelaySeconds: 5, periodSeconds: 10 },
               readinessProbe: { grpc: grpcHealth, periodSeconds: 2 },
+              resources: addedContainerResources(),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -134,6 +134,7 @@ export class ModelCache extends Construct {
       modelDir: ModelCache.MOUNT_PATH,
       token: props.authSecret && { name: props.authSecret.name, key: props.authSecret.key ?? 'HF_TOKEN' },
       volumeMounts: [{ name: VOLUME, mountPath: ModelCache.MOUNT_PATH }],
+      image: resolvePodDefaults(props.podDefaults).downloaderImage,
     });
     new k8s.KubeJob(this, 'hydrate', {
       metadata: objectMeta(`${this.claimName}-hydrate`, namespace, props.metadata, labels),

@@ -5,8 +5,9 @@ import {
   canonicalJson, checkName, compareStrings, Issues, KubernetesVersion, LedgerLabels, loadModelCache, loadModelReplica, Manifest, MemberAssignment,
   NameRule, NODE_POOL_LABEL, ReplicaAssignment, RoleEnv, validateDemand,
 } from '../src';
+import { addedContainerResources } from './_hf-download';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
-import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
+import { renderPodTemplate, resolvePodDefaults, sharedMemorySize } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
 import { InferencePool, SchedulingMode } from './inference-pool';
@@ -673,7 +674,7 @@ function withNixl(t: k8s.PodTemplateSpec, sharedMemoryDefault: boolean): k8s.Pod
     spec: {
       ...spec,
       containers: [{ ...engine, env: [...own, ...env], volumeMounts: shm ? [...(engine.volumeMounts ?? []), { name: 'nixl-shm', mountPath: '/dev/shm' }] : engine.volumeMounts }, ...rest],
-      volumes: shm ? [...(spec.volumes ?? []), { name: 'nixl-shm', emptyDir: { medium: 'Memory' } }] : spec.volumes,
+      volumes: shm ? [...(spec.volumes ?? []), { name: 'nixl-shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString(sharedMemorySize([engine])) } }] : spec.volumes,
     },
   };
 }
@@ -718,5 +719,6 @@ function pdSidecar(enginePort: number): k8s.Container {
     args: ['--secure-proxy=false', '--kv-connector=nixlv2', `--vllm-port=${enginePort}`],
     ports: [{ containerPort: DEFAULT_ENGINE_PORT }],
     readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(DEFAULT_ENGINE_PORT) }, initialDelaySeconds: 30, periodSeconds: 10 },
+    resources: addedContainerResources(),
   };
 }

@@ -8,7 +8,7 @@ import {
   loadFlexInferModel, Manifest, MAX_SUBDOMAIN_LENGTH, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine,
   resolveVendor, SourceKind, WeightDtype,
 } from '../src';
-import { hfDownloadContainer } from './_hf-download';
+import { addedContainerResources, hfDownloadContainer } from './_hf-download';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
@@ -806,6 +806,7 @@ export class Model extends Construct {
         modelDir: modelPath,
         token: this.props.hfTokenSecret,
         volumeMounts: [{ name: 'models', mountPath: MODELS_MOUNT_PATH }],
+        image: resolvePodDefaults(this.props.podDefaults).downloaderImage,
       });
     }
     if (source.kind === SourceKind.OLLAMA) {
@@ -815,6 +816,7 @@ export class Model extends Construct {
         command: ['sh', '-c', `ollama serve >/dev/null 2>&1 & until ollama list >/dev/null 2>&1; do sleep 1; done; ollama pull ${model}`],
         env: [{ name: 'OLLAMA_MODELS', value: MODELS_MOUNT_PATH }, { name: 'HOME', value: '/tmp' }],
         volumeMounts: [{ name: 'models', mountPath: MODELS_MOUNT_PATH }],
+        resources: addedContainerResources(),
       };
     }
     return undefined;

@@ -7,7 +7,9 @@ import { Duration, Size } from 'cdk8s';
 export interface PodDefaults {
   /**
    * Mount a memory-backed emptyDir at `/dev/shm` (NCCL and PyTorch need more than the 64 MiB a
-   * container runtime gives). `true` leaves the size to the node; a `Size` caps it.
+   * container runtime gives), with a `sizeLimit`, since what it holds counts as the pod's memory. `true` sizes it
+   * to the largest memory limit (else request) of the containers that mount it, or 16Gi when none
+   * is given; a `Size` sets it.
    *
    * @default true
    * @see https://kubernetes.io/docs/concepts/storage/volumes/#emptydir
@@ -46,4 +48,25 @@ export interface PodDefaults {
    * @default true
    */
   readonly pullIfNotPresent?: boolean;
+
+  /**
+   * Mount the ServiceAccount token into the pod. Model servers, downloads and caches never call the Kubernetes API,
+   * so by default the pod gets `automountServiceAccountToken: false` and a compromised engine holds no credential.
+   * `true` leaves the field unset (the ServiceAccount's setting applies). A value written in the pod template wins.
+   *
+   * @default false
+   * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting
+   */
+  readonly serviceAccountToken?: boolean;
+
+  /**
+   * The image of the containers that download from the Hugging Face Hub (a Model's prefetch, a ModelCache's
+   * hydration): one with Python and `huggingface_hub`, run with `python -c`. Nothing is installed at start.
+   *
+   * @default 'kserve/storage-initializer:v0.15.2'
+   */
+  readonly downloaderImage?: string;
 }
+
+/** The size of `/dev/shm` when no container that mounts it gives its memory (see `PodDefaults.sharedMemory`). */
+export const DEFAULT_SHARED_MEMORY = '16Gi';

@@ -40,6 +40,7 @@ describe('InferencePool', () => {
   test('renders the pool, its endpoint picker objects, and no route without a gateway', () => {
     const objs = synth();
     expect(objs.map(o => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/inferkit-epp-auth:serving:llama-70b-epp', 'ClusterRoleBinding/inferkit-epp-auth:serving:llama-70b-epp',
       'ConfigMap/llama-70b-epp', 'Deployment/llama-70b-epp', 'InferencePool/llama-70b', 'Role/llama-70b-epp',
       'RoleBinding/llama-70b-epp', 'Service/llama-70b-epp', 'ServiceAccount/llama-70b-epp',
     ]);
@@ -109,7 +110,7 @@ describe('InferencePool', () => {
         '--grpc-health-port': '9003',
         '--metrics-port': '9090',
         '--zap-encoder': 'json',
-        '--metrics-endpoint-auth': 'false',
+        '--metrics-endpoint-auth': 'true',
         '--tracing': 'false',
       });
       // the config file is the ConfigMap's key, mounted where --config-file points
@@ -153,7 +154,31 @@ describe('InferencePool', () => {
       const binding = find(objs, 'RoleBinding', 'llama-70b-epp');
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'llama-70b-epp', namespace: 'serving' }]);
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'llama-70b-epp' });
+      expect(objs.filter(o => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toHaveLength(2);
+    });
+
+    test('serves /metrics only to authenticated and authorized callers: it may review tokens and access, nothing else cluster-wide', () => {
+      const objs = synth();
+      expect(flags(eppContainer(objs).args)['--metrics-endpoint-auth']).toBe('true');
+      expect(find(objs, 'ClusterRole', 'inferkit-epp-auth:serving:llama-70b-epp').rules).toEqual([
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      ]);
+      const binding = find(objs, 'ClusterRoleBinding', 'inferkit-epp-auth:serving:llama-70b-epp');
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'llama-70b-epp', namespace: 'serving' }]);
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'inferkit-epp-auth:serving:llama-70b-epp' });
+    });
+
+    test('metricsAuth: false serves metrics openly, with no cluster-wide role', () => {
+      const objs = synth({ metricsAuth: false });
+      expect(flags(eppContainer(objs).args)['--metrics-endpoint-auth']).toBe('false');
       expect(objs.some(o => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
+    });
+
+    test('asks the scheduler for what it uses, so it is never BestEffort, and keeps its ServiceAccount token (it watches the API)', () => {
+      const objs = synth();
+      expect(eppContainer(objs).resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' } });
+      expect(find(objs, 'Deployment', 'llama-70b-epp').spec.template.spec.automountServiceAccountToken).toBeUndefined();
     });
 
     test('an image override is used as given', () => {
@@ -233,7 +258,7 @@ describe('InferencePool', () => {
 
   test('the user\'s labels and annotations are on every object, with managed-by', () => {
     const objs = synth({ gateway: { name: 'gw' }, mode: PD, metadata: { labels: { team: 'ml' }, annotations: { owner: 'ml@example.com' } } });
-    expect(objs).toHaveLength(8);
+    expect(objs).toHaveLength(10);
     for (const o of objs) {
       expect(o.metadata.labels).toMatchObject({ 'team': 'ml', 'app.kubernetes.io/managed-by': 'inferkit' });
       expect(o.metadata.annotations).toEqual({ owner: 'ml@example.com' });

@@ -311,8 +311,9 @@ describe('ModelInfer', () => {
     test('every documented default is what is synthesized', () => {
       const p = pod();
       const c = p.containers[0];
-      expect(p.volumes).toEqual([{ name: 'dshm', emptyDir: { medium: 'Memory' } }, { name: 'cache', emptyDir: {} }]);
+      expect(p.volumes).toEqual([{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } }, { name: 'cache', emptyDir: {} }]);
       expect(c.volumeMounts).toEqual([{ name: 'dshm', mountPath: '/dev/shm' }, { name: 'cache', mountPath: '/cache' }]);
+      expect(p.automountServiceAccountToken).toBe(false);
       expect(c.env).toEqual(expect.arrayContaining([{ name: 'HF_HOME', value: '/cache/huggingface' }, { name: 'XDG_CACHE_HOME', value: '/cache' }]));
       expect(c.startupProbe).toEqual({ httpGet: { path: '/health', port: 8000 }, periodSeconds: 10, failureThreshold: 180 });
       expect(c.imagePullPolicy).toBe('IfNotPresent');
@@ -322,8 +323,11 @@ describe('ModelInfer', () => {
     });
 
     test('each default can be turned back off', () => {
-      const p = pod({ podDefaults: { sharedMemory: false, cacheVolume: false, startupProbe: false, restricted: false, pullIfNotPresent: false } });
+      const p = pod({
+        podDefaults: { sharedMemory: false, cacheVolume: false, startupProbe: false, restricted: false, pullIfNotPresent: false, serviceAccountToken: true },
+      });
       const c = p.containers[0];
+      expect(p.automountServiceAccountToken).toBeUndefined();
       expect(p.volumes).toBeUndefined();
       expect(c.volumeMounts).toBeUndefined();
       expect(c.startupProbe).toBeUndefined();
@@ -346,6 +350,21 @@ describe('ModelInfer', () => {
       expect(c.imagePullPolicy).toBe('Always');
       expect(c.env.filter((e: Obj) => e.name === 'HF_HOME')).toEqual([{ name: 'HF_HOME', value: '/models' }]);
       expect(p.securityContext.runAsUser).toBe(2000);
+    });
+
+    test('/dev/shm is sized by the memory of the containers that mount it: the largest limit, else the largest request', () => {
+      const container = (name: string, resources: k8s.ResourceRequirements) => ({ name, image: 'vllm', resources });
+      const template = (...containers: k8s.Container[]) => ({ spec: { containers } });
+      const shm = (t: k8s.PodTemplateSpec) => pod({}, t).volumes.find((v: Obj) => v.name === 'dshm').emptyDir;
+      expect(shm(template(container('a', { limits: { memory: k8s.Quantity.fromString('64Gi') }, requests: { memory: k8s.Quantity.fromString('32Gi') } }),
+        container('b', { limits: { memory: k8s.Quantity.fromString('70000Mi') } })))).toEqual({ medium: 'Memory', sizeLimit: '70000Mi' });
+      expect(shm(template(container('a', { requests: { memory: k8s.Quantity.fromString('24Gi') } })))).toEqual({ medium: 'Memory', sizeLimit: '24Gi' });
+      expect(shm(template(container('a', { requests: { cpu: k8s.Quantity.fromNumber(4) } })))).toEqual({ medium: 'Memory', sizeLimit: '16Gi' });
+    });
+
+    test('a template that asks for the ServiceAccount token keeps it', () => {
+      const p = pod({}, { spec: { automountServiceAccountToken: true, containers: [{ name: 'vllm', image: 'vllm' }] } });
+      expect(p.automountServiceAccountToken).toBe(true);
     });
 
     test('an image that must run as root keeps uid 0 without runAsNonRoot', () => {

@@ -141,6 +141,8 @@ describe('ModelReplica follows Modelplane\'s runtime contract', () => {
         args: ['--secure-proxy=false', '--kv-connector=nixlv2', '--vllm-port=8200'],
         ports: [{ containerPort: 8000 }],
         readinessProbe: { httpGet: { path: '/health', port: 8000 }, initialDelaySeconds: 30, periodSeconds: 10 },
+        // Requests, as every container inferkit adds: the pod is never BestEffort.
+        resources: { requests: { cpu: '250m', memory: '512Mi' } },
         // PodSecurity restricted, as every container.
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       });
@@ -189,7 +191,7 @@ describe('ModelReplica follows Modelplane\'s runtime contract', () => {
 
     test('without the shared-memory default, NIXL gets its own memory-backed /dev/shm', () => {
       const p = pod(synth({ ...prefillDecode(['--port=8001']), podDefaults: { sharedMemory: false } }), 'Deployment', 'qwen3-8b-0-prefill').spec;
-      expect(p.volumes).toContainEqual({ name: 'nixl-shm', emptyDir: { medium: 'Memory' } });
+      expect(p.volumes).toContainEqual({ name: 'nixl-shm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
       expect(p.containers[0].volumeMounts).toContainEqual({ name: 'nixl-shm', mountPath: '/dev/shm' });
     });
   });

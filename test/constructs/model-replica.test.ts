@@ -44,7 +44,7 @@ describe('ModelReplica', () => {
     expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(pod.containers[0].ports).toEqual([{ containerPort: 8000 }]);
     expect(pod.containers[0].readinessProbe).toEqual({ httpGet: { path: '/health', port: 8000 }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5 });
-    expect(pod.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory' } });
+    expect(pod.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
     expect(dep.metadata.labels['modelplane.ai/cluster']).toBe('eks-l4');
     expect(find(objs, 'Service').spec.selector).toEqual({ 'modelplane.ai/replica': 'qwen3-8b-eks-l4-0', 'modelplane.ai/serving': 'true' });
   });
