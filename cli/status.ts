@@ -2,6 +2,7 @@
 // (seed CRs or a synth output, as `synth` and `rollout` take) or one `KIND/NAME`, reads each workload's live objects
 // from its cluster(s), and prints the status the seed CRD defines, with why a workload is not Ready.
 import * as fs from 'fs';
+import * as path from 'path';
 import { parse, stringify } from 'yaml';
 import { expandInputs } from './rollout';
 import { KubeClient } from '../providers/_kube';
@@ -163,6 +164,23 @@ export function statusDocument(statuses: readonly WorkloadStatus[]): K8sObject {
   return items.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', items };
 }
 
+/**
+ * The input files by synth run: the cluster folders of a folder given (`<dir>/<cluster>/`, as `synth -o` writes a
+ * fleet) each on its own, since every cluster holds objects of the same names; everything else together.
+ */
+export function synthRuns(inputs: readonly string[]): string[][] {
+  const together: string[] = [];
+  const byFolder = new Map<string, string[]>();
+  for (const input of inputs) {
+    for (const file of expandInputs([input])) {
+      const folder = path.dirname(file);
+      if (fs.statSync(input).isDirectory() && path.resolve(folder) !== path.resolve(input)) byFolder.set(folder, [...byFolder.get(folder) ?? [], file]);
+      else together.push(file);
+    }
+  }
+  return [...together.length ? [together] : [], ...byFolder.values()];
+}
+
 type Write = (s: string) => void;
 type Synth = (files: string[], backend: string | undefined) => K8sObject[];
 
@@ -184,7 +202,8 @@ export async function status(argv: readonly string[], synth: Synth, out: Write, 
     err(`${e.message}\n`);
     return 2;
   }
-  const workloads = args.ref ? [{ ref: args.ref, objects: [] as K8sObject[] }] : groupWorkloads(synth(expandInputs(args.files), args.backend));
+  const workloads = args.ref ? [{ ref: args.ref, objects: [] as K8sObject[] }]
+    : groupWorkloads(synthRuns(args.files).flatMap(files => synth(files, args.backend)));
   if (workloads.length === 0) {
     err('nothing to report: the input has no ModelInfer, ModelServing, Model, Inference, ModelDeployment or ModelReplica\n');
     return 1;

@@ -177,6 +177,10 @@ describe('inferkit status of a ModelDeployment across clusters', () => {
     });
     const viaContexts = await run('-f', seed, '--kubeconfig', contexts.kubeconfig);
     expect(viaContexts.out).toBe(r.out);
+
+    // The synth output folder, a folder per cluster, reads as the seed CRs do.
+    const fromOutput = await run('-f', out, '--kubeconfig', `us-east-l4=${files.east}`, '--kubeconfig', `us-west-h100=${files.west}`);
+    expect(fromOutput.out).toBe(r.out);
   });
 });
 
