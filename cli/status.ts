@@ -174,7 +174,8 @@ export function synthRuns(inputs: readonly string[]): string[][] {
   for (const input of inputs) {
     for (const file of expandInputs([input])) {
       const folder = path.dirname(file);
-      if (fs.statSync(input).isDirectory() && path.resolve(folder) !== path.resolve(input)) byFolder.set(folder, [...byFolder.get(folder) ?? [], file]);
+      const clusterFolder = fs.statSync(input).isDirectory() && path.resolve(folder) !== path.resolve(input);
+      if (clusterFolder) byFolder.set(folder, [...byFolder.get(folder) ?? [], file]);
       else together.push(file);
     }
   }
