@@ -14,7 +14,7 @@ export { ModelInfer } from './constructs/model-infer';
 export type { FromManifestOptions, ModelInferProps, RoleProps, RolloutStrategyProps } from './constructs/model-infer';
 export { GangScheduling, NetworkTopology } from './constructs/gang-scheduling';
 export type { VolcanoGangOptions } from './constructs/gang-scheduling';
-export { KthenaApi, NetworkTopologyMode, RecoveryPolicy, WorkloadBackend } from './src/model-infer';
+export { KthenaApi, NetworkTopologyMode, RecoveryPolicy, RolloutLevel, WorkloadBackend } from './src/model-infer';
 // What a ModelInfer resolved its props to (`ModelInfer.spec`), and the gang and topology specs behind the value types.
 export type { GangSpec, NetworkTopologySpec, ResolvedModelInfer, ResolvedRole, ResolvedRollout } from './src/model-infer';
 export { ModelInferLabels, ModelServingLabels, RoleEnv } from './src/labels';

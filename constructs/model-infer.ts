@@ -7,7 +7,7 @@ import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, Po
 import {
   Accelerator, GangSpec, Issues, KthenaApi, KthenaLabelKeys, kthenaLabels, loadModelInferManifest, loadSimpleModelInfer, Manifest,
   NetworkTopologySpec, RecoveryPolicy, resolveModelInfer, ResolvedModelInfer, ResolvedRole, ResourceTotals, revisionHash, RoleEnv, roleInstanceNames,
-  RolloutAnnotations, RolloutLabels, VolcanoAnnotations, WorkloadBackend,
+  RolloutAnnotations, RolloutLabels, RolloutLevel, VolcanoAnnotations, WorkloadBackend,
 } from '../src';
 import { containerRequests, PodIdentity, renderPodTemplate, resolvePodDefaults, ResolvedPodDefaults } from './_pod-template';
 import { readMetrics, readPodTemplate } from './_pod-template-json';
@@ -63,10 +63,34 @@ export interface RoleProps {
    * @default - GPUs exactly as the templates request them
    */
   readonly accelerator?: Accelerator;
+
+  /**
+   * With role-level rolling (`rolloutStrategy.level: RolloutLevel.ROLE`): instances of this role that may be
+   * unavailable at once in each InferGroup, an integer or a percentage of `replicas` (rounded down, at least 1).
+   *
+   * @default 1
+   */
+  readonly maxUnavailable?: number | string;
+
+  /**
+   * With role-level rolling: instances of this role with an index below this keep their revision; a percentage of
+   * `replicas` is rounded up.
+   *
+   * @default 0
+   */
+  readonly partition?: number | string;
 }
 
-/** Rolling upgrade of InferGroups, one group at a time. */
+/** Rolling upgrade of InferGroups (or of role instances within them), in waves within a budget. */
 export interface RolloutStrategyProps {
+  /**
+   * What is replaced at a time: whole InferGroups (this budget), or, as Kthena's RoleRollingUpdate, each role's
+   * instances within every group (each role's `maxUnavailable` and `partition`; groups one after the other).
+   *
+   * @default RolloutLevel.GROUP
+   */
+  readonly level?: RolloutLevel;
+
   /**
    * Groups that may be unavailable during an upgrade: an integer or a percentage of `replicas` (rounded down).
    *
@@ -292,6 +316,8 @@ export class ModelInfer extends Construct {
       workerReplicas: r.workerReplicas,
       entryTemplate: readPodTemplate(issues, `spec.template.roles[${i}].entryTemplate`, r.entryTemplate)!,
       workerTemplate: readPodTemplate(issues, `spec.template.roles[${i}].workerTemplate`, r.workerTemplate),
+      maxUnavailable: r.maxUnavailable,
+      partition: r.partition,
     }));
     const tsc = loaded.topologySpreadConstraints?.map((c, i) => {
       const back = k8s.toJson_TopologySpreadConstraint(c as unknown as k8s.TopologySpreadConstraint);
@@ -456,21 +482,34 @@ export class ModelInfer extends Construct {
     return objectMeta(name, this.namespace, this.props.metadata, labels);
   }
 
-  /** The strategy `inferkit rollout` and the Rollout resource read from each group workload. */
-  private workloadAnnotations(): Record<string, string> {
+  private get roleLevel(): boolean {
+    return this.groups.rollout.level === RolloutLevel.ROLE;
+  }
+
+  /**
+   * The strategy `inferkit rollout` and the Rollout resource read from each workload: the groups' budget, or with
+   * role-level rolling the role's own (its instances in each group are the units).
+   */
+  private workloadAnnotations(role?: ResolvedRole<k8s.PodTemplateSpec>): Record<string, string> {
     const r = this.groups.rollout;
+    const own = this.roleLevel && role;
     return {
       ...this.props.metadata?.annotations,
-      [RolloutAnnotations.REPLICAS]: String(this.groups.replicas),
-      [RolloutAnnotations.MAX_UNAVAILABLE]: String(r.maxUnavailable),
-      [RolloutAnnotations.MAX_SURGE]: String(r.maxSurge),
-      [RolloutAnnotations.PARTITION]: String(r.partition),
+      [RolloutAnnotations.REPLICAS]: String(own ? role.replicas : this.groups.replicas),
+      [RolloutAnnotations.MAX_UNAVAILABLE]: String(own ? role.rollout.maxUnavailable : r.maxUnavailable),
+      [RolloutAnnotations.MAX_SURGE]: String(own ? 0 : r.maxSurge),
+      [RolloutAnnotations.PARTITION]: String(own ? role.rollout.partition : r.partition),
     };
   }
 
-  /** The rollout set and unit of every object of group `i` (never in selectors, which are immutable). */
-  private unitLabels(i: number): Record<string, string> {
-    return { [RolloutLabels.SET]: `modelinfer.${this.name}`, [RolloutLabels.UNIT]: String(i) };
+  /**
+   * The rollout set and unit of the objects of group `i` (never in selectors, which are immutable): the group, or with
+   * role-level rolling instance `j` of `role` in that group (objects of the whole group, its PodGroup, then have none).
+   */
+  private unitLabels(i: number, role?: ResolvedRole<k8s.PodTemplateSpec>, j?: number): Record<string, string> {
+    if (!this.roleLevel) return { [RolloutLabels.SET]: `modelinfer.${this.name}`, [RolloutLabels.UNIT]: String(i) };
+    if (!role) return {};
+    return { [RolloutLabels.SET]: `modelinfer.${this.name}-${i}-${role.name}`, [RolloutLabels.UNIT]: String(j ?? 0) };
   }
 
   /** `<host>.<service>.<namespace>`, the namespace read from the pod when the chart has none. */
@@ -553,13 +592,13 @@ export class ModelInfer extends Construct {
         : { matchLabels };
     };
 
-    const unit = this.unitLabels(i);
+    const unit = this.unitLabels(i, role, j);
     const entry = renderPodTemplate(role.entryTemplate,
       this.identity(role, r, { ...common, ...unit, ...this.entryLabel(true) }, annotations, env({ name: RoleEnv.WORKER_INDEX, value: '0' })),
       this.defaults, issues, `${field}.entryTemplate`);
     // OnDelete: applying a new revision restarts nothing; the rollout executor replaces the pods group by group.
     new k8s.KubeStatefulSet(this, `${n.instance}-entry`, {
-      metadata: { ...this.metadata(n.instance, { ...common, ...unit }), annotations: this.workloadAnnotations() },
+      metadata: { ...this.metadata(n.instance, { ...common, ...unit }), annotations: this.workloadAnnotations(role) },
       spec: {
         replicas: 1,
         updateStrategy: { type: 'OnDelete' },
@@ -580,7 +619,7 @@ export class ModelInfer extends Construct {
         env({ name: RoleEnv.WORKER_INDEX, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${POD_INDEX}']` } } })),
       this.defaults, issues, `${field}.workerTemplate`);
     new k8s.KubeStatefulSet(this, `${n.instance}-workers`, {
-      metadata: { ...this.metadata(n.workers, { ...common, ...unit }), annotations: this.workloadAnnotations() },
+      metadata: { ...this.metadata(n.workers, { ...common, ...unit }), annotations: this.workloadAnnotations(role) },
       spec: {
         replicas: role.workerReplicas,
         updateStrategy: { type: 'OnDelete' },

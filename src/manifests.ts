@@ -1,6 +1,6 @@
 import { Issues } from './errors';
 import { INT32_MAX } from './limits';
-import { GangSpec, KthenaApi, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutSpec } from './model-infer';
+import { GangSpec, KthenaApi, ModelInferSpec, NetworkTopologyMode, NetworkTopologySpec, RecoveryPolicy, RoleSpec, RolloutLevel, RolloutSpec } from './model-infer';
 import { checkAnnotations, checkLabels, checkNamespace } from './names';
 
 /** A Kubernetes object as parsed from YAML. */
@@ -230,11 +230,6 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
     const o = r.obj(raw, f, serving
       ? ['name', 'replicas', 'entryTemplate', 'workerReplicas', 'workerTemplate', 'maxUnavailable', 'partition']
       : ['name', 'replicas', 'entryTemplate', 'workerReplicas', 'workerTemplate']);
-    if (o.maxUnavailable !== undefined || o.partition !== undefined) {
-      issues.add(`${f}.${o.maxUnavailable !== undefined ? 'maxUnavailable' : 'partition'}`, o.maxUnavailable ?? o.partition,
-        'configures a role-by-role rolling update, which inferkit does not do (it rolls InferGroups one by one)',
-        'Remove it and use spec.rolloutStrategy.rollingUpdateConfiguration');
-    }
     issues.check(o.workerReplicas !== undefined, `${f}.workerReplicas`, undefined, 'is missing; the CRD requires it', 'Add workerReplicas (0 for a single-pod role)');
     return {
       name: r.str(o.name, `${f}.name`) ?? '',
@@ -242,6 +237,8 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
       workerReplicas: r.int(o.workerReplicas, `${f}.workerReplicas`),
       entryTemplate: o.entryTemplate as Manifest,
       workerTemplate: o.workerTemplate as Manifest | undefined,
+      maxUnavailable: o.maxUnavailable === undefined ? undefined : r.intOrString(o.maxUnavailable, `${f}.maxUnavailable`),
+      partition: o.partition === undefined ? undefined : r.intOrString(o.partition, `${f}.partition`),
     };
   });
 
@@ -268,15 +265,18 @@ export function loadModelInferManifest(doc: Manifest): LoadedModelInfer {
   if (s.rolloutStrategy !== undefined) {
     const ro = r.obj(s.rolloutStrategy, 'spec.rolloutStrategy', ['type', 'rollingUpdateConfiguration']);
     const groupType = serving ? 'ServingGroupRollingUpdate' : 'InferGroupRollingUpdate';
-    if (ro.type !== undefined) {
-      issues.check(ro.type === groupType, 'spec.rolloutStrategy.type', ro.type, 'is not supported: inferkit rolls whole groups one by one', `Use ${groupType}`);
-    }
+    const types = serving ? [groupType, 'RoleRollingUpdate'] : [groupType];
+    if (ro.type !== undefined) issues.check(types.includes(ro.type as string), 'spec.rolloutStrategy.type', ro.type, 'is not a rollout type', `Use ${types.join(' or ')}`);
+    const roleLevel = ro.type === 'RoleRollingUpdate';
+    issues.check(!roleLevel || ro.rollingUpdateConfiguration === undefined, 'spec.rolloutStrategy.rollingUpdateConfiguration', ro.rollingUpdateConfiguration,
+      'is set while the type is RoleRollingUpdate, which the CRD forbids', 'Remove it, and set maxUnavailable and partition on each role');
     const c = r.obj(ro.rollingUpdateConfiguration, 'spec.rolloutStrategy.rollingUpdateConfiguration',
       serving ? ['maxUnavailable', 'partition'] : ['maxUnavailable', 'maxSurge', 'partition']);
     const f = 'spec.rolloutStrategy.rollingUpdateConfiguration';
     const partition = serving ? r.intOrString(c.partition, `${f}.partition`) : r.int(c.partition, `${f}.partition`);
     issues.check(typeof partition !== 'string', `${f}.partition`, partition, 'is a percentage, which a group index cannot be', 'Use the index of the first group to update');
     rollout = {
+      level: roleLevel ? RolloutLevel.ROLE : RolloutLevel.GROUP,
       maxUnavailable: r.intOrString(c.maxUnavailable, `${f}.maxUnavailable`),
       maxSurge: serving ? undefined : r.intOrString(c.maxSurge, `${f}.maxSurge`),
       partition: typeof partition === 'number' ? partition : undefined,

@@ -72,8 +72,15 @@ export interface GangSpec {
   readonly roleNetworkTopology?: NetworkTopologySpec;
 }
 
+/** What a rolling update replaces at a time: whole groups, or role instances within each group (Kthena's RoleRollingUpdate). */
+export enum RolloutLevel {
+  GROUP = 'Group',
+  ROLE = 'Role',
+}
+
 /** Rolling upgrade of InferGroups. Integers or percentages of `replicas`. */
 export interface RolloutSpec {
+  readonly level?: RolloutLevel;
   readonly maxUnavailable?: number | string;
   readonly maxSurge?: number | string;
   readonly partition?: number;
@@ -86,6 +93,10 @@ export interface RoleSpec<T> {
   readonly workerReplicas?: number;
   readonly entryTemplate: T;
   readonly workerTemplate?: T;
+  /** Role-level rolling: instances of this role unavailable at once, an integer or a percentage of `replicas` (rounded down). */
+  readonly maxUnavailable?: number | string;
+  /** Role-level rolling: instances below this index (a percentage of `replicas` is rounded up) keep their revision. */
+  readonly partition?: number | string;
 }
 
 /** A ModelInfer as the core sees it: everything but the pod templates, which stay opaque. */
@@ -121,9 +132,12 @@ export interface ResolvedRole<T> {
   readonly minReplicas: number;
   readonly entryTemplate: T;
   readonly workerTemplate?: T;
+  /** The role's own budget, used when the rollout level is Role. */
+  readonly rollout: { readonly maxUnavailable: number; readonly partition: number };
 }
 
 export interface ResolvedRollout {
+  readonly level: RolloutLevel;
   readonly maxUnavailable: number;
   readonly maxSurge: number;
   readonly partition: number;
@@ -244,7 +258,18 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     }
     issues.check(r.entryTemplate !== undefined, `${f}.entryTemplate`, undefined, 'is missing', 'Add the pod template of the entry pod');
     const { entryTemplate, workerTemplate } = r;
-    return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate, workerTemplate };
+    const roleLevel = spec.rollout?.level === RolloutLevel.ROLE;
+    const mu = resolveIntOrPercent(issues, `${f}.maxUnavailable`, r.maxUnavailable, 1, rr, false);
+    if (roleLevel) {
+      issues.check(mu > 0, `${f}.maxUnavailable`, r.maxUnavailable, `resolves to 0 of the role's ${rr} instances, so no instance could ever be replaced`,
+        'Use 1 or more, or a larger percentage');
+    } else if (r.maxUnavailable !== undefined || r.partition !== undefined) {
+      issues.warn(`${f}.${r.maxUnavailable !== undefined ? 'maxUnavailable' : 'partition'}`, r.maxUnavailable ?? r.partition,
+        `configures role-by-role rolling, which takes no effect when whole ${group}s are rolled (as with Kthena's controller)`,
+        `Remove it, or set the rollout type to role-level rolling`);
+    }
+    const rp = resolveIntOrPercent(issues, `${f}.partition`, r.partition, 0, rr, true);
+    return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate, workerTemplate, rollout: { maxUnavailable: mu, partition: rp } };
   });
 
   // Counts each within the limit can still multiply past it (each beyond it is reported above).
@@ -278,6 +303,15 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
 
   // Rollout: integers or percentages of the group count, as in a Deployment.
   const ro = spec.rollout ?? {};
+  const level = ro.level ?? RolloutLevel.GROUP;
+  issues.check(Object.values(RolloutLevel).includes(level), 'rolloutStrategy.level', level, 'is not a rollout level', 'Use Group or Role');
+  if (level === RolloutLevel.ROLE) {
+    issues.check(backend !== WorkloadBackend.LEADER_WORKER_SET, 'rolloutStrategy.level', level,
+      'is role-level rolling, which inferkit does with the StatefulSet backend only (a LeaderWorkerSet rolls its instances itself)',
+      'Use the StatefulSet backend, or roll whole groups');
+    issues.check(ro.maxSurge === undefined || ro.maxSurge === 0, 'rolloutStrategy.maxSurge', ro.maxSurge, 'has no effect with role-level rolling, which replaces instances in place',
+      'Remove maxSurge');
+  }
   const maxUnavailable = resolveIntOrPercent(issues, 'rolloutStrategy.maxUnavailable', ro.maxUnavailable, 1, replicas, false);
   const maxSurge = resolveIntOrPercent(issues, 'rolloutStrategy.maxSurge', ro.maxSurge, 0, replicas, true);
   issues.check(!(maxUnavailable === 0 && maxSurge === 0), 'rolloutStrategy', { maxUnavailable: ro.maxUnavailable ?? 1, maxSurge: ro.maxSurge ?? 0 },
@@ -352,7 +386,7 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     restartGracePeriodSeconds,
     gang,
     roles: resolvedRoles,
-    rollout: { maxUnavailable, maxSurge, partition },
+    rollout: { level, maxUnavailable, maxSurge, partition },
     recoveryPolicy,
     backend,
     api,

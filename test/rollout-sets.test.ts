@@ -5,7 +5,7 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { mainAsync } from '../cli/inferkit';
-import { GangScheduling, ModelInfer } from '../index';
+import { GangScheduling, ModelInfer, Warnings, WorkloadBackend } from '../index';
 import { observeUnits, planWaves, renameUnit, RolloutAnnotations, RolloutLabels, rolloutSets, stampDeployments } from '../src';
 
 function render(replicas = 6, strategy = { maxUnavailable: 2, maxSurge: 0, partition: 1 }, image = 'vllm:v1') {
@@ -142,5 +142,67 @@ describe('inferkit rollout --dry-run', () => {
   test('planWaves starts from the live state: groups already rolled are not rolled again', () => {
     const units = [0, 1, 2, 3].map(i => ({ index: i, revision: i < 2 ? 'new' : 'old', ready: true, since: 0 }));
     expect(planWaves('new', { replicas: 4, maxUnavailable: 1, maxSurge: 0, partition: 0 }, units).waves).toEqual([[2], [3]]);
+  });
+});
+
+describe('role-level rolling (Kthena RoleRollingUpdate)', () => {
+  const servingDoc = (rollout: Record<string, unknown>, role: Record<string, unknown> = {}) => ({
+    apiVersion: 'workload.serving.volcano.sh/v1alpha1',
+    kind: 'ModelServing',
+    metadata: { name: 'ds', namespace: 'ml' },
+    spec: {
+      replicas: 2,
+      schedulerName: 'default-scheduler',
+      rolloutStrategy: rollout,
+      recoveryPolicy: 'None',
+      template: {
+        roles: [{ name: 'decode', replicas: 4, workerReplicas: 0, entryTemplate: { spec: { containers: [{ name: 'engine', image: 'vllm:v1' }] } }, ...role }],
+      },
+    },
+  });
+  const synth = (doc: object) => {
+    const app = new App();
+    const chart = new Chart(app, 'c');
+    ModelInfer.fromManifest(chart, 'ds', doc as never);
+    return chart.toJson();
+  };
+
+  test('each role\'s instances in each group are a set, with the role\'s maxUnavailable and partition; the PodGroup belongs to none', () => {
+    const doc = servingDoc({ type: 'RoleRollingUpdate' }, { maxUnavailable: '50%', partition: 1 });
+    // Under Volcano each group is a gang PodGroup.
+    const objs = synth({ ...doc, spec: { ...doc.spec, schedulerName: 'volcano' } });
+    const { sets, rest } = rolloutSets(objs);
+    expect(sets.map(s => [s.set, s.prefix, s.strategy])).toEqual([
+      ['modelinfer.ds-0-decode', 'ds-0-decode', { replicas: 4, maxUnavailable: 2, maxSurge: 0, partition: 1 }],
+      ['modelinfer.ds-1-decode', 'ds-1-decode', { replicas: 4, maxUnavailable: 2, maxSurge: 0, partition: 1 }],
+    ]);
+    expect(sets[0].units[2].objects.map(o => o.metadata.name)).toEqual(['ds-0-decode-2', 'ds-0-decode-2-0']);
+    expect(rest.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['PodGroup/ds-0', 'PodGroup/ds-1']);
+    expect(planWaves(sets[0].revision, sets[0].strategy, sets[0].units.map(u => ({ index: u.index, revision: 'old', ready: true, since: 0 }))).waves)
+      .toEqual([[1, 2], [3]]);
+  });
+
+  test('a rollingUpdateConfiguration beside RoleRollingUpdate is refused, as the CRD says', () => {
+    expect(() => synth(servingDoc({ type: 'RoleRollingUpdate', rollingUpdateConfiguration: { maxUnavailable: 1 } }))).toThrow(
+      'Unable to synthesize ModelServing/ds: spec.rolloutStrategy.rollingUpdateConfiguration {"maxUnavailable":1} is set while the type is RoleRollingUpdate, '
+      + 'which the CRD forbids. Remove it, and set maxUnavailable and partition on each role.');
+  });
+
+  test('a role maxUnavailable that resolves to 0 is refused', () => {
+    expect(() => synth(servingDoc({ type: 'RoleRollingUpdate' }, { maxUnavailable: '10%' }))).toThrow(
+      "roles[0].maxUnavailable '10%' resolves to 0 of the role's 4 instances, so no instance could ever be replaced. Use 1 or more, or a larger percentage.");
+  });
+
+  test('role fields under group rolling take no effect, as with Kthena: a warning says so', () => {
+    const app = new App();
+    ModelInfer.fromManifest(new Chart(app, 'c'), 'ds', servingDoc({ type: 'ServingGroupRollingUpdate' }, { partition: 2 }) as never);
+    expect(Warnings.of(app).all.find(w => w.includes('partition'))).toMatch(
+      /^Warning: ModelServing\/ds spec\.template\.roles\[0\]\.partition 2: configures role-by-role rolling, which takes no effect when whole ServingGroups are rolled \(as with Kthena's controller\)\. Remove it, or set the rollout type to role-level rolling\.$/);
+  });
+
+  test('role-level rolling on the LeaderWorkerSet backend is refused: LWS rolls its instances itself', () => {
+    const app = new App();
+    expect(() => ModelInfer.fromManifest(new Chart(app, 'c'), 'ds', servingDoc({ type: 'RoleRollingUpdate' }) as never, { backend: WorkloadBackend.LEADER_WORKER_SET }))
+      .toThrow('which inferkit does with the StatefulSet backend only');
   });
 });

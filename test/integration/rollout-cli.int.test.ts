@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { groupsObjects, GroupsProps, GroupWatcher, waitAllReady } from './_rollout-helpers';
+import { groupsObjects, GroupsProps, GroupWatcher, isReady, waitAllReady } from './_rollout-helpers';
 import { mainAsync } from '../../cli/inferkit';
 import { restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
@@ -73,5 +73,56 @@ describe('inferkit rollout', () => {
       expect(p.spec.containers[0].image).not.toBe('registry.example/vllm:v3');
       expect(p.status.conditions.find((c: any) => c.type === 'Ready')?.status).toBe('True');
     }
+  });
+
+  test('role-level rolling of a ModelServing CR: each role instance of the group in waves of the role\'s maxUnavailable, below its partition untouched', async () => {
+    const ns2 = 'rollout-role';
+    await kube.apply(restrictedNamespace(ns2));
+    const cr = (image: string) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-rollout-role-'));
+      dirs.push(dir);
+      fs.writeFileSync(path.join(dir, 'ms.yaml'), stringify({
+        apiVersion: 'workload.serving.volcano.sh/v1alpha1',
+        kind: 'ModelServing',
+        metadata: { name: 'ds', namespace: ns2 },
+        spec: {
+          replicas: 1,
+          schedulerName: 'default-scheduler',
+          recoveryPolicy: 'None',
+          rolloutStrategy: { type: 'RoleRollingUpdate' },
+          template: {
+            roles: [{
+              name: 'decode', replicas: 4, workerReplicas: 0, maxUnavailable: 2, partition: 1,
+              entryTemplate: { metadata: { annotations: { 'test.inferkit.dev/ready-delay': '1s' } }, spec: { containers: [{ name: 'engine', image }] } },
+            }],
+          },
+        },
+      }));
+      return dir;
+    };
+    expect((await run('-f', cr('vllm:v1'), '--kubeconfig', kubeconfig)).code).toBe(0);
+    const pods = () => kube.list('v1', 'Pod', ns2, 'rollout.inferkit.dev/set=modelinfer.ds-0-decode');
+    await kube.waitFor('4 Ready decode instances', async () => {
+      const ps = (await pods()).filter(isReady);
+      return ps.length === 4 ? ps : undefined;
+    });
+    const before = new Map((await pods()).map(p => [p.metadata.name, p.metadata.uid]));
+    const minReady: number[] = [];
+    let stop = false;
+    const watch = (async () => {
+      while (!stop) {
+        minReady.push((await pods()).filter(isReady).length);
+        await new Promise(r => setTimeout(r, 100));
+      }
+    })();
+    const result = await run('-f', cr('vllm:v2'), '--kubeconfig', kubeconfig);
+    stop = true;
+    await watch;
+    expect(result.code).toBe(0);
+    expect(result.out.split('\n').filter(l => / wave \d+: /.test(l)).map(l => l.replace(/^.*updating units (.*?) \(.*$/, '$1'))).toEqual(['ds-0-decode-1, ds-0-decode-2', 'ds-0-decode-3']);
+    expect(Math.min(...minReady)).toBeGreaterThanOrEqual(2);
+    const after = await pods();
+    expect(after.find(p => p.metadata.name === 'ds-0-decode-0-0')?.metadata.uid).toBe(before.get('ds-0-decode-0-0'));
+    expect(after.filter(p => p.spec.containers[0].image === 'vllm:v2').map(p => p.metadata.name).sort()).toEqual(['ds-0-decode-1-0', 'ds-0-decode-2-0', 'ds-0-decode-3-0']);
   });
 });
