@@ -189,7 +189,9 @@ function kthenaScaleTargets(ctx: LoadContext, model: KthenaModel): void {
 }
 
 /** The HPA of an autoscaling policy over the Deployment its target resolves to; throws when the target has none. */
-function renderPolicy(target: LoadTarget, ctx: LoadContext, doc: Manifest, policy: Manifest, name: string, t: LoadedScaleTarget, namespace: string | undefined) {
+function renderPolicy(
+  target: LoadTarget, ctx: LoadContext, doc: Manifest, policy: Manifest, name: string, t: LoadedScaleTarget, namespace: string | undefined,
+): void {
   const found = ctx.scaleTargets.get(scaleKey(t.kind, t.namespace ?? namespace, t.name));
   const where = `Unable to synthesize ${manifestRef(doc)}`;
   if (!found) {
@@ -277,7 +279,8 @@ const LOADERS: readonly Loader[] = [
           + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(namespace)}) to the input.`);
       }
       ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model);
-      const autoscaled = ((doc.spec as Manifest).autoscaling as Manifest | undefined)?.enabled !== false && (doc.spec as Manifest).autoscaling !== undefined;
+      const autoscaling = (doc.spec as Manifest).autoscaling as Manifest | undefined;
+      const autoscaled = autoscaling !== undefined && autoscaling.enabled !== false;
       const deployment = model instanceof KthenaModel ? Object.values(model.deployments)[0] : model.name;
       ctx.scaleTargets.set(scaleKey('ModelInfer', meta.namespace, meta.name), autoscaled
         ? { refusal: 'has spec.autoscaling, which makes its own HPA. Remove one of the two autoscalers' } : { deployment });

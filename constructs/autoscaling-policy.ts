@@ -2,10 +2,10 @@ import { Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { checkName, isQuantity, Issues, Manifest, NameRule } from '../src';
-import { AUTOSCALING_POLICY_KINDS, LoadedPolicySpec, LoadedScalingRate, loadAutoscalingPolicy } from '../src/kthena-registry-manifest';
-import { INT32_MAX } from '../src/limits';
 import { ManifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { recordWarnings } from './warnings';
+import { AUTOSCALING_POLICY_KINDS, LoadedPolicySpec, LoadedScalingRate, loadAutoscalingPolicy } from '../src/kthena-registry-manifest';
+import { INT32_MAX } from '../src/limits';
 
 /** How Kthena combines the count and the percentage limits of a scaling rate (its `selectPolicy`). */
 export enum ScalingSelect {

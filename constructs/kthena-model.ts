@@ -2,7 +2,6 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { checkName, GPU_RESOURCE_NAMES, GpuVendor, Issues, Manifest, NameRule } from '../src';
-import { loadKthenaModel, LoadedKthenaBackend, MODEL_BOOSTER_KIND } from '../src/kthena-registry-manifest';
 import { hfDownloadContainer } from './_hf-download';
 import { ManifestSource, ObjectMetadataProps } from './_metadata';
 import { readPodTemplate } from './_pod-template-json';
@@ -12,6 +11,7 @@ import { CacheStrategy, Model, ModelGpuProps, ModelWorkload } from './model';
 import { matchProps, ModelMatchProps, ModelRoute, ModelRouteRuleProps, ModelServer } from './model-route';
 import { PodDefaults } from './pod-defaults';
 import { recordWarnings } from './warnings';
+import { loadKthenaModel, LoadedKthenaBackend, MODEL_BOOSTER_KIND } from '../src/kthena-registry-manifest';
 
 /** The engines of a Kthena backend (its `type`). */
 export enum KthenaEngine {
@@ -261,7 +261,9 @@ export class KthenaModel extends Construct {
    * Loads a Kthena `registry.matrixinfer.ai/v1alpha1` Model or `workload.serving.volcano.sh/v1alpha1` ModelBooster.
    * Unknown fields are errors; what inferkit runs differently from Kthena is a warning.
    */
-  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: { gateways?: GatewayParentProps[]; podDefaults?: PodDefaults } = {}): KthenaModel {
+  public static fromManifest(
+    scope: Construct, id: string, manifest: Manifest, options: { gateways?: GatewayParentProps[]; podDefaults?: PodDefaults } = {},
+  ): KthenaModel {
     const m = loadKthenaModel(manifest);
     const booster = m.kind === MODEL_BOOSTER_KIND.kind;
     const kindName = `${m.kind}/${m.name}`;
@@ -272,7 +274,10 @@ export class KthenaModel extends Construct {
         .replace(/^\.spec\.containers\[0\]\./, `${at(i)}.`).replace(/^\.spec\.(tolerations|affinity)/, `${at(i)}.workers[0].$1`).replace(/^\.spec\./, `${at(i)}.`), {
         spec: {
           containers: [{ name: 'engine', resources: b.resources, env: b.env, envFrom: b.envFrom }],
-          tolerations: b.tolerations, affinity: b.affinity, runtimeClassName: b.runtimeClassName, schedulerName: b.schedulerName,
+          tolerations: b.tolerations,
+          affinity: b.affinity,
+          runtimeClassName: b.runtimeClassName,
+          schedulerName: b.schedulerName,
         },
       })?.spec;
       return backendProps(b, pod);
@@ -437,12 +442,17 @@ export class KthenaModel extends Construct {
       }
     }
     // GPUs are the Model's: their limit selects the vendor and count.
-    const limits = { ...b.resources?.requests, ...b.resources?.limits };
-    const gpuKey = Object.keys(limits).find(k => k === GPU_RESOURCE_NAMES[GpuVendor.NVIDIA] || k === GPU_RESOURCE_NAMES[GpuVendor.AMD]);
+    const given = { ...b.resources?.requests, ...b.resources?.limits };
+    const gpuKey = Object.keys(given).find(k => k === GPU_RESOURCE_NAMES[GpuVendor.NVIDIA] || k === GPU_RESOURCE_NAMES[GpuVendor.AMD]);
     const gpu: ModelGpuProps | undefined = gpuKey === undefined ? undefined
-      : { vendor: gpuKey === GPU_RESOURCE_NAMES[GpuVendor.AMD] ? 'amd' : 'nvidia', count: Number(limits[gpuKey].value) };
-    const without = (m?: Record<string, k8s.Quantity>) => (m ? Object.fromEntries(Object.entries(m).filter(([k]) => k !== gpuKey)) : undefined);
-    const resources = b.resources && { ...b.resources, limits: without(b.resources.limits), requests: without(b.resources.requests) };
+      : { vendor: gpuKey === GPU_RESOURCE_NAMES[GpuVendor.AMD] ? 'amd' : 'nvidia', count: Number(given[gpuKey].value) };
+    const without = (m?: Record<string, k8s.Quantity>) => {
+      const rest = Object.entries(m ?? {}).filter(([k]) => k !== gpuKey);
+      return rest.length > 0 ? Object.fromEntries(rest) : undefined;
+    };
+    const limits = without(b.resources?.limits);
+    const requests = without(b.resources?.requests);
+    const resources = limits || requests || b.resources?.claims ? { ...b.resources, limits: limits, requests } : undefined;
     const startup = adapters.filter(a => (a.loading ?? LoraLoading.STARTUP) === LoraLoading.STARTUP).map(a => `${a.name}=${LORA_MOUNT_PATH}/${a.name}`);
     const loraConfig = adapters.length === 0 ? {}
       : b.engine === KthenaEngine.VLLM ? { enableLora: true, ...(startup.length > 0 ? { loraModules: startup } : {}) }
@@ -457,9 +467,7 @@ export class KthenaModel extends Construct {
       image: b.image,
       config: { ...config, ...loraConfig },
       gpu,
-      resources: resources && (resources.limits && Object.keys(resources.limits).length > 0 || resources.requests && Object.keys(resources.requests).length > 0 || resources.claims)
-        ? { ...resources, limits: resources.limits && Object.keys(resources.limits).length > 0 ? resources.limits : undefined,
-          requests: resources.requests && Object.keys(resources.requests).length > 0 ? resources.requests : undefined } : undefined,
+      resources,
       tolerations: b.tolerations,
       cache,
       podDefaults: props.podDefaults,

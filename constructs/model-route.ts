@@ -5,11 +5,11 @@ import {
   HttpRouteSpecRulesMatchesPath, HttpRouteSpecRulesMatchesPathType,
 } from '../imports/gateway.networking.k8s.io';
 import { checkName, Issues, Manifest, NameRule } from '../src';
-import { loadModelRoute, loadModelServer } from '../src/kthena-networking-manifest';
-import { LoadedModelMatch } from '../src/kthena-registry-manifest';
 import { manifestSource, ManifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { GatewayParentProps, InferencePool, SchedulingMode } from './inference-pool';
 import { recordWarnings } from './warnings';
+import { loadModelRoute, loadModelServer } from '../src/kthena-networking-manifest';
+import { LoadedModelMatch } from '../src/kthena-registry-manifest';
 
 /**
  * The header a ModelRoute's HTTPRoute matches the requested model on. Kthena's router reads the request body's
@@ -283,7 +283,11 @@ function headerMatch(name: string, m: StringMatch): HttpRouteSpecRulesMatchesHea
 
 function pathMatch(m: StringMatch | undefined): HttpRouteSpecRulesMatchesPath {
   if (!m) return { type: HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, value: '/' };
-  const type = { exact: HttpRouteSpecRulesMatchesPathType.EXACT, prefix: HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, regex: HttpRouteSpecRulesMatchesPathType.REGULAR_EXPRESSION }[m.type];
+  const type = {
+    exact: HttpRouteSpecRulesMatchesPathType.EXACT,
+    prefix: HttpRouteSpecRulesMatchesPathType.PATH_PREFIX,
+    regex: HttpRouteSpecRulesMatchesPathType.REGULAR_EXPRESSION,
+  }[m.type];
   return { type, value: m.value };
 }
 
@@ -309,7 +313,9 @@ export class ModelRoute extends Construct {
    * Loads a Kthena ModelRoute of either API generation, with the ModelServers it targets (by name, in its namespace).
    * `gateways` stand for the Gateways of the namespace a route without `parentRefs` attaches to in Kthena.
    */
-  public static fromManifest(scope: Construct, id: string, manifest: Manifest, options: { servers: readonly ModelServer[]; gateways?: GatewayParentProps[] }): ModelRoute {
+  public static fromManifest(
+    scope: Construct, id: string, manifest: Manifest, options: { servers: readonly ModelServer[]; gateways?: GatewayParentProps[] },
+  ): ModelRoute {
     const m = loadModelRoute(manifest);
     const issues = new Issues(`ModelRoute/${m.name}`);
     const rules = m.rules.map((rule, i) => ({
@@ -352,7 +358,8 @@ export class ModelRoute extends Construct {
     issues.check(props.rules.length >= 1 && props.rules.length <= 16, 'rules', props.rules.length, 'is not 1 to 16 rules', 'Give 1 to 16 rules');
     issues.check(props.gateways.length > 0, 'gateways', undefined, 'is empty, so no gateway routes to the model', 'Name the Gateway the route attaches to');
     // Rules for different model names never match the same request, so their order does not matter.
-    const overlap = props.rules.some((a, i) => props.rules.some((b, j) => j > i && (a.match?.model === undefined || b.match?.model === undefined || a.match.model === b.match.model)));
+    const overlap = props.rules.some((a, i) => props.rules.some((b, j) => j > i
+      && (a.match?.model === undefined || b.match?.model === undefined || a.match.model === b.match.model)));
     if (overlap) {
       issues.warn('rules', props.rules.length, 'are tried in order by Kthena\'s router, but a Gateway API route prefers the most specific match (longest path, most headers) whatever the order',
         'Make the rules\' matches exclusive, or order-independent');

@@ -1,5 +1,5 @@
-import { durationSeconds } from './flexinfer-manifest';
 import { Issues } from './errors';
+import { durationSeconds } from './flexinfer-manifest';
 import { Manifest, ManifestMetadata, ManifestReader, readManifest } from './manifests';
 import { isQuantity } from './quantity';
 
@@ -330,7 +330,7 @@ function targetOf(issues: Issues, r: ManifestReader, value: unknown, field: stri
   if (t.metricEndpoint !== undefined || t.metricSources !== undefined || t.additionalMatchLabels !== undefined) {
     const key = ['metricEndpoint', 'metricSources', 'additionalMatchLabels'].find(k => t[k] !== undefined)!;
     issues.add(`${field}.target.${key}`, t[key], 'tells Kthena\'s autoscaler where to scrape pods, but the HPA inferkit writes reads metrics from the ' +
-      'cluster\'s custom metrics API', `Remove it, and have your metrics adapter (such as prometheus-adapter) serve the policy's metrics for the pods`);
+      'cluster\'s custom metrics API', 'Remove it, and have your metrics adapter (such as prometheus-adapter) serve the policy\'s metrics for the pods');
   }
   const ref = r.obj(t.targetRef, `${field}.target.targetRef`, ['apiVersion', 'kind', 'name', 'namespace', 'fieldPath', 'resourceVersion', 'uid']);
   const name = r.str(ref.name, `${field}.target.targetRef.name`);

@@ -29,28 +29,43 @@ function synthDocs(docs: object[], ...flags: string[]) {
 const find = (docs: any[], kind: string, name: string) => docs.find(d => d.kind === kind && d.metadata.name === name);
 
 const backend = (extra: object = {}) => ({
-  name: 'vllm', type: 'vLLM', modelURI: 'hf://Qwen/Qwen2.5-0.5B-Instruct', minReplicas: 1, maxReplicas: 1,
-  workers: [{ type: 'server', resources: { limits: { 'nvidia.com/gpu': '1' } } }], ...extra,
+  name: 'vllm',
+  type: 'vLLM',
+  modelURI: 'hf://Qwen/Qwen2.5-0.5B-Instruct',
+  minReplicas: 1,
+  maxReplicas: 1,
+  workers: [{ type: 'server', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+  ...extra,
 });
 const model = (spec: object = {}, name = 'qwen') => ({ apiVersion: 'registry.matrixinfer.ai/v1alpha1', kind: 'Model', metadata: { name }, spec: { backends: [backend()], ...spec } });
 const booster = (b: object = {}) => ({
-  apiVersion: 'workload.serving.volcano.sh/v1alpha1', kind: 'ModelBooster', metadata: { name: 'ds' },
+  apiVersion: 'workload.serving.volcano.sh/v1alpha1',
+  kind: 'ModelBooster',
+  metadata: { name: 'ds' },
   spec: { backend: { name: 'vllm', type: 'vLLM', modelURI: 'hf://deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B', replicas: 1, workers: [{ type: 'server' }], ...b } },
 });
 const server = (spec: object = {}, name = 'qwen-server') => ({
-  apiVersion: 'networking.serving.volcano.sh/v1alpha1', kind: 'ModelServer', metadata: { name, namespace: 'default' },
+  apiVersion: 'networking.serving.volcano.sh/v1alpha1',
+  kind: 'ModelServer',
+  metadata: { name, namespace: 'default' },
   spec: { inferenceEngine: 'vLLM', workloadSelector: { matchLabels: { app: 'qwen' } }, workloadPort: { port: 8000 }, ...spec },
 });
 const route = (spec: object = {}) => ({
-  apiVersion: 'networking.serving.volcano.sh/v1alpha1', kind: 'ModelRoute', metadata: { name: 'qwen-route', namespace: 'default' },
+  apiVersion: 'networking.serving.volcano.sh/v1alpha1',
+  kind: 'ModelRoute',
+  metadata: { name: 'qwen-route', namespace: 'default' },
   spec: { modelName: 'qwen', parentRefs: [{ name: 'gw' }], rules: [{ targetModels: [{ modelServerName: 'qwen-server' }] }], ...spec },
 });
 const policy = (spec: object = {}, apiVersion = 'registry.matrixinfer.ai/v1alpha1') => ({
-  apiVersion, kind: 'AutoscalingPolicy', metadata: { name: 'p' },
+  apiVersion,
+  kind: 'AutoscalingPolicy',
+  metadata: { name: 'p' },
   spec: { metrics: [{ [apiVersion.startsWith('registry') ? 'metricName' : 'name']: 'vllm:num_requests_waiting', targetValue: '5' }], ...spec },
 });
 const binding = (spec: object = {}) => ({
-  apiVersion: 'registry.matrixinfer.ai/v1alpha1', kind: 'AutoscalingPolicyBinding', metadata: { name: 'b' },
+  apiVersion: 'registry.matrixinfer.ai/v1alpha1',
+  kind: 'AutoscalingPolicyBinding',
+  metadata: { name: 'b' },
   spec: { policyRef: { name: 'p' }, scalingConfiguration: { minReplicas: 1, maxReplicas: 3, target: { targetRef: { kind: 'ModelInfer', name: 'infer' } } }, ...spec },
 });
 const simpleInfer = (spec: object = {}) => ({
@@ -189,9 +204,9 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     ['Model scaleToZeroGracePeriod', [model({ backends: [backend({ scaleToZeroGracePeriod: '5m' })] })], "Warning: Model/qwen spec.backends[0].scaleToZeroGracePeriod '300s': is not honoured: an HPA keeps at least one replica. Remove it, or scale to zero with KEDA."],
     ['Model costExpansionRatePercent', [model({ costExpansionRatePercent: 200 })], "Warning: Model/qwen spec.costExpansionRatePercent 200: tunes Kthena's cost optimizer across backends, and each backend here scales on its own HPA. Remove it."],
     ['Model owner', [model({ owner: 'team-a' })], "Warning: Model/qwen spec.owner 'team-a': is a registry annotation of Kthena with no effect on the served objects; it is kept as the annotation model.inferkit.dev/owner. Remove it, or keep it as documentation."],
-    ['Model maxReplicas without a policy', [model({ backends: [backend({ maxReplicas: 3 })] })], "Warning: Model/qwen spec.backends[0].maxReplicas 3: has no autoscaling policy to use it, so the backend runs minReplicas (1). Give an autoscalingPolicy, or set maxReplicas to minReplicas."],
-    ['Model policy shared by backends', [model({ backends: [backend(), backend({ name: 'b' })], autoscalingPolicy: { metrics: [{ metricName: 'm', targetValue: '1' }] } }), ],
-      "Warning: Model/qwen spec.autoscalingPolicy: scales the backends together in Kthena (by cost), and here each backend has its own HPA with this policy within its range. Give each backend its own minReplicas and maxReplicas for its share."],
+    ['Model maxReplicas without a policy', [model({ backends: [backend({ maxReplicas: 3 })] })], 'Warning: Model/qwen spec.backends[0].maxReplicas 3: has no autoscaling policy to use it, so the backend runs minReplicas (1). Give an autoscalingPolicy, or set maxReplicas to minReplicas.'],
+    ['Model policy shared by backends', [model({ backends: [backend(), backend({ name: 'b' })], autoscalingPolicy: { metrics: [{ metricName: 'm', targetValue: '1' }] } })],
+      'Warning: Model/qwen spec.autoscalingPolicy: scales the backends together in Kthena (by cost), and here each backend has its own HPA with this policy within its range. Give each backend its own minReplicas and maxReplicas for its share.'],
     ['Model of several backends without a gateway', [model({ backends: [backend(), backend({ name: 'b' })] })], "Warning: Model/qwen spec.gateway: are not given, so no route splits the model's traffic by routeWeight or applies modelMatch: each backend's Service serves on its own. Give the Gateway to route through (inferkit synth --gateway NAMESPACE/NAME)."],
     ['Model cacheURI with a path', [model({ backends: [backend({ cacheURI: 'pvc://models/qwen' })] })], "Warning: Model/qwen spec.backends[0].cacheURI 'pvc://models/qwen': keeps the weights under /qwen in Kthena; inferkit keeps them at the repository's path from the claim's root. Give pvc://models."],
     ['Model cacheURI on the host', [model({ backends: [backend({ cacheURI: 'hostpath://tmp/cache' })] })], "Warning: Model/qwen spec.backends[0].cacheURI 'hostpath://tmp/cache': is a hostPath volume, which PodSecurity restricted forbids, so each pod downloads the weights to an emptyDir. Keep the cache in a PersistentVolumeClaim: pvc://<claim>."],
@@ -213,10 +228,10 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     ['an s3 modelURI', [model({ backends: [backend({ modelURI: 's3://bucket/qwen' })] })], "spec.backends[0].modelURI 's3://bucket/qwen' is not an hf:// or pvc:// URI, the sources inferkit fetches or mounts. Copy the weights to the Hugging Face Hub or a PersistentVolumeClaim, and give hf://org/repo or pvc://claim/path."],
     ['two workers', [model({ backends: [backend({ workers: [{ type: 'prefill' }, { type: 'decode' }] })] })], 'spec.backends[0].workers 2 is not one worker: inferkit compiles a backend of one server worker. Give one worker of type server; write several (prefill, decode, coordinator...) as the roles of a ModelServing.'],
     ['a worker that is no server', [model({ backends: [backend({ workers: [{ type: 'decode' }] })] })], "spec.backends[0].workers[0].type 'decode' is not a server worker. Use type server; write prefill and decode workers as the roles of a ModelServing."],
-    ['a multi-pod worker', [model({ backends: [backend({ workers: [{ pods: 2 }] })] })], "spec.backends[0].workers[0].pods 2 spans several pods, which a backend Deployment cannot gang-schedule. Use one pod, or write the backend as a ModelServing role with workerReplicas."],
+    ['a multi-pod worker', [model({ backends: [backend({ workers: [{ pods: 2 }] })] })], 'spec.backends[0].workers[0].pods 2 spans several pods, which a backend Deployment cannot gang-schedule. Use one pod, or write the backend as a ModelServing role with workerReplicas.'],
     ['worker replicas', [model({ backends: [backend({ workers: [{ replicas: 2 }] })] })], "spec.backends[0].workers[0].replicas 2 is not 1: the backend's replicas count its server pods. Remove it and set the backend's minReplicas and maxReplicas."],
     ['booster worker replicas', [booster({ workers: [{ replicas: 2 }] })], "spec.backend.workers[0].replicas 2 is not 1: the backend's replicas count its server pods. Remove it and set spec.backend.replicas."],
-    ['a config that is no mapping', [model({ backends: [backend({ workers: [{ config: ['--x'] }] })] })], `spec.backends[0].workers[0].config ["--x"] is not an object of engine settings. Write the engine arguments as a mapping, such as max-model-len: 4096.`],
+    ['a config that is no mapping', [model({ backends: [backend({ workers: [{ config: ['--x'] }] })] })], 'spec.backends[0].workers[0].config ["--x"] is not an object of engine settings. Write the engine arguments as a mapping, such as max-model-len: 4096.'],
     ['a config flag inferkit sets', [model({ backends: [backend({ workers: [{ config: { 'served-model-name': 'x' } }] })] })], "spec.backends[0].workers[0].config.served-model-name 'x' is set by inferkit from the model name and the LoRA adapters. Remove it."],
     ['an adapter name that is no label', [model({ backends: [backend({ loraAdapters: [{ name: 'SQL', artifactURL: 'hf://a/b' }] })] })], "spec.backends[0].loraAdapters[0].name 'SQL' is not a DNS-1123 label. Name the adapter such as sql-lora."],
     ['an adapter without artifact', [model({ backends: [backend({ loraAdapters: [{ name: 'sql' }] })] })], 'spec.backends[0].loraAdapters[0].artifactURL is missing. Give where the adapter comes from, such as hf://org/adapter.'],
@@ -231,7 +246,7 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     ['no backends', [model({ backends: [] })], 'spec.backends is missing. Give at least one backend.'],
     ['a backend twice', [model({ backends: [backend(), backend()] })], "spec.backends[1].name 'vllm' is given twice. Give each backend its own name."],
     ['a duration that is none', [model({ backends: [backend({ scaleToZeroGracePeriod: 'soon' })] })], "spec.backends[0].scaleToZeroGracePeriod 'soon' is not a duration. Write it as 15s, 5m or 1h30m."],
-    ['two URI matches', [model({ modelMatch: { uri: { exact: '/a', prefix: '/b' } } })], `spec.modelMatch.uri {"exact":"/a","prefix":"/b"} gives more than one of exact, prefix and regex. Give one of them.`],
+    ['two URI matches', [model({ modelMatch: { uri: { exact: '/a', prefix: '/b' } } })], 'spec.modelMatch.uri {"exact":"/a","prefix":"/b"} gives more than one of exact, prefix and regex. Give one of them.'],
     ['a policy without metric name', [model({ autoscalingPolicy: { metrics: [{ targetValue: '1' }] } })], 'spec.autoscalingPolicy.metrics[0].metricName is missing. Name the metric, such as vllm:num_requests_waiting.'],
     ['a target value that is no quantity', [model({ autoscalingPolicy: { metrics: [{ metricName: 'm', targetValue: 'lots' }] } })], "spec.autoscalingPolicy.metrics[0].targetValue 'lots' is not a quantity. Write the target value per pod, such as 10 or 500m."],
     ['a policy without metrics', [model({ autoscalingPolicy: { metrics: [] } })], 'spec.autoscalingPolicy.metrics [] is empty. Give at least one metric and its target value.'],

@@ -1,11 +1,11 @@
 import * as path from 'path';
 import { Testing } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
 import { main } from '../../cli/inferkit';
 import { KTHENA_EXAMPLES } from '../../examples/kthena';
 import { restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeObject } from '../harness/kube';
-import { parseAllDocuments } from 'yaml';
 
 const kube = Kube.fromKubeconfig(process.env[KUBECONFIG_ENV]!);
 afterAll(() => kube.close());

@@ -1,0 +1,177 @@
+import { Chart, Duration, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-34';
+import {
+  AutoscalingPolicy, AutoscalingPolicyProps, KthenaEngine, KthenaModel, KthenaModelProps, LoraLoading, MODEL_NAME_HEADER, ModelInfer, ModelRoute,
+  ModelRouteProps, ModelServer, StringMatch, Warnings,
+} from '../../index';
+
+type Obj = Record<string, any>;
+
+const chartOf = () => new Chart(Testing.app(), 'test', { namespace: 'llm' });
+const find = (objs: Obj[], kind: string, name: string): Obj => objs.find(o => o.kind === kind && o.metadata.name === name)!;
+const gpu = { limits: { 'nvidia.com/gpu': k8s.Quantity.fromString('1') } };
+const vllm = { name: 'vllm', engine: KthenaEngine.VLLM, modelUri: 'hf://Qwen/Qwen2.5-0.5B-Instruct', resources: gpu };
+
+function synthModel(props: KthenaModelProps): Obj[] {
+  const chart = chartOf();
+  new KthenaModel(chart, 'qwen', props);
+  return Testing.synth(chart);
+}
+
+describe('KthenaModel', () => {
+  test('every documented default is what is synthesized', () => {
+    const chart = chartOf();
+    const model = new KthenaModel(chart, 'qwen', { backends: [{ ...vllm, loraAdapters: [{ name: 'sql', artifactUrl: 'hf://org/sql' }] }], gateways: [{ name: 'gw' }] });
+    const objs = Testing.synth(chart);
+    const deployment = find(objs, 'Deployment', 'qwen-vllm');
+    // minReplicas 1, and maxReplicas = minReplicas (no autoscaler, no warning).
+    expect(deployment.spec.replicas).toBe(1);
+    expect(objs.filter(o => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(Warnings.of(chart).all).toEqual([]);
+    // modelName is the name; adapters load at start-up; the engine image is the pinned one.
+    const engine = deployment.spec.template.spec.containers[0];
+    expect(model.modelName).toBe('qwen');
+    expect(engine.args).toEqual(expect.arrayContaining(['--served-model-name', 'qwen', '--enable-lora', '--lora-modules', 'sql=/lora/sql']));
+    expect(engine.env.map((e: Obj) => e.name)).not.toContain('VLLM_ALLOW_RUNTIME_LORA_UPDATING');
+    expect(engine.image).toBe('vllm/vllm-openai:v0.11.0');
+    // routeWeight 100; the match is every request for the model or its adapter; the ModelServer's port is the engine's.
+    const route = find(objs, 'HTTPRoute', 'qwen');
+    expect(route.spec.rules.map((r: Obj) => [r.matches[0].headers, r.matches[0].path, r.backendRefs[0].weight])).toEqual([
+      [[{ type: 'Exact', name: MODEL_NAME_HEADER, value: 'qwen' }], { type: 'PathPrefix', value: '/' }, 100],
+      [[{ type: 'Exact', name: MODEL_NAME_HEADER, value: 'sql' }], { type: 'PathPrefix', value: '/' }, 100],
+    ]);
+    expect(find(objs, 'InferencePool', 'qwen-vllm').spec.targetPorts).toEqual([{ number: 8000 }]);
+    expect(model.deployments).toEqual({ vllm: 'qwen-vllm' });
+    expect(model.servers.map(s => s.name)).toEqual(['qwen-vllm']);
+  });
+
+  test('a run-time adapter is fetched but left to vLLM\'s dynamic loading; a pvc:// adapter is mounted read-only', () => {
+    const objs = synthModel({
+      backends: [{
+        ...vllm,
+        loraAdapters: [
+          { name: 'hot', artifactUrl: 'hf://org/hot', loading: LoraLoading.RUNTIME },
+          { name: 'local', artifactUrl: 'pvc://adapters/qwen/local' },
+        ],
+      }],
+    });
+    const spec = find(objs, 'Deployment', 'qwen-vllm').spec.template.spec;
+    const engine = spec.containers[0];
+    expect(engine.args).toEqual(expect.arrayContaining(['--enable-lora', '--lora-modules', 'local=/lora/local']));
+    expect(engine.args).not.toContain('hot=/lora/hot');
+    expect(engine.env).toContainEqual({ name: 'VLLM_ALLOW_RUNTIME_LORA_UPDATING', value: 'True' });
+    expect(spec.initContainers.map((c: Obj) => c.name)).toEqual(['prefetch', 'lora-hot']);
+    expect(spec.volumes).toContainEqual({ name: 'lora-local', persistentVolumeClaim: { claimName: 'adapters', readOnly: true } });
+    expect(engine.volumeMounts).toContainEqual({ name: 'lora-local', mountPath: '/lora/local', subPath: 'qwen/local', readOnly: true });
+  });
+
+  test('an SGLang backend loads its adapters with --lora-paths', () => {
+    const objs = synthModel({ backends: [{ ...vllm, engine: KthenaEngine.SGLANG, loraAdapters: [{ name: 'sql', artifactUrl: 'hf://org/sql' }] }] });
+    const engine = find(objs, 'Deployment', 'qwen-vllm').spec.template.spec.containers[0];
+    expect(engine.command).toEqual(['python3', '-m', 'sglang.launch_server']);
+    expect(engine.args).toEqual(expect.arrayContaining(['--served-model-name', 'qwen', '--enable-lora', '--lora-paths', 'sql=/lora/sql']));
+  });
+
+  test('a pvc:// cache is the claim the prefetch Job fills once', () => {
+    const objs = synthModel({ backends: [{ ...vllm, cacheUri: 'pvc://model-cache' }] });
+    expect(find(objs, 'Job', 'qwen-vllm-prefetch').spec.template.spec.volumes[0]).toEqual({ name: 'models', persistentVolumeClaim: { claimName: 'model-cache' } });
+    expect(find(objs, 'PersistentVolumeClaim', 'model-cache')).toBeUndefined();
+  });
+
+  test('a simple ModelInfer runs the backend, keeping its adapters', () => {
+    const chart = chartOf();
+    const model = new KthenaModel(chart, 'qwen', { backends: [{ ...vllm, loraAdapters: [{ name: 'sql', artifactUrl: 'hf://org/sql' }] }] });
+    new ModelInfer(chart, 'infer', { modelRef: model, replicas: 3 });
+    const deployment = find(Testing.synth(chart), 'Deployment', 'qwen-vllm');
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.metadata.labels['modelinfer.matrixinfer.ai/name']).toBe('infer');
+    expect(deployment.spec.template.spec.initContainers.map((c: Obj) => c.name)).toEqual(['prefetch', 'lora-sql']);
+  });
+
+  test('a Model run by two ModelInfers is an error', () => {
+    const chart = chartOf();
+    const model = new KthenaModel(chart, 'qwen', { backends: [vllm] });
+    new ModelInfer(chart, 'a', { modelRef: model });
+    expect(() => new ModelInfer(chart, 'b', { modelRef: model })).toThrow("test/b: modelRef 'qwen' is already run by test/a. Reference each Model from one ModelInfer.");
+  });
+
+  test.each<[string, KthenaModelProps, string]>([
+    ['no backends', { backends: [] }, 'test/qwen: backends is empty. Give at least one backend.'],
+    ['a backend twice', { backends: [vllm, vllm] }, "test/qwen: backends[1].name 'vllm' is given twice. Give each backend its own name."],
+    ['a model name that is no label', { modelName: 'Qwen2.5', backends: [vllm] }, "test/qwen: modelName 'Qwen2.5' "],
+    ['run-time loading on SGLang', { backends: [{ ...vllm, engine: KthenaEngine.SGLANG, loraAdapters: [{ name: 'a', artifactUrl: 'hf://o/a', loading: LoraLoading.RUNTIME }] }] },
+      "test/qwen: backends[0].loraAdapters[0].loading 'Runtime' asks for run-time loading, which inferkit configures for vLLM only, not SGLang. Load the adapter at start-up."],
+    ['a negative minReplicas', { backends: [{ ...vllm, minReplicas: -1 }] }, 'test/qwen: backends[0].minReplicas -1 is not a count of replicas. Use 0 or more.'],
+    ['maxReplicas below minReplicas', { backends: [{ ...vllm, minReplicas: 2, maxReplicas: 1 }] }, 'test/qwen: backends[0].maxReplicas 1 is below 1 or minReplicas. Use at least minReplicas and 1.'],
+  ])('refuses %s', (_, props, message) => {
+    expect(() => new KthenaModel(chartOf(), 'qwen', props)).toThrow(message);
+  });
+});
+
+describe('AutoscalingPolicy', () => {
+  const base: AutoscalingPolicyProps = { deployment: 'qwen-vllm', maxReplicas: 4, metrics: [{ name: 'vllm:num_requests_waiting', targetValue: '5' }] };
+  const hpaOf = (props: AutoscalingPolicyProps) => {
+    const chart = chartOf();
+    new AutoscalingPolicy(chart, 'scaling', props);
+    return Testing.synth(chart)[0];
+  };
+
+  test('every documented default is what is synthesized', () => {
+    expect(hpaOf(base).spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'qwen-vllm' },
+      minReplicas: 1,
+      maxReplicas: 4,
+      metrics: [{ type: 'Pods', pods: { metric: { name: 'vllm:num_requests_waiting' }, target: { type: 'AverageValue', averageValue: '5' } } }],
+    });
+    expect(hpaOf({ ...base, scaleUp: {}, panic: {}, scaleDown: {} }).spec.behavior).toEqual({
+      scaleUp: {
+        policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }, { type: 'Percent', value: 1000, periodSeconds: 15 }],
+        selectPolicy: 'Max',
+      },
+      scaleDown: { policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }], selectPolicy: 'Max', stabilizationWindowSeconds: 300 },
+    });
+  });
+
+  test('And picks the smaller change; limits of 0 are dropped, and with none the direction is disabled', () => {
+    const spec = hpaOf({ ...base, scaleUp: { instances: 0, percent: 50, period: Duration.minutes(1), selectPolicy: 'And' as any }, scaleDown: { instances: 0, percent: 0 } }).spec;
+    expect(spec.behavior.scaleUp).toEqual({ policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }], selectPolicy: 'Min' });
+    expect(spec.behavior.scaleDown).toEqual({ policies: [], selectPolicy: 'Disabled' });
+  });
+
+  test.each<[string, Partial<AutoscalingPolicyProps>, string]>([
+    ['a name that is no subdomain', { name: 'Scaling' }, "test/scaling: name 'Scaling' "],
+    ['maxReplicas below minReplicas', { minReplicas: 5 }, 'test/scaling: maxReplicas 4 is not a count of replicas from max(1, minReplicas 5). Give the most replicas the policy may run.'],
+    ['a fractional minReplicas', { minReplicas: 1.5 }, 'test/scaling: minReplicas 1.5 is not a count of replicas. Use 0 or more.'],
+    ['a negative instances', { scaleUp: { instances: -1 } }, 'test/scaling: scaleUp.instances -1 is not a count. Use 0 or more.'],
+    ['a negative percent', { scaleDown: { percent: -1 } }, 'test/scaling: scaleDown.percent -1 is not a percentage. Use 0 or more.'],
+    ['no metrics', { metrics: [] }, 'test/scaling: metrics 0 is empty. Give at least one metric and its target value.'],
+  ])('refuses %s', (_, props, message) => {
+    expect(() => new AutoscalingPolicy(chartOf(), 'scaling', { ...base, ...props })).toThrow(message);
+  });
+});
+
+describe('ModelServer and ModelRoute', () => {
+  const routeOf = (props: (s: ModelServer[]) => Partial<ModelRouteProps>) => {
+    const chart = chartOf();
+    const servers = ['a', 'b'].map(n => new ModelServer(chart, n, { selector: { app: n }, timeout: Duration.seconds(30) }));
+    new ModelRoute(chart, 'route', { modelName: 'qwen', rules: [{ targets: [{ server: servers[0] }] }], gateways: [{ name: 'gw' }], ...props(servers) });
+    return find(Testing.synth(chart), 'HTTPRoute', 'route');
+  };
+
+  test('servers of one timeout give the rule that timeout; a header prefix is an anchored regular expression', () => {
+    const route = routeOf(s => ({ rules: [{ match: { headers: { 'x-tier': StringMatch.prefix('a.b') }, uri: StringMatch.exact('/v1/chat') }, targets: [{ server: s[0], weight: 30 }, { server: s[1], weight: 70 }] }] }));
+    expect(route.spec.rules[0].timeouts).toEqual({ request: '30s' });
+    expect(route.spec.rules[0].matches[0].headers[1]).toEqual({ type: 'RegularExpression', name: 'x-tier', value: '^a\\.b.*' });
+    expect(route.spec.rules[0].matches[0].path).toEqual({ type: 'Exact', value: '/v1/chat' });
+  });
+
+  test.each<[string, (s: ModelServer[]) => Partial<ModelRouteProps>, string]>([
+    ['no name to match', () => ({ modelName: undefined }), 'test/route: modelName is missing and no loraAdapters are given, so the route matches no request. Give the model name clients ask for, or the LoRA adapter names.'],
+    ['no rules', () => ({ rules: [] }), 'test/route: rules 0 is not 1 to 16 rules. Give 1 to 16 rules.'],
+    ['no gateway', () => ({ gateways: [] }), 'test/route: gateways is empty, so no gateway routes to the model. Name the Gateway the route attaches to.'],
+    ['no targets', () => ({ rules: [{ targets: [] }] }), 'test/route: rules[0].targets 0 is not 1 to 16 targets. Give 1 to 16 targets.'],
+    ['a weight beyond 100', s => ({ rules: [{ targets: [{ server: s[0], weight: 150 }] }] }), 'test/route: rules[0].targets[0].weight 150 is not a percentage. Use 0 to 100.'],
+  ])('refuses %s', (_, props, message) => {
+    expect(() => routeOf(props)).toThrow(message);
+  });
+});
