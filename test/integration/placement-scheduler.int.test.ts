@@ -75,7 +75,12 @@ async function destroy(s: PulumiStack): Promise<void> {
 }
 
 const h100 = NODE_POOLS.find(p => p.name === 'h100')!;
-const perNode = (pods: KubeObject[]) => pods.reduce<Record<string, number>>((n, p) => ({ ...n, [p.spec.nodeName]: (n[p.spec.nodeName] ?? 0) + 1 }), {});
+/** Pods per node. */
+function perNode(pods: KubeObject[]): Record<string, number> {
+  const count: Record<string, number> = {};
+  for (const p of pods) count[p.spec.nodeName] = (count[p.spec.nodeName] ?? 0) + 1;
+  return count;
+}
 
 describe('placement the real scheduler keeps, on the h100 pool', () => {
   test('eight 1-GPU replicas, then one 8-GPU replica through pulumi up: every pod of both runs is Ready', async () => {
