@@ -5,7 +5,7 @@ const IDS = [
   'any-cluster', 'inference-service', 'inference-single', 'lws-single-pod', 'model-amd-rocm', 'model-basic', 'model-gguf', 'model-maxwell', 'model-scale-to-zero',
   'model-shared-gpu', 'modelinfer-simple-advanced', 'modelinfer-simple-basic', 'modelinfer-simple-gpu-autoscaling', 'modelinfer-simple-queue-autoscaling', 'multi-node-gang', 'replica-leader-worker',
   'replica-standalone', 'seed-sample',
-  'single-gpu',
+  'single-gpu', 'kthena-lora-model', 'kthena-autoscaled-infer',
   // ModelDeployments: a chart per cluster.
   'deployment-fleet/eu-west', 'deployment-leader-worker/gke-a3', 'deployment-prefill-decode/gke-a3', 'deployment-standalone/local',
 ].sort();
