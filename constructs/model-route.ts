@@ -153,6 +153,10 @@ export class ModelServer extends Construct {
       issues.warn('spec.trafficPolicy.retry', m.retryAttempts, 'has no HTTPRoute equivalent in the Gateway API standard channel, so requests are not retried',
         'Configure retries on your gateway, or remove the retry policy');
     }
+    if (m.engine === 'SGLang') {
+      issues.warn('spec.inferenceEngine', m.engine, 'is scored by the endpoint picker with vLLM\'s metric names, its default, which SGLang pods do not export, '
+        + 'so the picker does not see their queues or cache use', 'Accept load-blind picking between the pods, or serve the model with vLLM');
+    }
     if (m.kvConnector !== undefined) {
       issues.warn('spec.kvConnector.type', m.kvConnector, 'tells Kthena\'s router how to hand the KV cache from prefill to decode; with the endpoint picker, ' +
         'the decode pods\' routing sidecar does it', 'Run llm-d\'s routing sidecar on the decode pods with the engines\' matching KV connector');
@@ -377,6 +381,7 @@ export class ModelRoute extends Construct {
   }
 
   private rule(issues: Issues, field: string, rule: ModelRouteRuleProps, names: readonly string[]): HttpRouteSpecRules {
+    if (rule.name !== undefined) checkName(issues, `${field}.name`, rule.name, NameRule.DNS1123_SUBDOMAIN);
     const model = rule.match?.model;
     issues.check(model === undefined || names.includes(model), `${field}.match.model`, model, `is none of the route's names (${names.join(', ')}), so the rule never matches`,
       'Match one of the route\'s model or LoRA adapter names');

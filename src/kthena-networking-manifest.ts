@@ -42,7 +42,7 @@ export interface LoadedModelRoute extends ManifestMetadata {
   readonly modelName?: string;
   readonly loraAdapters: readonly string[];
   readonly rules: readonly LoadedRouteRule[];
-  readonly parentRefs?: ReadonlyArray<{ readonly name: string; readonly namespace?: string; readonly sectionName?: string; readonly port?: number }>;
+  readonly parentRefs?: ReadonlyArray<{ readonly name: string; readonly namespace?: string; readonly sectionName?: string }>;
 }
 
 /**
@@ -139,7 +139,9 @@ export function loadModelRoute(doc: Manifest): LoadedModelRoute {
     issues.check(group === 'gateway.networking.k8s.io' && kind === 'Gateway', `${f}.kind`, `${group}/${kind}`, 'is not a Gateway', 'Attach the route to a gateway.networking.k8s.io Gateway');
     const name = r.str(o.name, `${f}.name`);
     issues.check(name !== undefined, `${f}.name`, undefined, 'is missing', 'Name the Gateway');
-    return { name: name ?? '', namespace: r.str(o.namespace, `${f}.namespace`), sectionName: r.str(o.sectionName, `${f}.sectionName`), port: r.int(o.port, `${f}.port`) };
+    issues.check(o.port === undefined, `${f}.port`, o.port, 'selects a Gateway listener by port, which inferkit does not carry to the HTTPRoute',
+      'Select the listener by its name with sectionName');
+    return { name: name ?? '', namespace: r.str(o.namespace, `${f}.namespace`), sectionName: r.str(o.sectionName, `${f}.sectionName`) };
   });
   issues.throwIfAny();
   return { ...meta, modelName: modelName === '' ? undefined : modelName, loraAdapters, rules, parentRefs };

@@ -335,6 +335,9 @@ function targetOf(issues: Issues, r: ManifestReader, value: unknown, field: stri
   const ref = r.obj(t.targetRef, `${field}.target.targetRef`, ['apiVersion', 'kind', 'name', 'namespace', 'fieldPath', 'resourceVersion', 'uid']);
   const name = r.str(ref.name, `${field}.target.targetRef.name`);
   issues.check(name !== undefined, `${field}.target.targetRef.name`, undefined, 'is missing', 'Name the object to scale');
+  // apiVersion, resourceVersion and uid only identify the object the kind and name already name.
+  issues.check(ref.fieldPath === undefined, `${field}.target.targetRef.fieldPath`, ref.fieldPath, 'points into the object, and an HPA scales whole objects',
+    'Remove fieldPath');
   const min = r.int(o.minReplicas, `${field}.minReplicas`);
   const max = r.int(o.maxReplicas, `${field}.maxReplicas`);
   issues.check(min !== undefined && min >= 0, `${field}.minReplicas`, min, 'is missing or negative', 'Give the fewest replicas');
