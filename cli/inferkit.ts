@@ -30,8 +30,9 @@ const USAGE = `Usage: inferkit synth -f <file.yaml> [-f <file.yaml> ...] [-o <di
        inferkit status -f <file.yaml|dir> [-f ...] | KIND/NAME [-n <ns>] --kubeconfig <file> [-o table|json|yaml] [--watch]
        inferkit size --model <name> [--dtype bf16] [--kv-dtype bf16] [--context 8192] [--sequences 1] [--tp 1] [--gpu <name>]
 
-Reads seed-system manifests (Kthena ModelInfer and ModelServing, KubeDL Inference and ModelVersion, FlexInfer Model, Modelplane
-ModelReplica, ModelDeployment, ModelCache, InferenceCluster and InferenceClass) and writes the plain Kubernetes objects
+Reads seed-system manifests (Kthena ModelInfer, ModelServing, registry Model, ModelBooster, AutoscalingPolicy and its binding,
+ModelServer and ModelRoute; KubeDL Inference and ModelVersion; FlexInfer Model; Modelplane ModelReplica, ModelDeployment,
+ModelCache, InferenceCluster and InferenceClass) and writes the plain Kubernetes objects
 inferkit compiles them into: to stdout, or one <kind>-<name>.k8s.yaml file per manifest in <dir>. A ModelDeployment is
 placed on the InferenceClusters given (their node pools' hardware from the InferenceClasses), and what each cluster
 runs is written to <dir>/<cluster>/, as is each ModelReplica (by its spec.clusterName). Other Kubernetes objects in the
@@ -56,9 +57,11 @@ export interface SynthArgs {
    */
   readonly strict?: boolean;
   /**
-   * The Gateway that KubeDL Inferences' traffic-splitting HTTPRoutes attach to (`--gateway NAMESPACE/NAME`).
+   * The Gateway that KubeDL Inferences' traffic-splitting HTTPRoutes, Kthena Models' routes and Kthena ModelRoutes
+   * without `parentRefs` attach to (`--gateway NAMESPACE/NAME`).
    *
-   * @default - none: the split holds only inside a service mesh, with a warning
+   * @default - none: an Inference's split holds only inside a service mesh, a Kthena Model is not routed (both with a
+   * warning), and a ModelRoute without parentRefs is refused
    */
   readonly gateway?: GatewayRef;
 }
