@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { checkName, GPU_RESOURCE_NAMES, GpuVendor, Issues, Manifest, NameRule } from '../src';
 import { hfDownloadContainer } from './_hf-download';
 import { ManifestSource, ObjectMetadataProps } from './_metadata';
+import { resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { AutoscalingPolicy, AutoscalingRulesProps, policyField, rulesOf } from './autoscaling-policy';
 import { GatewayParentProps } from './inference-pool';
@@ -482,7 +483,7 @@ export class KthenaModel extends Construct {
         return self.owner ? self.owner.replicas : autoscaled ? undefined : min;
       },
       template: base => {
-        const own = this.podTemplate(base, b, adapters);
+        const own = this.podTemplate(base, b, adapters, props.podDefaults);
         return this.owner ? this.owner.template(own) : own;
       },
     }, issues);
@@ -506,7 +507,9 @@ export class KthenaModel extends Construct {
   }
 
   /** The backend's pod: the Model's, with the served name, the adapters, the environment and the placement of the backend. */
-  private podTemplate(base: k8s.PodTemplateSpec, b: KthenaBackendProps, adapters: readonly LoraAdapterProps[]): k8s.PodTemplateSpec {
+  private podTemplate(
+    base: k8s.PodTemplateSpec, b: KthenaBackendProps, adapters: readonly LoraAdapterProps[], podDefaults: PodDefaults | undefined,
+  ): k8s.PodTemplateSpec {
     const spec = base.spec!;
     const [engine, ...rest] = spec.containers;
     // The adapters' downloads run as the Model's own download does.
@@ -521,7 +524,12 @@ export class KthenaModel extends Construct {
       mounts.push({ name: 'lora', mountPath: LORA_MOUNT_PATH });
       for (const a of hf) {
         fetches.push({
-          ...hfDownloadContainer(`lora-${a.name}`, { repo: a.artifactUrl.slice('hf://'.length), modelDir: `${LORA_MOUNT_PATH}/${a.name}`, volumeMounts: [{ name: 'lora', mountPath: LORA_MOUNT_PATH }] }),
+          ...hfDownloadContainer(`lora-${a.name}`, {
+            repo: a.artifactUrl.slice('hf://'.length),
+            modelDir: `${LORA_MOUNT_PATH}/${a.name}`,
+            volumeMounts: [{ name: 'lora', mountPath: LORA_MOUNT_PATH }],
+            image: resolvePodDefaults(podDefaults).downloaderImage,
+          }),
           imagePullPolicy: fetchPull,
           securityContext: security,
         });

@@ -61,6 +61,9 @@ describe('KthenaModel', () => {
     expect(engine.args).not.toContain('hot=/lora/hot');
     expect(engine.env).toContainEqual({ name: 'VLLM_ALLOW_RUNTIME_LORA_UPDATING', value: 'True' });
     expect(spec.initContainers.map((c: Obj) => c.name)).toEqual(['prefetch', 'lora-hot']);
+    // The adapter's download runs as the model's: the same image, security context and requests.
+    const [prefetch, hot] = spec.initContainers;
+    expect([hot.image, hot.securityContext, hot.resources]).toEqual([prefetch.image, prefetch.securityContext, prefetch.resources]);
     expect(spec.volumes).toContainEqual({ name: 'lora-local', persistentVolumeClaim: { claimName: 'adapters', readOnly: true } });
     expect(engine.volumeMounts).toContainEqual({ name: 'lora-local', mountPath: '/lora/local', subPath: 'qwen/local', readOnly: true });
   });
