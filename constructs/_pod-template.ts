@@ -21,6 +21,8 @@ export interface ResolvedPodDefaults {
   readonly pullIfNotPresent: boolean;
   readonly serviceAccountToken: boolean;
   readonly downloaderImage: string;
+  readonly disruptionBudget: boolean;
+  readonly networkPolicy: boolean;
 }
 
 export function resolvePodDefaults(d: PodDefaults = {}): ResolvedPodDefaults {
@@ -34,6 +36,8 @@ export function resolvePodDefaults(d: PodDefaults = {}): ResolvedPodDefaults {
     pullIfNotPresent: d.pullIfNotPresent ?? true,
     serviceAccountToken: d.serviceAccountToken ?? false,
     downloaderImage: d.downloaderImage ?? HF_DOWNLOADER_IMAGE,
+    disruptionBudget: d.disruptionBudget ?? true,
+    networkPolicy: d.networkPolicy ?? false,
   };
 }
 

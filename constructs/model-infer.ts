@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { renderDisruptionBudget, renderNetworkPolicy } from './_disruption';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { LeaderWorkerSet, LeaderWorkerSetSpecLeaderWorkerTemplateRestartPolicy } from '../imports/leaderworkerset.x-k8s.io';
 import { PodGroup, PodGroupSpecMinResources, PodGroupSpecNetworkTopologyMode, PodGroupSpecSubGroupPolicy } from '../imports/scheduling.volcano.sh';
@@ -427,6 +428,8 @@ export class ModelInfer extends Construct {
 
     const issues = new Issues(path, props._source?.fieldName);
     for (let i = 0; i < this.groups.replicas; i++) this.renderGroup(i, issues);
+    if (this.defaults.disruptionBudget) this.renderDisruptionBudgets();
+    if (this.defaults.networkPolicy) this.renderNetworkPolicy();
     issues.throwIfAny();
     recordWarnings(this, issues);
   }
@@ -510,6 +513,30 @@ export class ModelInfer extends Construct {
     if (!this.roleLevel) return { [RolloutLabels.SET]: `modelinfer.${this.name}`, [RolloutLabels.UNIT]: String(i) };
     if (!role) return {};
     return { [RolloutLabels.SET]: `modelinfer.${this.name}-${i}-${role.name}`, [RolloutLabels.UNIT]: String(j ?? 0) };
+  }
+
+  /** One PodDisruptionBudget per rollout set, with the set's budget (see `PodDefaults.disruptionBudget`). */
+  private renderDisruptionBudgets(): void {
+    if (!this.roleLevel) {
+      renderDisruptionBudget(this, 'pdb', this.metadata(this.name), this.unitLabels(0)[RolloutLabels.SET], this.groups.rollout.maxUnavailable);
+      return;
+    }
+    for (let i = 0; i < this.groups.replicas; i++) {
+      for (const role of this.groups.roles) {
+        renderDisruptionBudget(this, `pdb-${i}-${role.name}`, this.metadata(`${this.name}-${i}-${role.name}`),
+          this.unitLabels(i, role)[RolloutLabels.SET], role.rollout.maxUnavailable);
+      }
+    }
+  }
+
+  /** The opt-in NetworkPolicy (see `PodDefaults.networkPolicy`): serving ports from anywhere, peers and pickers on any. */
+  private renderNetworkPolicy(): void {
+    const containers = this.groups.roles.flatMap(r => r.entryTemplate.spec?.containers ?? []);
+    const ports = [...new Set(containers.flatMap(c => (c.ports ?? []).map(p => p.containerPort)))].sort((a, b) => a - b);
+    renderNetworkPolicy(this, 'network-policy', this.metadata(this.name), {
+      pods: { [this.labelKeys.NAME]: this.name },
+      servingPorts: ports.map(p => k8s.IntOrString.fromNumber(p)),
+    });
   }
 
   /** `<host>.<service>.<namespace>`, the namespace read from the pod when the chart has none. */

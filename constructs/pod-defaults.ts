@@ -1,8 +1,9 @@
 import { Duration, Size } from 'cdk8s';
 
 /**
- * GPU-first defaults applied to every model-server pod. Each one is on by default and can be turned
- * back off; a value written in the pod template always wins over a default.
+ * GPU-first and security defaults applied to every pod inferkit renders for a model (servers, downloads, caches),
+ * and to the objects beside a ModelInfer's pods (its disruption budget, an opt-in network policy). Each one can be
+ * turned off (or on); a value written in the pod template always wins over a default.
  */
 export interface PodDefaults {
   /**
@@ -66,6 +67,28 @@ export interface PodDefaults {
    * @default 'kserve/storage-initializer:v0.15.2'
    */
   readonly downloaderImage?: string;
+
+  /**
+   * A ModelInfer gets a PodDisruptionBudget per rollout set (`<name>` over every InferGroup's pods; with role-level
+   * rolling, `<name>-<group>-<role>` over that role's instances in the group) with `maxUnavailable` the rollout's
+   * budget, so that a node drain never breaks more groups at once than a rollout may. Not-Ready pods may always be
+   * evicted. A `maxUnavailable` of 0 (with `maxSurge`) holds every drain of a node that runs one of its pods.
+   *
+   * @default true
+   * @see https://kubernetes.io/docs/tasks/run-application/configure-pdb/
+   */
+  readonly disruptionBudget?: boolean;
+
+  /**
+   * A ModelInfer gets a NetworkPolicy `<name>` that admits into its pods only its serving ports (the entry
+   * templates' container ports, from anywhere), its own pods (any port: entry and workers reach each other) and the
+   * endpoint pickers of its namespace (any port, for metrics). Egress stays open. Needs a network plugin that
+   * enforces NetworkPolicy.
+   *
+   * @default false
+   * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+   */
+  readonly networkPolicy?: boolean;
 }
 
 /** The size of `/dev/shm` when no container that mounts it gives its memory (see `PodDefaults.sharedMemory`). */

@@ -34,7 +34,8 @@ describe('inferkit synth', () => {
     expect(err).toBe(`${SAMPLE_WARNING}\n`);
     expect(code).toBe(0);
     const docs = parseAllDocuments(out).map(d => d.toJS());
-    expect(docs).toHaveLength(14);
+    // Per file: the groups' objects and PodGroup, and one PodDisruptionBudget.
+    expect(docs).toHaveLength(16);
     expect(docs.filter(d => d.kind === 'PodGroup').map(d => d.spec.networkTopology)).toEqual([undefined, { mode: 'hard', highestTierAllowed: 2 }]);
   });
 
@@ -46,8 +47,8 @@ describe('inferkit synth', () => {
     expect(code).toBe(0);
     const kinds = new Set(parseAllDocuments(out).map(d => d.toJS().kind));
     expect([...kinds].sort()).toEqual([
-      'ConfigMap', 'Deployment', 'HTTPRoute', 'HTTPScaledObject', 'HorizontalPodAutoscaler', 'InferencePool', 'PodGroup', 'ResourceClaimTemplate', 'Role',
-      'RoleBinding', 'ScaledObject', 'Service', 'ServiceAccount', 'StatefulSet',
+      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'HTTPRoute', 'HTTPScaledObject', 'HorizontalPodAutoscaler', 'InferencePool',
+      'PodDisruptionBudget', 'PodGroup', 'ResourceClaimTemplate', 'Role', 'RoleBinding', 'ScaledObject', 'Service', 'ServiceAccount', 'StatefulSet',
     ]);
   });
 
@@ -66,7 +67,7 @@ describe('inferkit synth', () => {
       expect(code).toBe(0);
       expect(fs.readdirSync(dir)).toEqual(['modelserving-sample.k8s.yaml']);
       const kinds = parseAllDocuments(fs.readFileSync(path.join(dir, 'modelserving-sample.k8s.yaml'), 'utf8')).map(d => d.toJS().kind);
-      expect(kinds.sort()).toEqual(['LeaderWorkerSet', 'LeaderWorkerSet', 'PodGroup']);
+      expect(kinds.sort()).toEqual(['LeaderWorkerSet', 'LeaderWorkerSet', 'PodDisruptionBudget', 'PodGroup']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

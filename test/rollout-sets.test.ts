@@ -25,7 +25,8 @@ function render(replicas = 6, strategy = { maxUnavailable: 2, maxSurge: 0, parti
 describe('rollout sets of a rendered ModelInfer', () => {
   test('every group is a unit with its StatefulSets and Service, the strategy read from the annotations', () => {
     const { sets, rest } = rolloutSets(render());
-    expect(rest).toEqual([]);
+    // The disruption budget spans the groups: it belongs to no unit.
+    expect(rest.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['PodDisruptionBudget/llm']);
     expect(sets).toHaveLength(1);
     const [set] = sets;
     expect(set).toMatchObject({ set: 'modelinfer.llm', namespace: 'ml', prefix: 'llm', strategy: { replicas: 6, maxUnavailable: 2, maxSurge: 0, partition: 1 } });
@@ -177,7 +178,7 @@ describe('role-level rolling (Kthena RoleRollingUpdate)', () => {
       ['modelinfer.ds-1-decode', 'ds-1-decode', { replicas: 4, maxUnavailable: 2, maxSurge: 0, partition: 1 }],
     ]);
     expect(sets[0].units[2].objects.map(o => o.metadata.name)).toEqual(['ds-0-decode-2', 'ds-0-decode-2-0']);
-    expect(rest.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['PodGroup/ds-0', 'PodGroup/ds-1']);
+    expect(rest.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['PodGroup/ds-0', 'PodGroup/ds-1', 'PodDisruptionBudget/ds-0-decode', 'PodDisruptionBudget/ds-1-decode']);
     expect(planWaves(sets[0].revision, sets[0].strategy, sets[0].units.map(u => ({ index: u.index, revision: 'old', ready: true, since: 0 }))).waves)
       .toEqual([[1, 2], [3]]);
   });

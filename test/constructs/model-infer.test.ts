@@ -29,7 +29,7 @@ describe('the seed sample (1 prefill, 1 decode, 3 workers each)', () => {
 
   test('emits per role instance an entry StatefulSet, a worker StatefulSet and a headless Service, and one PodGroup', () => {
     expect(objs.map(o => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'PodGroup/sample-0',
+      'PodDisruptionBudget/sample', 'PodGroup/sample-0',
       'Service/sample-0-decode-0-0', 'Service/sample-0-prefill-0-0',
       'StatefulSet/sample-0-decode-0', 'StatefulSet/sample-0-decode-0-w',
       'StatefulSet/sample-0-prefill-0', 'StatefulSet/sample-0-prefill-0-w',
@@ -324,7 +324,9 @@ describe('ModelInfer', () => {
 
     test('each default can be turned back off', () => {
       const p = pod({
-        podDefaults: { sharedMemory: false, cacheVolume: false, startupProbe: false, restricted: false, pullIfNotPresent: false, serviceAccountToken: true },
+        podDefaults: {
+          sharedMemory: false, cacheVolume: false, startupProbe: false, restricted: false, pullIfNotPresent: false, serviceAccountToken: true,
+        },
       });
       const c = p.containers[0];
       expect(p.automountServiceAccountToken).toBeUndefined();
