@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { expandInputs } from './rollout';
 import { KubeClient } from '../providers/_kube';
 import { observeWorkload } from '../providers/observe';
-import { foldStatus, groupWorkloads, K8sObject, SEED_KINDS, WorkloadLabels, workloadRef, WorkloadRef, WorkloadStatus } from '../src';
+import { foldStatus, groupWorkloads, K8sObject, SEED_KINDS, WorkloadLabels, workloadRef, WorkloadRef, ObservedStatus } from '../src';
 
 /** The exit code when every workload was read and at least one is not Ready: pipelines gate on it. */
 export const NOT_READY_EXIT_CODE = 3;
@@ -142,7 +142,7 @@ function table(rows: readonly string[][]): string {
 }
 
 /** The table `inferkit status` prints: one row per workload, each replica of a fleet, and why each is not Ready. */
-export function formatStatusTable(statuses: readonly WorkloadStatus[], now: number): string {
+export function formatStatusTable(statuses: readonly ObservedStatus[], now: number): string {
   const rows = [['NAMESPACE', 'NAME', 'PHASE', 'READY', 'REVISION', 'AGE']];
   for (const s of statuses) {
     rows.push([s.ref.namespace, `${s.ref.kind.toLowerCase()}/${s.ref.name}`, s.phase, `${s.readyCount}/${s.desired}`, s.revision ?? '-', formatAge(s.createdAt, now)]);
@@ -157,7 +157,7 @@ export function formatStatusTable(statuses: readonly WorkloadStatus[], now: numb
 }
 
 /** Each workload as its seed CR with only its status: a List when there are several, as `kubectl get -o json` prints. */
-export function statusDocument(statuses: readonly WorkloadStatus[]): K8sObject {
+export function statusDocument(statuses: readonly ObservedStatus[]): K8sObject {
   const items = statuses.map(s => ({
     apiVersion: s.ref.apiVersion, kind: s.ref.kind, metadata: { name: s.ref.name, namespace: s.ref.namespace }, status: s.status,
   }));

@@ -10,6 +10,8 @@ import {
 import { K8sObject, RolloutSet, rolloutSets, stableHash, stampDeployments } from '../src';
 import { Rollout } from './rollout';
 import type { OnFailure } from './rollout-executor';
+import { componentStatus } from './status';
+import type { ObservedStatus } from '../src';
 
 /** How a component reaches its cluster and rolls its workloads. */
 export interface ClusterRolloutArgs {
@@ -33,7 +35,16 @@ export interface ClusterRolloutArgs {
    * @default - the images of the props
    */
   readonly images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Succeed once the rollout is done, without waiting for the workload's status to be Ready.
+   *
+   * @default false - `up` fails while the workload is not Ready, with the reasons
+   */
+  readonly skipAwait?: pulumi.Input<boolean>;
 }
+
+/** Every object a component renders: its status is observed from them. */
+const renderedObjects = (r: Rendered) => [...r.rest, ...r.sets.flatMap(s => s.units.flatMap(u => u.objects))];
 
 /** What a component renders: the rolled sets and every other object. */
 interface Rendered {
@@ -98,15 +109,18 @@ export class ModelInfer extends pulumi.ComponentResource {
   public readonly rollout: Rollout;
   /** The revision the groups run once the update is over. */
   public readonly revision: pulumi.Output<string>;
+  /** Kthena's status of the ModelInfer (phase, ready and desired groups, conditions), observed after the rollout and on refresh. */
+  public readonly status: pulumi.Output<ObservedStatus>;
 
   constructor(name: string, args: ModelInferArgs, opts?: pulumi.ComponentResourceOptions) {
     super('inferkit:index:ModelInfer', name, {}, opts);
-    const { kubeconfig: _k, progressDeadlineSeconds: _p, onFailure: _o, images: _i, replicas: _r, ...props } = args;
+    const { kubeconfig: _k, progressDeadlineSeconds: _p, onFailure: _o, images: _i, replicas: _r, skipAwait: _s, ...props } = args;
     const rendered = pulumi.all([args.replicas, args.images]).apply(([replicas, images]) =>
       render(args.namespace, images, chart => new ModelInferChart(chart, args.name ?? name, { ...props, replicas })));
     this.rollout = applyRendered(this, name, rendered, args);
     this.revision = rendered.apply(r => r.sets[0]?.revision ?? '');
-    this.registerOutputs({ revision: this.revision });
+    this.status = componentStatus(this, name, rendered.apply(renderedObjects), pulumi.secret(args.kubeconfig).apply(k => ({ '': k })), args.skipAwait, [this.rollout]);
+    this.registerOutputs({ revision: this.revision, status: this.status });
   }
 }
 
@@ -124,14 +138,17 @@ export interface ModelArgs extends Omit<ModelProps, 'replicas' | 'image'>, Clust
  */
 export class Model extends pulumi.ComponentResource {
   public readonly rollout: Rollout;
+  /** FlexInfer's status of the Model (phase, ready and desired pods, conditions, cache), observed after the rollout and on refresh. */
+  public readonly status: pulumi.Output<ObservedStatus>;
 
   constructor(name: string, args: ModelArgs, opts?: pulumi.ComponentResourceOptions) {
     super('inferkit:index:Model', name, {}, opts);
-    const { kubeconfig: _k, progressDeadlineSeconds: _p, onFailure: _o, images: _i, replicas: _r, image: _im, ...props } = args;
+    const { kubeconfig: _k, progressDeadlineSeconds: _p, onFailure: _o, images: _i, replicas: _r, image: _im, skipAwait: _s, ...props } = args;
     const rendered = pulumi.all([args.replicas, args.image, args.images]).apply(([replicas, image, images]) =>
       render(args.namespace, images, chart => new ModelChart(chart, args.name ?? name, { ...props, replicas, image })));
     this.rollout = applyRendered(this, name, rendered, args);
-    this.registerOutputs({});
+    this.status = componentStatus(this, name, rendered.apply(renderedObjects), pulumi.secret(args.kubeconfig).apply(k => ({ '': k })), args.skipAwait, [this.rollout]);
+    this.registerOutputs({ status: this.status });
   }
 }
 
@@ -144,13 +161,16 @@ export interface InferenceServiceArgs extends InferenceServiceProps, ClusterRoll
  */
 export class InferenceService extends pulumi.ComponentResource {
   public readonly rollout: Rollout;
+  /** KubeDL's status of the Inference (each predictor's replicas, ready replicas and traffic), observed after the rollout and on refresh. */
+  public readonly status: pulumi.Output<ObservedStatus>;
 
   constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super('inferkit:index:InferenceService', name, {}, opts);
-    const { kubeconfig: _k, progressDeadlineSeconds: _p, onFailure: _o, images: _i, ...props } = args;
+    const { kubeconfig: _k, progressDeadlineSeconds: _p, onFailure: _o, images: _i, skipAwait: _s, ...props } = args;
     const rendered = pulumi.output(args.images).apply(images =>
       render(args.namespace, images, chart => new InferenceServiceChart(chart, args.name ?? name, props)));
     this.rollout = applyRendered(this, name, rendered, args);
-    this.registerOutputs({});
+    this.status = componentStatus(this, name, rendered.apply(renderedObjects), pulumi.secret(args.kubeconfig).apply(k => ({ '': k })), args.skipAwait, [this.rollout]);
+    this.registerOutputs({ status: this.status });
   }
 }

@@ -14,3 +14,6 @@ export type { RolloutSet, RolloutUnit, RolloutStrategy } from '../src';
 export * from './components';
 export { RolloutError } from './rollout-executor';
 export type { OnFailure, RolloutResult } from './rollout-executor';
+export { WorkloadStatus } from './status';
+export type { WorkloadStatusArgs } from './status';
+export type { Condition, ObservedStatus, ReplicaStatus, SeedKind, WorkloadRef } from '../src';

@@ -6,6 +6,8 @@ import { ClusterTaint, fleetRolloutSet, FleetNodePool, K8sObject, ReplicaAssignm
 import { Placement } from './placement';
 import { Rollout } from './rollout';
 import type { OnFailure } from './rollout-executor';
+import { componentStatus } from './status';
+import type { ObservedStatus } from '../src';
 
 /** A cluster of the fleet a {@link ModelDeployment} may place replicas on. */
 export interface FleetClusterArgs {
@@ -54,6 +56,12 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
    * @default 'Halt'
    */
   readonly onFailure?: pulumi.Input<OnFailure>;
+  /**
+   * Succeed once the rollout is done, without waiting for every replica's status to be Ready.
+   *
+   * @default false - `up` fails while a replica is not Ready, with the reasons
+   */
+  readonly skipAwait?: pulumi.Input<boolean>;
 }
 
 /** Where one replica runs and how to reach it. */
@@ -83,6 +91,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
   public readonly placement: Placement;
   /** The rollout of the replicas' workloads, fleet-wide within `maxUnavailable`. */
   public readonly rollout: Rollout;
+  /** Modelplane's status (replicas total and ready, the Ready condition), with each replica's cluster, pool and readiness; observed after the rollout and on refresh. */
+  public readonly status: pulumi.Output<ObservedStatus>;
 
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
@@ -141,13 +151,16 @@ export class ModelDeployment extends pulumi.ComponentResource {
       // Services, claim templates, pools and routes first; the replicas' workloads go through the Rollout below.
       return new k8s.yaml.v2.ConfigGroup(`${name}-${c.name}`, { objs: rendered.apply(r => r.statics[c.name] ?? []), skipAwait: true }, { parent: this, provider });
     });
+    const kubeconfigs = pulumi.all(args.clusters.map(c => pulumi.output(c.kubeconfig).apply(k => [c.name, k] as const))).apply(Object.fromEntries);
     this.rollout = new Rollout(`${name}-rollout`, {
       sets: rendered.apply(r => [r.set]),
-      kubeconfigs: pulumi.all(args.clusters.map(c => pulumi.output(c.kubeconfig).apply(k => [c.name, k] as const))).apply(Object.fromEntries),
+      kubeconfigs,
       progressDeadlineSeconds: args.progressDeadlineSeconds,
       onFailure: args.onFailure,
     }, { parent: this, dependsOn: statics });
     this.replicas = rendered.apply(r => r.replicas);
-    this.registerOutputs({ replicas: this.replicas });
+    const objects = rendered.apply(r => [...Object.values(r.statics).flat(), ...r.set.units.flatMap(u => u.objects)]);
+    this.status = componentStatus(this, name, objects, kubeconfigs, args.skipAwait, [this.rollout]);
+    this.registerOutputs({ replicas: this.replicas, status: this.status });
   }
 }

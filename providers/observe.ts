@@ -1,7 +1,7 @@
 // Live reading for observation: what the rollout executor, `inferkit status` and the components' status read from a
 // cluster, through the one Kubernetes client. It never loads Pulumi; the folding is the core's (`src/observe`).
 import {
-  ClusterObservation, foldStatus, K8sObject, RolloutLabels, RolloutSet, UNIT_WORKLOAD_KINDS, WorkloadRef, workloadSelector, WorkloadStatus,
+  ClusterObservation, foldStatus, K8sObject, RolloutLabels, RolloutSet, UNIT_WORKLOAD_KINDS, WorkloadRef, workloadSelector, ObservedStatus,
 } from '../src';
 import { KubeClient } from './_kube';
 
@@ -57,6 +57,6 @@ export async function observeWorkload(clients: ReadonlyMap<string, KubeClient>, 
 /** The status of a workload in its clusters: {@link observeWorkload}, folded by the core's `foldStatus`. */
 export async function workloadStatus(
   clients: ReadonlyMap<string, KubeClient>, ref: WorkloadRef, expected: readonly K8sObject[] = [],
-): Promise<WorkloadStatus> {
+): Promise<ObservedStatus> {
   return foldStatus(ref, expected, await observeWorkload(clients, ref), Date.now());
 }

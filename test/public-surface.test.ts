@@ -45,11 +45,12 @@ describe('the public surface', () => {
     ]);
   });
 
-  test('inferkit/pulumi exports the components, the Placement and Rollout resources and their args, nothing else', () => {
+  test('inferkit/pulumi exports the components, the Placement, Rollout and WorkloadStatus resources and their args, nothing else', () => {
     expect(exportedNames(program, 'providers/index.ts')).toEqual([
-      'ClusterConnection', 'ClusterRolloutArgs', 'FleetClusterArgs', 'InferenceService', 'InferenceServiceArgs', 'LiveCluster', 'Model',
-      'ModelArgs', 'ModelDeployment', 'ModelDeploymentArgs', 'ModelInfer', 'ModelInferArgs', 'OnFailure', 'Placement', 'PlacementArgs',
-      'PlacementCluster', 'ReplicaOutput', 'Rollout', 'RolloutArgs', 'RolloutError', 'RolloutResult', 'RolloutSet', 'RolloutStrategy', 'RolloutUnit',
+      'ClusterConnection', 'ClusterRolloutArgs', 'Condition', 'FleetClusterArgs', 'InferenceService', 'InferenceServiceArgs', 'LiveCluster', 'Model',
+      'ModelArgs', 'ModelDeployment', 'ModelDeploymentArgs', 'ModelInfer', 'ModelInferArgs', 'ObservedStatus', 'OnFailure', 'Placement', 'PlacementArgs',
+      'PlacementCluster', 'ReplicaOutput', 'ReplicaStatus', 'Rollout', 'RolloutArgs', 'RolloutError', 'RolloutResult', 'RolloutSet', 'RolloutStrategy',
+      'RolloutUnit', 'SeedKind', 'WorkloadRef', 'WorkloadStatus', 'WorkloadStatusArgs',
     ]);
   });
 

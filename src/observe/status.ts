@@ -134,7 +134,7 @@ export interface ReplicaStatus {
 }
 
 /** The status of one workload: what `inferkit status` prints and the Pulumi components output. */
-export interface WorkloadStatus {
+export interface ObservedStatus {
   readonly ref: WorkloadRef;
   /** The phase the seed system shows (Kthena: Pending, Running, Failed; FlexInfer: Idle, Pending, Loading, Ready, Preempted, Failed). */
   readonly phase: string;
@@ -152,9 +152,14 @@ export interface WorkloadStatus {
   readonly reasons: readonly string[];
   /** The `status` object of the seed system's CRD, as its controller would write it. */
   readonly status: Record<string, unknown>;
+  /** The conditions of `status`; empty for a seed CRD without conditions (KubeDL's Inference). */
+  readonly conditions: readonly Condition[];
   /** Modelplane: each replica with its cluster, pool and readiness. @default - not a Modelplane workload */
   readonly replicas?: readonly ReplicaStatus[];
 }
+
+/** What a kind's fold returns: the status without the conditions lifted out of it. */
+type Folded = Omit<ObservedStatus, 'conditions'>;
 
 /** A condition as the seed CRDs define it (metav1.Condition). */
 export interface Condition {
@@ -278,6 +283,9 @@ function createdAt(lives: readonly Live[]): string | undefined {
   return stamps.length ? iso(Math.min(...stamps)) : undefined;
 }
 
+/** Lines joined as sentences, without doubling the full stop of a line that has one (a scheduler message). */
+const sentences = (lines: readonly string[]) => lines.map(l => l.replace(/\.+$/, '')).join('. ');
+
 const unreachable = (o: ClusterObservation) => `cluster ${o.cluster || '(default)'} unreachable: ${o.error}`;
 
 /**
@@ -287,21 +295,24 @@ const unreachable = (o: ClusterObservation) => `cluster ${o.cluster || '(default
  */
 export function foldStatus(
   ref: WorkloadRef, expected: readonly K8sObject[], observations: readonly ClusterObservation[], now: number,
-): WorkloadStatus {
+): ObservedStatus {
   const lives = observations.filter(o => o.error === undefined).map(sortOut);
   const errors = observations.filter(o => o.error !== undefined).map(unreachable);
   const base = expected.length > 0 ? expected : lives.flatMap(l => l.all.filter(o => o.kind !== 'Pod' && o.kind !== 'Event'));
-  switch (ref.kind) {
-    case 'ModelInfer':
-    case 'ModelServing': return foldGroups(ref, base, lives[0] ?? sortOut({ cluster: '' }), errors, now);
-    case 'Model': return foldModel(ref, base, lives[0] ?? sortOut({ cluster: '' }), errors, now);
-    case 'Inference': return foldInference(ref, base, lives[0] ?? sortOut({ cluster: '' }), errors);
-    default: return foldReplicas(ref, base, observations, now);
-  }
+  const folded = ((): Folded => {
+    switch (ref.kind) {
+      case 'ModelInfer':
+      case 'ModelServing': return foldGroups(ref, base, lives[0] ?? sortOut({ cluster: '' }), errors, now);
+      case 'Model': return foldModel(ref, base, lives[0] ?? sortOut({ cluster: '' }), errors, now);
+      case 'Inference': return foldInference(ref, base, lives[0] ?? sortOut({ cluster: '' }), errors);
+      default: return foldReplicas(ref, base, observations, now);
+    }
+  })();
+  return { ...folded, conditions: (folded.status.conditions ?? []) as Condition[] };
 }
 
 /** Kthena: one unit per InferGroup (ServingGroup). */
-function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[], now: number): WorkloadStatus {
+function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[], now: number): Folded {
   const expectedWorkloads = expected.filter(o => UNIT_WORKLOAD_KINDS.includes(o.kind));
   const annotated = expectedWorkloads.map(w => Number(w.metadata?.annotations?.[RolloutAnnotations.REPLICAS])).find(n => Number.isSafeInteger(n));
   const unitOf = (o: K8sObject) => Number(o.metadata?.labels?.[RolloutLabels.UNIT]);
@@ -330,7 +341,7 @@ function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live
   const since = latest([...live.workloads, ...live.pods], now);
   const conditions: Condition[] = [
     condition('Available', isReady, isReady ? 'AllGroupsReady' : reason ?? 'GroupsNotReady',
-      isReady ? `${ready.length}/${desired} groups Ready` : `${ready.length}/${desired} groups Ready. ${reasons.join('. ')}`, since),
+      isReady ? `${ready.length}/${desired} groups Ready` : `${ready.length}/${desired} groups Ready. ${sentences(reasons)}`, since),
     condition('Progressing', updated.length < desired, updated.length < desired ? 'UpdateInProgress' : 'AllGroupsUpdated',
       `${updated.length}/${desired} groups at revision ${revision ?? '(none)'}`, since),
   ];
@@ -362,7 +373,7 @@ function loadingSubstage(pod: K8sObject | undefined): string | undefined {
 }
 
 /** FlexInfer: the model's Deployment, its prefetch Job and cache claim, its Service and its autoscaler. */
-function foldModel(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[], now: number): WorkloadStatus {
+function foldModel(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[], now: number): Folded {
   const deployments = expected.filter(o => o.kind === 'Deployment');
   const explained = explainWorkloads(deployments, live);
   const reasons = [...errors];
@@ -402,7 +413,7 @@ function foldModel(ref: WorkloadRef, expected: readonly K8sObject[], live: Live,
   const port = service?.spec?.ports?.[0]?.port;
   const claim = expected.find(o => o.kind === 'PersistentVolumeClaim');
   const since = latest([...live.workloads, ...live.pods], now);
-  const message = isReady ? (scaledToZero ? reasons[0] : `${explained.ready}/${explained.desired} pods Ready`) : reasons.join('. ');
+  const message = isReady ? (scaledToZero ? reasons[0] : `${explained.ready}/${explained.desired} pods Ready`) : sentences(reasons);
   const substage = phase === 'Loading' ? loadingSubstage(notReadyPod) : undefined;
   const status: Record<string, unknown> = {
     phase,
@@ -433,7 +444,7 @@ function foldModel(ref: WorkloadRef, expected: readonly K8sObject[], live: Live,
 }
 
 /** KubeDL: one predictor per Deployment, traffic from the HTTPRoute's weights. */
-function foldInference(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[]): WorkloadStatus {
+function foldInference(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[]): Folded {
   const route = expected.find(o => o.kind === 'HTTPRoute');
   const backends = ((route?.spec?.rules ?? []) as K8sObject[]).flatMap(r => (r.backendRefs ?? []) as K8sObject[]);
   const total = backends.reduce((n, b) => n + (b.weight ?? 1), 0);
@@ -474,7 +485,7 @@ function foldInference(ref: WorkloadRef, expected: readonly K8sObject[], live: L
 }
 
 /** Modelplane: one unit per replica, each in its cluster; a cluster that cannot be read makes its replicas unknown. */
-function foldReplicas(ref: WorkloadRef, expected: readonly K8sObject[], observations: readonly ClusterObservation[], now: number): WorkloadStatus {
+function foldReplicas(ref: WorkloadRef, expected: readonly K8sObject[], observations: readonly ClusterObservation[], now: number): Folded {
   const clusterOf = (o: K8sObject) => o.metadata?.labels?.[WorkloadLabels.CLUSTER] ?? '';
   const byName = new Map<string, K8sObject[]>();
   for (const w of expected.filter(o => UNIT_WORKLOAD_KINDS.includes(o.kind) && o.metadata?.labels?.[WorkloadLabels.REPLICA])) {
@@ -501,7 +512,7 @@ function foldReplicas(ref: WorkloadRef, expected: readonly K8sObject[], observat
   const since = latest(lives.flatMap(l => [...l.workloads, ...l.pods]), now);
   // Crossplane's Ready condition, as on every composite resource.
   const conditions = [condition('Ready', isReady, isReady ? 'Available' : anyUnreachable ? 'Unavailable' : 'Creating',
-    isReady ? `${ready}/${replicas.length} replicas Ready` : `${ready}/${replicas.length} replicas Ready. ${reasons.join('. ')}`, since)];
+    isReady ? `${ready}/${replicas.length} replicas Ready` : `${ready}/${replicas.length} replicas Ready. ${sentences(reasons)}`, since)];
   const status: Record<string, unknown> = ref.kind === 'ModelDeployment' ? { replicas: { total: replicas.length, ready }, conditions } : { conditions };
   return { ref, phase, ready: isReady, readyCount: ready, desired: replicas.length, createdAt: createdAt(lives), reasons, status, replicas };
 }

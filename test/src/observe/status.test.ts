@@ -9,7 +9,7 @@ import { deploymentFleet } from '../../../examples/model-deployment';
 import { modelGguf, modelScaleToZero } from '../../../examples/models';
 import { InferenceService, ModelInferLabels, ModelServingLabels, ModelInfer, GangScheduling, KthenaApi, LedgerLabels } from '../../../index';
 import {
-  ClusterObservation, foldStatus, groupWorkloads, K8sObject, WorkloadLabels, workloadRef, workloadRefOf, workloadSelector, WorkloadStatus,
+  ClusterObservation, foldStatus, groupWorkloads, K8sObject, WorkloadLabels, workloadRef, workloadRefOf, workloadSelector, ObservedStatus,
 } from '../../../src';
 
 const MODELINFER_CRD = 'kthena-v0-workload.matrixinfer.ai_modelinfers.yaml';
@@ -44,7 +44,7 @@ function cluster(objects: readonly K8sObject[], state: (group: number, workload:
   return { cluster: '', objects: [...workloads, ...pods, ...more] };
 }
 
-const fold = (kind: Parameters<typeof workloadRef>[0], name: string, ns: string, objects: K8sObject[], obs: ClusterObservation[]): WorkloadStatus =>
+const fold = (kind: Parameters<typeof workloadRef>[0], name: string, ns: string, objects: K8sObject[], obs: ClusterObservation[]): ObservedStatus =>
   foldStatus(workloadRef(kind, ns, name), objects, obs, T0 + 60_000);
 
 describe('the labels the fold reads are the constructs\' own', () => {
