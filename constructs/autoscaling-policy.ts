@@ -298,8 +298,8 @@ export function rulesOf(spec: LoadedPolicySpec): AutoscalingRulesProps {
 /**
  * Kthena's AutoscalingPolicy (with its binding's target and range) as an `autoscaling/v2` HorizontalPodAutoscaler of
  * one Deployment: each metric a `Pods` metric averaged per pod (served by the cluster's custom metrics API, such as
- * prometheus-adapter, where Kthena's autoscaler scrapes the pods itself), the scaling rates mapped by
- * {@link hpaBehavior}. Where the HPA differs from Kthena's autoscaler (panic mode, tolerance, scale to zero), a warning
+ * prometheus-adapter, where Kthena's autoscaler scrapes the pods itself), the scaling rates as behavior
+ * policies and stabilization windows. Where the HPA differs from Kthena's autoscaler (panic mode, tolerance, scale to zero), a warning
  * says how.
  */
 export class AutoscalingPolicy extends Construct {

@@ -368,7 +368,7 @@ export class ModelRoute extends Construct {
       issues.warn('rules', props.rules.length, 'are tried in order by Kthena\'s router, but a Gateway API route prefers the most specific match (longest path, most headers) whatever the order',
         'Make the rules\' matches exclusive, or order-independent');
     }
-    const rules = props.rules.map((rule, i) => this.rule(issues, `rules[${i}]`, rule, names));
+    const rules = props.rules.map((rule, i) => routeRule(issues, `rules[${i}]`, rule, names));
     issues.throwIfAny();
     new HttpRoute(this, 'route', {
       metadata: objectMeta(this.name, props.namespace ?? Chart.of(this).namespace, props.metadata),
@@ -379,32 +379,33 @@ export class ModelRoute extends Construct {
     });
     recordWarnings(this, issues);
   }
+}
 
-  private rule(issues: Issues, field: string, rule: ModelRouteRuleProps, names: readonly string[]): HttpRouteSpecRules {
-    if (rule.name !== undefined) checkName(issues, `${field}.name`, rule.name, NameRule.DNS1123_SUBDOMAIN);
-    const model = rule.match?.model;
-    issues.check(model === undefined || names.includes(model), `${field}.match.model`, model, `is none of the route's names (${names.join(', ')}), so the rule never matches`,
-      'Match one of the route\'s model or LoRA adapter names');
-    const headers = Object.entries(rule.match?.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, m]) => headerMatch(n, m));
-    const path = pathMatch(rule.match?.uri);
-    const matches: HttpRouteSpecRulesMatches[] = (model !== undefined ? [model] : names).map(n => ({
-      headers: [{ type: HttpRouteSpecRulesMatchesHeadersType.EXACT, name: MODEL_NAME_HEADER, value: n }, ...headers],
-      path,
-    }));
-    issues.check(rule.targets.length >= 1 && rule.targets.length <= 16, `${field}.targets`, rule.targets.length, 'is not 1 to 16 targets', 'Give 1 to 16 targets');
-    rule.targets.forEach((t, j) => issues.check(Number.isInteger(t.weight ?? 100) && (t.weight ?? 100) >= 0 && (t.weight ?? 100) <= 100, `${field}.targets[${j}].weight`, t.weight,
-      'is not a percentage', 'Use 0 to 100'));
-    const timeouts = [...new Set(rule.targets.map(t => t.server.timeout?.toSeconds()))];
-    if (timeouts.length > 1) {
-      issues.warn(`${field}.targets`, rule.targets.map(t => t.server.name).join(', '), `have different timeouts (${timeouts.map(s => (s === undefined ? 'none' : `${s}s`)).join(', ')}), ` +
-        'and an HTTPRoute rule has one, so the rule sets none', 'Give the ModelServers of one rule the same timeout');
-    }
-    const timeout = timeouts.length === 1 ? timeouts[0] : undefined;
-    return {
-      name: rule.name,
-      matches,
-      backendRefs: rule.targets.map(t => ({ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: t.server.name, weight: t.weight ?? 100 })),
-      timeouts: timeout === undefined ? undefined : { request: `${timeout}s` },
-    };
+/** One rule of a ModelRoute's HTTPRoute. */
+function routeRule(issues: Issues, field: string, rule: ModelRouteRuleProps, names: readonly string[]): HttpRouteSpecRules {
+  if (rule.name !== undefined) checkName(issues, `${field}.name`, rule.name, NameRule.DNS1123_SUBDOMAIN);
+  const model = rule.match?.model;
+  issues.check(model === undefined || names.includes(model), `${field}.match.model`, model, `is none of the route's names (${names.join(', ')}), so the rule never matches`,
+    'Match one of the route\'s model or LoRA adapter names');
+  const headers = Object.entries(rule.match?.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, m]) => headerMatch(n, m));
+  const path = pathMatch(rule.match?.uri);
+  const matches: HttpRouteSpecRulesMatches[] = (model !== undefined ? [model] : names).map(n => ({
+    headers: [{ type: HttpRouteSpecRulesMatchesHeadersType.EXACT, name: MODEL_NAME_HEADER, value: n }, ...headers],
+    path,
+  }));
+  issues.check(rule.targets.length >= 1 && rule.targets.length <= 16, `${field}.targets`, rule.targets.length, 'is not 1 to 16 targets', 'Give 1 to 16 targets');
+  rule.targets.forEach((t, j) => issues.check(Number.isInteger(t.weight ?? 100) && (t.weight ?? 100) >= 0 && (t.weight ?? 100) <= 100, `${field}.targets[${j}].weight`, t.weight,
+    'is not a percentage', 'Use 0 to 100'));
+  const timeouts = [...new Set(rule.targets.map(t => t.server.timeout?.toSeconds()))];
+  if (timeouts.length > 1) {
+    issues.warn(`${field}.targets`, rule.targets.map(t => t.server.name).join(', '), `have different timeouts (${timeouts.map(s => (s === undefined ? 'none' : `${s}s`)).join(', ')}), ` +
+      'and an HTTPRoute rule has one, so the rule sets none', 'Give the ModelServers of one rule the same timeout');
   }
+  const timeout = timeouts.length === 1 ? timeouts[0] : undefined;
+  return {
+    name: rule.name,
+    matches,
+    backendRefs: rule.targets.map(t => ({ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: t.server.name, weight: t.weight ?? 100 })),
+    timeouts: timeout === undefined ? undefined : { request: `${timeout}s` },
+  };
 }
