@@ -161,6 +161,23 @@ describe('ModelServer and ModelRoute', () => {
     return find(Testing.synth(chart), 'HTTPRoute', 'route');
   };
 
+  test('every documented default is what is synthesized', () => {
+    const chart = chartOf();
+    const server = new ModelServer(chart, 'qwen', { selector: { app: 'qwen' } });
+    new ModelRoute(chart, 'route', { loraAdapters: ['sql'], rules: [{ targets: [{ server }] }], gateways: [{ name: 'gw' }] });
+    const objs = Testing.synth(chart);
+    // The server: port 8000, Unified scheduling (GIE's picker), no timeout.
+    expect(find(objs, 'InferencePool', 'qwen').spec.targetPorts).toEqual([{ number: 8000 }]);
+    expect(find(objs, 'Deployment', 'qwen-epp').spec.template.spec.containers[0].image).toBe('registry.k8s.io/gateway-api-inference-extension/epp:v1.1.0');
+    // The route: the adapter names only, weight 100, every path, no timeouts, in the chart's namespace.
+    const route = find(objs, 'HTTPRoute', 'route');
+    expect(route.metadata.namespace).toBe('llm');
+    expect(route.spec.rules).toEqual([{
+      matches: [{ headers: [{ type: 'Exact', name: MODEL_NAME_HEADER, value: 'sql' }], path: { type: 'PathPrefix', value: '/' } }],
+      backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'qwen', weight: 100 }],
+    }]);
+  });
+
   test('servers of one timeout give the rule that timeout; a header prefix is an anchored regular expression', () => {
     const route = routeOf(s => ({ rules: [{ match: { headers: { 'x-tier': StringMatch.prefix('a.b') }, uri: StringMatch.exact('/v1/chat') }, targets: [{ server: s[0], weight: 30 }, { server: s[1], weight: 70 }] }] }));
     expect(route.spec.rules[0].timeouts).toEqual({ request: '30s' });
