@@ -2,8 +2,8 @@
 // namespace with the ledger's label and annotation does not push a placed replica off its pool, and a kubeconfig with
 // a wrong token stops `pulumi up` with a credential error instead of counting the cluster unreachable.
 import * as fs from 'fs';
-import { readLiveCluster } from '../../providers/inventory';
 import { ModelDeployment } from '../../providers';
+import { readLiveCluster } from '../../providers/inventory';
 import { LedgerLabels } from '../../src';
 import { restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
