@@ -62,6 +62,8 @@ export interface SimpleFormProps {
   readonly tolerations?: k8s.Toleration[];
   readonly affinity?: k8s.Affinity;
   readonly metadata: (name: string, labels?: Record<string, string>) => k8s.ObjectMeta;
+  /** An autoscaler made elsewhere owns the replicas. */
+  readonly scaledBy?: string;
 }
 
 
@@ -99,7 +101,7 @@ export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: I
 
   p.modelRef._bindWorkload({
     owner: scope.node.path,
-    replicas: auto ? undefined : replicas,
+    replicas: auto || p.scaledBy ? undefined : replicas,
     template: base => {
       const spec = base.spec!;
       const [engine, ...rest] = spec.containers;

@@ -248,6 +248,8 @@ interface RenderedBackend {
   readonly props: KthenaBackendProps;
   readonly model: Model;
   readonly autoscaled: boolean;
+  /** The autoscaler made elsewhere that owns its replicas, if any. */
+  scaledBy?: string;
 }
 
 /**
@@ -394,6 +396,21 @@ export class KthenaModel extends Construct {
     if (backend && this.owner === undefined && !backend.autoscaled) this.owner = workload;
   }
 
+  /**
+   * Leaves a backend's replicas to an autoscaler made elsewhere (a Kthena AutoscalingPolicy whose target is the
+   * backend); returns why it cannot, if it cannot.
+   *
+   * @internal
+   */
+  public _scaledExternally(deployment: string, by: string): string | undefined {
+    const backend = this.backends.find(b => b.model.name === deployment);
+    if (!backend) return `is not a backend of ${this.name}`;
+    if (backend.autoscaled) return 'is scaled by its Model\'s own autoscalingPolicy. Remove one of the two policies';
+    if (backend.scaledBy || this.owner) return `is scaled by ${backend.scaledBy ?? this.owner!.owner} already. Scale it from one place`;
+    backend.scaledBy = by;
+    return undefined;
+  }
+
   private renderBackend(issues: Issues, field: string, b: KthenaBackendProps, props: KthenaModelProps): RenderedBackend {
     const deployment = `${this.name}-${b.name}`;
     checkName(issues, `${field}.name`, b.name, NameRule.DNS1123_LABEL);
@@ -475,12 +492,12 @@ export class KthenaModel extends Construct {
       metadata: props.metadata,
       _source: props._source && { path: props._source.path, fieldName: f => props._source!.fieldName(`${field}.${f.replace(/^source$/, 'modelUri').replace(/^backend$/, 'engine')}`) },
     });
-    const autoscaled = policy !== undefined;
+    const rendered: RenderedBackend = { props: b, model, autoscaled: policy !== undefined };
     const self = this;
     model._bindWorkload({
       owner: this.node.path,
       get replicas() {
-        return self.owner ? self.owner.replicas : autoscaled ? undefined : min;
+        return self.owner ? self.owner.replicas : rendered.autoscaled || rendered.scaledBy ? undefined : min;
       },
       template: base => {
         const own = this.podTemplate(base, b, adapters, props.podDefaults);
@@ -503,7 +520,7 @@ export class KthenaModel extends Construct {
         },
       });
     }
-    return { props: b, model, autoscaled };
+    return rendered;
   }
 
   /** The backend's pod: the Model's, with the served name, the adapters, the environment and the placement of the backend. */

@@ -270,6 +270,12 @@ export interface ModelInferProps {
 
   /** @internal where the props came from (a manifest), for messages */
   readonly _source?: ManifestSource;
+
+  /**
+   * @internal the simple form's replicas are owned by an autoscaler made elsewhere (a Kthena AutoscalingPolicyBinding,
+   * named here), so the Deployment leaves them unset
+   */
+  readonly _scaledBy?: string;
 }
 
 /** Options when loading a seed manifest. */
@@ -348,9 +354,10 @@ export class ModelInfer extends Construct {
 
   /**
    * Loads the seed document's simple `workload.matrixinfer.ai/v1alpha1` ModelInfer (with `spec.modelRef`),
-   * running `model`, the Model it refers to. Unknown fields are errors.
+   * running `model`, the Model it refers to; `scaledBy` names an autoscaler made elsewhere that owns the replicas. Unknown
+   * fields are errors.
    */
-  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model | KthenaModel): ModelInfer {
+  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model | KthenaModel, scaledBy?: string): ModelInfer {
     const m = loadSimpleModelInfer(manifest);
     const issues = new Issues(`ModelInfer/${m.name}`);
     // Read as one pod template; each problem named by the field of the simple form it came from.
@@ -371,6 +378,7 @@ export class ModelInfer extends Construct {
       affinity: pod?.affinity,
       metadata: { labels: m.labels, annotations: m.annotations },
       _source: manifestSource('ModelInfer', m.name),
+      _scaledBy: scaledBy,
     });
   }
 
@@ -458,6 +466,7 @@ export class ModelInfer extends Construct {
       tolerations: p.tolerations,
       affinity: p.affinity,
       metadata: (n, l) => this.metadata(n, l),
+      scaledBy: p._scaledBy,
     }, issues);
     issues.throwIfAny();
   }

@@ -78,7 +78,8 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     expect(code).toBe(0);
     expect(err).toContain("Warning: AutoscalingPolicy/waiting-requests spec.behavior.scaleUp.panicPolicy '500% per 10s past 200%, hold 180s': has no HPA equivalent");
     const deployment = find(docs, 'Deployment', 'llama-7b-vllm');
-    expect(deployment.spec.replicas).toBe(1);
+    // The binding's HPA owns the replicas: the Deployment leaves them unset, so an apply does not reset them.
+    expect(deployment.spec.replicas).toBeUndefined();
     expect(deployment.spec.template.metadata.labels['modelinfer.matrixinfer.ai/name']).toBe('llama-7b-infer');
     expect(deployment.spec.template.spec.containers[0].resources).toEqual({ limits: { 'nvidia.com/gpu': 1, 'cpu': '4', 'memory': '16Gi' }, requests: { cpu: '2', memory: '8Gi' } });
     expect(deployment.spec.template.spec.containers[0].args.slice(0, 3)).toEqual(['/models/meta-llama/Llama-2-7b-chat-hf', '--served-model-name', 'llama-7b']);
@@ -142,7 +143,7 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     expect(code).toBe(0);
     expect(err).toBe('');
     const deployment = find(docs, 'Deployment', 'deepseek-vllm');
-    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.replicas).toBeUndefined();
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'HF_HUB_ENABLE_HF_TRANSFER', value: '0' });
     expect(deployment.spec.template.spec.containers[0].args.slice(1, 3)).toEqual(['--served-model-name', 'deepseek-r1-distill']);
     expect(find(docs, 'HorizontalPodAutoscaler', 'deepseek').spec).toMatchObject({ minReplicas: 1, maxReplicas: 2, scaleTargetRef: { kind: 'Deployment', name: 'deepseek-vllm' } });
@@ -273,6 +274,11 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     ['a binding to an autoscaled ModelInfer', [model(), simpleInfer({ autoscaling: { maxReplicas: 3 } }), policy(), binding()], "Unable to synthesize AutoscalingPolicyBinding/b: its target ModelInfer 'infer' has spec.autoscaling, which makes its own HPA. Remove one of the two autoscalers."],
     ['a binding to a roles-form ModelInfer', [policy(), binding(), { apiVersion: 'workload.matrixinfer.ai/v1alpha1', kind: 'ModelInfer', metadata: { name: 'infer' }, spec: { schedulerName: 'volcano', template: { roles: [{ name: 'r', workerReplicas: 0, entryTemplate: { spec: { containers: [{ name: 'c', image: 'x' }] } } }] } } }],
       "Unable to synthesize AutoscalingPolicyBinding/b: its target ModelInfer 'infer' runs its groups as workloads fixed at synth, which no autoscaler can scale. Scale it by its spec.replicas in a new synth, or autoscale a simple-form ModelInfer."],
+    ['a ModelInfer bound twice', [model(), simpleInfer(), policy(), binding(), { ...binding(), metadata: { name: 'b2' } }],
+      "Unable to synthesize AutoscalingPolicyBinding/b2: its target ModelInfer 'infer' is scaled by AutoscalingPolicyBinding/b already. Scale it from one place."],
+    ['a policy on an autoscaled backend', [model({ backends: [backend({ maxReplicas: 2, autoscalingPolicy: { metrics: [{ metricName: 'm', targetValue: '1' }] } })] }), policy(),
+      binding({ scalingConfiguration: { minReplicas: 1, maxReplicas: 3, target: { targetRef: { kind: 'ModelInfer', name: 'qwen-vllm' } } } })],
+      "Unable to synthesize AutoscalingPolicyBinding/b: its target ModelInfer 'qwen-vllm' is scaled by its Model's own autoscalingPolicy. Remove one of the two policies."],
     ['a simple ModelInfer of a Model of two backends', [model({ backends: [backend(), backend({ name: 'b' })] }), simpleInfer()], "Unable to synthesize ModelInfer/infer: spec.modelRef 'qwen' has 2 backends (vllm, b), and a simple-form ModelInfer runs one. Reference a Model with one backend, or let the Model run its backends itself."],
     ['a simple ModelInfer of an autoscaled Model', [model({ backends: [backend({ maxReplicas: 2, autoscalingPolicy: { metrics: [{ metricName: 'm', targetValue: '1' }] } })] }), simpleInfer()], "Unable to synthesize ModelInfer/infer: spec.modelRef 'qwen' is scaled by its own autoscaling policy, so the ModelInfer cannot set its replicas. Remove the Model's autoscalingPolicy, or use the Model alone."],
     ['a ModelServer engine', [server({ inferenceEngine: 'TGI' })], "spec.inferenceEngine 'TGI' is not vLLM or SGLang. Write vLLM or SGLang."],
