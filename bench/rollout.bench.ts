@@ -13,7 +13,7 @@ import { installFixtures, restrictedNamespace } from '../test/harness/fixtures';
 import { Kube } from '../test/harness/kube';
 
 const DELAY_MS = 3000;
-const SIZES = [8, 32, 128];
+const SIZES = (process.env.ROLLOUT_BENCH_SIZES ?? '8,32,128').split(',').map(Number);
 
 /** A client that counts its requests. */
 class CountingClient extends KubeClient {
@@ -40,7 +40,9 @@ function set(namespace: string, groups: number, image: string): RolloutSet {
 }
 
 async function main(): Promise<void> {
-  const cluster = await TestCluster.start({ name: 'inferkit-bench' });
+  const cluster = await TestCluster.start({ name: 'inferkit-bench', controllerQps: 500 });
+  // A benchmark stopped by a signal still stops its cluster.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void cluster.stop().then(() => process.exit(130)); });
   const rows: string[][] = [];
   let over = false;
   try {

@@ -59,6 +59,13 @@ export interface ClusterOptions {
    * @default true
    */
   readonly controllers?: boolean;
+  /**
+   * Requests per second the controller-manager and the scheduler may send (their defaults are 20 and 50): a benchmark
+   * that replaces hundreds of pods at once raises it so that it measures the rollout, not their rate limits.
+   *
+   * @default - the controller-manager's default
+   */
+  readonly controllerQps?: number;
 }
 
 interface Proc { readonly name: string; readonly child: ChildProcess; readonly log: string }
@@ -70,7 +77,7 @@ export class TestCluster {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${options.name ?? 'inferkit'}-cluster-`));
     const cluster = new TestCluster(bin, dir);
     try {
-      await cluster.boot(options.controllers ?? true);
+      await cluster.boot(options.controllers ?? true, options.controllerQps);
     } catch (e) {
       await cluster.stop();
       throw e;
@@ -125,7 +132,7 @@ export class TestCluster {
     throw new Error(`${p.name} did not become healthy in ${timeoutMs} ms:\n${this.tail(p)}`);
   }
 
-  private async boot(controllers: boolean): Promise<void> {
+  private async boot(controllers: boolean, controllerQps?: number): Promise<void> {
     const d = this.dir;
     makePki(d);
     fs.writeFileSync(path.join(d, 'tokens.csv'), `${this.token},inferkit-admin,inferkit-admin,"system:masters"\n`);
@@ -165,13 +172,15 @@ export class TestCluster {
     }
 
     const common = [`--kubeconfig=${this.kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
+    const qps = controllerQps ? [`--kube-api-qps=${controllerQps}`, `--kube-api-burst=${2 * controllerQps}`] : [];
     if (controllers) {
       this.spawn('kube-controller-manager', [
         ...common, `--secure-port=${kcmPort}`,
         `--service-account-private-key-file=${path.join(d, 'sa.key')}`, `--root-ca-file=${path.join(d, 'ca.crt')}`,
         '--node-monitor-grace-period=60s',
+        ...qps,
       ]);
-      this.spawn('kube-scheduler', [...common, `--secure-port=${schedPort}`]);
+      this.spawn('kube-scheduler', [...common, `--secure-port=${schedPort}`, ...qps]);
     }
     // KWOK's default stages, with the harness's own pod stages in place of its pod-ready (delayed and failing readiness).
     const own = path.join(__dirname, 'kwok-stages');
