@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { configurationProblem, KubeClient, KubeError, parseKubeconfig } from '../../providers/_kube';
 import { readLiveCluster } from '../../providers/inventory';
+import { placementProvider } from '../../providers/placement';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -197,5 +198,28 @@ describe('reading a live cluster with a kubeconfig that is wrong', () => {
       '/apis/apps/v1/namespaces/team-b/deployments', '/apis/apps/v1/namespaces/team-b/statefulsets',
     ]);
     expect(live.warnings).toEqual([expect.stringMatching(/^Warning: cluster https:\/\/127\.0\.0\.1:\d+ insecure-skip-tls-verify: /)]);
+  });
+});
+
+describe('the Placement provider reads the ledger of its own namespaces', () => {
+  const demand = { name: 'ml/qwen', replicas: 1, engines: [{ name: 'qwen', members: [{ deviceRequests: [{ name: 'gpu' }] }] }] };
+  const listedNamespaces = async (inputs: Record<string, unknown>): Promise<string[]> => {
+    const listed = new Set<string>();
+    handler = apiServer(url => {
+      const m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\//.exec(url.pathname);
+      if (m) listed.add(m[1]);
+      return undefined;
+    });
+    // The cluster has no pools, so nothing fits: the update fails after reading the ledger.
+    await expect(placementProvider.create!({ demand, clusters: [{ name: 'east', kubeconfig: kubeconfig() }], ...inputs })).rejects.toThrow('fit nowhere');
+    return [...listed].sort();
+  };
+
+  test('by default, the namespace of the deployment placed: a Deployment labelled in another namespace is never read', async () => {
+    expect(await listedNamespaces({})).toEqual(['ml']);
+  });
+
+  test('ledgerNamespaces names the namespaces of the fleet\'s deployments', async () => {
+    expect(await listedNamespaces({ ledgerNamespaces: ['ml', 'team-b'] })).toEqual(['ml', 'team-b']);
   });
 });
