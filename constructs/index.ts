@@ -9,3 +9,6 @@ export * from './model-cache';
 export * from './inference-pool';
 export * from './model-deployment';
 export * from './warnings';
+export * from './kthena-model';
+export * from './autoscaling-policy';
+export * from './model-route';
