@@ -197,7 +197,8 @@ export interface InferencePoolProps {
 /**
  * Fronts inference engine pods with the Gateway API Inference Extension, as Modelplane does for a ModelDeployment: an
  * `inference.networking.k8s.io/v1` InferencePool over the pods, its endpoint picker (ServiceAccount, Role and
- * RoleBinding, ConfigMap with the EndpointPickerConfig, Deployment and gRPC Service), and optionally an HTTPRoute
+ * RoleBinding, with `metricsAuth` a ClusterRole and binding for token and access reviews, ConfigMap with the
+ * EndpointPickerConfig, Deployment and gRPC Service), and optionally an HTTPRoute
  * from a Gateway. The endpoint picker objects follow GIE v1.1.0's `config/charts/inferencepool` chart.
  */
 export class InferencePool extends Construct {
