@@ -15,8 +15,8 @@ import { configurationProblem, KubeClient, KubeObject } from './_kube';
 import { formatWarning } from '../src/errors';
 import { compareStrings } from '../src/hash';
 import { LedgerLabels, NODE_POOL_LABEL } from '../src/labels';
-import { ClusterObjectLists, liveInventoryOf } from '../src/placement/cluster-objects';
-import type { ClusterTaint, FleetCluster, LedgerEntry } from '../src/placement/inventory';
+import { ClusterObjectLists, liveInventoryOf, nodePoolsOf } from '../src/placement/cluster-objects';
+import type { ClusterTaint, FleetCluster, FleetNodePool, LedgerEntry } from '../src/placement/inventory';
 
 /** How to reach one cluster of the fleet, and what the fleet declares about it. */
 export interface ClusterConnection {
@@ -93,6 +93,22 @@ export async function readLiveCluster(conn: ClusterConnection, options: ReadOpti
     ledger: live.ledger,
     warnings: [...warnings, ...live.warnings.map(formatWarning)],
   };
+}
+
+/**
+ * The Ready, schedulable nodes of each pool of a cluster, by name (the pools of {@link nodePoolsOf}, without their
+ * devices): one request, for checking that pinned nodes are still there. Undefined when the cluster cannot be read.
+ */
+export async function readPoolNodes(conn: Pick<ClusterConnection, 'kubeconfig'>, options: Pick<ReadOptions, 'timeoutMs'> = {}): Promise<FleetNodePool[] | undefined> {
+  let client: KubeClient | undefined;
+  try {
+    client = KubeClient.fromKubeconfigYaml(conn.kubeconfig, { timeoutMs: options.timeoutMs ?? 10_000 });
+    return nodePoolsOf(await client.list('v1', 'Node', undefined, NODE_POOL_LABEL), [], []);
+  } catch {
+    return undefined;
+  } finally {
+    client?.close();
+  }
 }
 
 /** The objects a cluster's inventory and ledger are made of, and the DRA API version it serves, if any. */

@@ -138,6 +138,19 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
   return { ...stateInputs(inputs), assignments: result.assignments, pools, draApiVersions, degraded };
 }
 
+/** Whether a live cluster's pool no longer has a node that an assignment pins pods to. */
+async function pinnedNodeGone(inputs: Inputs, assignments: readonly ReplicaAssignment[]): Promise<boolean> {
+  const core = require(CORE_MODULE) as typeof import('../src');
+  const reader = require(INVENTORY_MODULE) as typeof import('./inventory');
+  const pinned = (c: PlacementCluster) => assignments.some(a => a.cluster === c.name && a.members.some(m => m.nodes));
+  const live = inputs.clusters.filter(c => c.kubeconfig && !c.nodePools && pinned(c));
+  const gone = await Promise.all(live.map(async c => {
+    const pools = await reader.readPoolNodes({ kubeconfig: c.kubeconfig! });
+    return pools !== undefined && core.pinnedNodesGone(c.name, assignments, pools).length > 0;
+  }));
+  return gone.some(g => g);
+}
+
 /** The dynamic provider. Exported for tests; programs use {@link Placement}. */
 export const placementProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -167,7 +180,10 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
     const next = stateInputs(news as Inputs);
     // Canonical JSON, so that key order never reads as a change.
     const changed = (['demand', 'clusters', 'ledgerNamespaces'] as const).filter(k => canonicalJson(olds[k]) !== canonicalJson(next[k]));
-    return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    // Inputs alike, a replica whose pods are pinned to a node that has left its pool is placed again (update): its
+    // pods wait Pending on that node otherwise. One Node list per live cluster with pinned pods; unreadable, no change.
+    const moved = changed.length === 0 && await pinnedNodeGone(news as Inputs, olds.assignments ?? []);
+    return { changes: changed.length > 0 || moved, replaces: [], deleteBeforeReplace: false };
   },
 
   async create(inputs) {

@@ -13,7 +13,7 @@ import { LedgerLabels, NODE_POOL_LABEL } from '../labels';
 import { MAX_OBJECT_COUNT } from '../limits';
 import { isQuantity, parseQuantity } from '../quantity';
 import { deviceSelectorError, evaluateDeviceSelector } from './cel';
-import type { DeviceAttributeValue, FleetDevice, FleetNodePool, LedgerEntry } from './inventory';
+import type { DeviceAttributeValue, FleetDevice, FleetNodePool, LedgerEntry, ReplicaAssignment } from './inventory';
 import type { K8sObject } from '../rollout/sets';
 
 /**
@@ -455,4 +455,18 @@ export function ledgerOf(
     return Array.from({ length: pending },
       (): LedgerEntry => ({ cluster, pool, devices, owner: `${namespace}/${deployment}` }));
   });
+}
+
+/**
+ * The nodes that assignments pin pods to (their members' `nodes`) in `cluster` which are no longer among the
+ * Ready, schedulable nodes of their pool in `pools` (as {@link nodePoolsOf} names them), as `<pool>/<node>`, sorted.
+ * A pool missing from `pools` has lost all its nodes.
+ */
+export function pinnedNodesGone(cluster: string, assignments: readonly ReplicaAssignment[], pools: readonly FleetNodePool[]): string[] {
+  const names = new Map(pools.map(p => [p.name, new Set(p.nodeNames ?? [])]));
+  const gone = new Set<string>();
+  for (const a of assignments.filter(x => x.cluster === cluster)) {
+    for (const m of a.members) for (const node of m.nodes ?? []) if (!names.get(m.pool)?.has(node)) gone.add(`${m.pool}/${node}`);
+  }
+  return [...gone].sort(compareStrings);
 }

@@ -151,6 +151,32 @@ describe('placement the real scheduler keeps, on the h100 pool', () => {
     } finally {
       big.dispose();
       for (let i = 0; i < 8; i++) await kube.delete('v1', 'Pod', NAMESPACE, `other-${i}`);
+      await kube.waitFor('the other pods to be gone', async () => ((await podsOf('app=other')).length === 0 ? true : undefined), 120_000);
+    }
+  }, 600_000);
+
+  test('a pinned node that leaves the pool (cordoned): the next pulumi up, inputs unchanged, moves the replica and its pod runs', async () => {
+    const cordon = (name: string, unschedulable: boolean) => kube.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { unschedulable } },
+      { fieldManager: 'placement-test' });
+    const s = await PulumiStack.create({ stackName: 'dev', projectName: 'moving', program: deployment('moving', 1, 8) });
+    let cordoned: string | undefined;
+    try {
+      await s.stack.up();
+      const [before] = await readyPods('inferkit.dev/deployment=moving', 1);
+      cordoned = before.spec.nodeName as string;
+      await cordon(cordoned, true);
+
+      const up = await s.stack.up();
+      expect(up.outputs.replicas.value[0]).toMatchObject({ cluster: 'central', state: 'Moved', pools: { 'e/0': 'h100' } });
+      const after = await kube.waitFor('the moved pod to be Ready on another node', async () => {
+        const ready = (await readyPods('inferkit.dev/deployment=moving', 1))[0];
+        return ready.spec.nodeName !== cordoned ? ready : undefined;
+      }, 120_000);
+      expect(after.spec.nodeName).not.toBe(cordoned);
+      await destroy(s);
+    } finally {
+      if (cordoned) await cordon(cordoned, false);
+      s.dispose();
     }
   }, 600_000);
 });

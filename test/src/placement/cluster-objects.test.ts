@@ -1,5 +1,5 @@
 import { LedgerLabels, NODE_POOL_LABEL, place, PlacementDemand } from '../../../src';
-import { ClusterObjectLists, heldDevicesOf, ledgerOf, liveInventoryOf } from '../../../src/placement/cluster-objects';
+import { ClusterObjectLists, heldDevicesOf, ledgerOf, liveInventoryOf, pinnedNodesGone } from '../../../src/placement/cluster-objects';
 import type { K8sObject } from '../../../src/rollout/sets';
 
 // The test cluster's `h100` pool: two nodes of 8 GPUs, each published in a ResourceSlice whose DRA pool is the node.
@@ -186,5 +186,21 @@ describe('placing on the ledger of allocated claims', () => {
     const live = liveInventoryOf('east', cluster(spreadFiveThree('big')));
     const result = place({ ...eightGpus, replicas: 2 }, { clusters: [{ name: 'east', nodePools: live.nodePools }] }, [], live.ledger);
     expect(result.unplaced).toEqual([]);
+  });
+});
+
+describe('pinned nodes that left their pool', () => {
+  const assignment = (replica: number, on: string, nodes?: string[]) => ({
+    replica, cluster: on, members: [{ engine: 'e', member: 0, pool: 'h100', ...(nodes ? { nodes } : {}) }],
+  });
+
+  test('given a pool without one of the pinned nodes, that node is named; other clusters and unpinned replicas are not looked at', () => {
+    const pools = liveInventoryOf('east', cluster({ nodes: [node('h100-1'), node('h100-2')] })).nodePools;
+    const assignments = [assignment(0, 'east', ['h100-0', 'h100-0']), assignment(1, 'east', ['h100-1']), assignment(2, 'west', ['gone']), assignment(3, 'east')];
+    expect(pinnedNodesGone('east', assignments, pools)).toEqual(['h100/h100-0']);
+  });
+
+  test('a pool that lost all its nodes loses every pinned node', () => {
+    expect(pinnedNodesGone('east', [assignment(0, 'east', ['h100-0'])], [])).toEqual(['h100/h100-0']);
   });
 });
