@@ -36,15 +36,14 @@ export interface ClusterRolloutArgs {
    */
   readonly images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /**
-   * Succeed once the rollout is done, without waiting for the workload's status to be Ready.
+   * Succeed once the rollout is done, without waiting for the workload's status to be Ready (which `up` otherwise awaits
+   * for up to `progressDeadlineSeconds`).
    *
    * @default false - `up` fails while the workload is not Ready, with the reasons
    */
   readonly skipAwait?: pulumi.Input<boolean>;
 }
 
-/** Every object a component renders: its status is observed from them. */
-const renderedObjects = (r: Rendered) => [...r.rest, ...r.sets.flatMap(s => s.units.flatMap(u => u.objects))];
 
 /** What a component renders: the rolled sets and every other object. */
 interface Rendered {
@@ -90,6 +89,13 @@ function applyRendered(self: pulumi.ComponentResource, name: string, rendered: p
   }, { parent: self, dependsOn: [statics] });
 }
 
+/** The status of the component's workload, observed from every object it renders once its rollout is done. */
+function observedStatus(self: pulumi.ComponentResource, name: string, rendered: pulumi.Output<Rendered>, args: ClusterRolloutArgs, rollout: Rollout) {
+  const objects = rendered.apply(r => [...r.rest, ...r.sets.flatMap(s => s.units.flatMap(u => u.objects))]);
+  const kubeconfigs = pulumi.secret(args.kubeconfig).apply(k => ({ '': k }));
+  return componentStatus(self, name, objects, kubeconfigs, { skipAwait: args.skipAwait, timeoutSeconds: args.progressDeadlineSeconds }, [rollout]);
+}
+
 /** Args of a {@link ModelInfer}: the construct's props, with the replica count an Input. */
 export interface ModelInferArgs extends Omit<ModelInferProps, 'replicas' | 'modelRef' | '_source'>, ClusterRolloutArgs {
   /**
@@ -119,7 +125,7 @@ export class ModelInfer extends pulumi.ComponentResource {
       render(args.namespace, images, chart => new ModelInferChart(chart, args.name ?? name, { ...props, replicas })));
     this.rollout = applyRendered(this, name, rendered, args);
     this.revision = rendered.apply(r => r.sets[0]?.revision ?? '');
-    this.status = componentStatus(this, name, rendered.apply(renderedObjects), pulumi.secret(args.kubeconfig).apply(k => ({ '': k })), args.skipAwait, [this.rollout]);
+    this.status = observedStatus(this, name, rendered, args, this.rollout);
     this.registerOutputs({ revision: this.revision, status: this.status });
   }
 }
@@ -147,7 +153,7 @@ export class Model extends pulumi.ComponentResource {
     const rendered = pulumi.all([args.replicas, args.image, args.images]).apply(([replicas, image, images]) =>
       render(args.namespace, images, chart => new ModelChart(chart, args.name ?? name, { ...props, replicas, image })));
     this.rollout = applyRendered(this, name, rendered, args);
-    this.status = componentStatus(this, name, rendered.apply(renderedObjects), pulumi.secret(args.kubeconfig).apply(k => ({ '': k })), args.skipAwait, [this.rollout]);
+    this.status = observedStatus(this, name, rendered, args, this.rollout);
     this.registerOutputs({ status: this.status });
   }
 }
@@ -170,7 +176,7 @@ export class InferenceService extends pulumi.ComponentResource {
     const rendered = pulumi.output(args.images).apply(images =>
       render(args.namespace, images, chart => new InferenceServiceChart(chart, args.name ?? name, props)));
     this.rollout = applyRendered(this, name, rendered, args);
-    this.status = componentStatus(this, name, rendered.apply(renderedObjects), pulumi.secret(args.kubeconfig).apply(k => ({ '': k })), args.skipAwait, [this.rollout]);
+    this.status = observedStatus(this, name, rendered, args, this.rollout);
     this.registerOutputs({ status: this.status });
   }
 }

@@ -57,7 +57,8 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
    */
   readonly onFailure?: pulumi.Input<OnFailure>;
   /**
-   * Succeed once the rollout is done, without waiting for every replica's status to be Ready.
+   * Succeed once the rollout is done, without waiting for every replica's status to be Ready (which `up` otherwise awaits
+   * for up to `progressDeadlineSeconds`).
    *
    * @default false - `up` fails while a replica is not Ready, with the reasons
    */
@@ -160,7 +161,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: statics });
     this.replicas = rendered.apply(r => r.replicas);
     const objects = rendered.apply(r => [...Object.values(r.statics).flat(), ...r.set.units.flatMap(u => u.objects)]);
-    this.status = componentStatus(this, name, objects, kubeconfigs, args.skipAwait, [this.rollout]);
+    const awaited = { skipAwait: args.skipAwait, timeoutSeconds: args.progressDeadlineSeconds };
+    this.status = componentStatus(this, name, objects, kubeconfigs, awaited, [this.rollout]);
     this.registerOutputs({ replicas: this.replicas, status: this.status });
   }
 }

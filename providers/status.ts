@@ -25,7 +25,7 @@ export interface WorkloadStatusArgs {
   /**
    * How long `up` waits for every workload to be Ready before it fails with their reasons.
    *
-   * @default 600
+   * @default 1800 (the rollouts' progress deadline)
    */
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
@@ -59,14 +59,14 @@ async function observe(inputs: Inputs): Promise<ObservedStatus[]> {
 
 /** Observes until every workload is Ready (or once, with `skipAwait`); throws with the reasons at the timeout. */
 async function observeReady(inputs: Inputs, pollMs: number): Promise<ObservedStatus[]> {
-  const deadline = Date.now() + (inputs.timeoutSeconds ?? 600) * 1000;
+  const deadline = Date.now() + (inputs.timeoutSeconds ?? 1800) * 1000;
   for (;;) {
     const statuses = await observe(inputs);
     if (inputs.skipAwait || statuses.every(s => s.ready)) return statuses;
     if (Date.now() >= deadline) {
       const stuck = statuses.filter(s => !s.ready);
       throw new Error(stuck.map(s => `Unable to bring up ${s.ref.kind}/${s.ref.namespace}/${s.ref.name}: ${s.phase}, ${s.readyCount}/${s.desired} Ready after `
-        + `${inputs.timeoutSeconds ?? 600} s: ${s.reasons.join('; ')}.`).join('\n') + '\nFix the cause and run again, raise timeoutSeconds, or set skipAwait.');
+        + `${inputs.timeoutSeconds ?? 1800} s: ${s.reasons.join('; ')}.`).join('\n') + '\nFix the cause and run again, raise timeoutSeconds, or set skipAwait.');
     }
     await new Promise(r => setTimeout(r, pollMs));
   }
@@ -80,7 +80,7 @@ export function statusProvider(pollMs = 2000): pulumi.dynamic.ResourceProvider {
       const t = news.timeoutSeconds;
       const known = (v: unknown) => v !== undefined && v !== (require('@pulumi/pulumi/runtime/rpc') as { unknownValue: string }).unknownValue;
       if (known(t) && !(Number.isInteger(t) && t > 0)) {
-        failures.push({ property: 'timeoutSeconds', reason: `timeoutSeconds ${JSON.stringify(t)} is not a positive whole number of seconds. Give, for example, 600.` });
+        failures.push({ property: 'timeoutSeconds', reason: `timeoutSeconds ${JSON.stringify(t)} is not a positive whole number of seconds. Give, for example, 1800.` });
       }
       return { inputs: news, failures };
     },
@@ -143,9 +143,9 @@ export class WorkloadStatus extends pulumi.dynamic.Resource {
  */
 export function componentStatus(
   parent: pulumi.Resource, name: string, objects: pulumi.Output<K8sObject[]>, kubeconfigs: pulumi.Input<Record<string, pulumi.Input<string>>>,
-  skipAwait: pulumi.Input<boolean> | undefined, dependsOn: pulumi.Resource[],
+  options: Pick<WorkloadStatusArgs, 'skipAwait' | 'timeoutSeconds'>, dependsOn: pulumi.Resource[],
 ): pulumi.Output<ObservedStatus> {
   const workloads = objects.apply(groupWorkloads);
-  const resource = new WorkloadStatus(`${name}-status`, { workloads, kubeconfigs, skipAwait }, { parent, dependsOn });
+  const resource = new WorkloadStatus(`${name}-status`, { workloads, kubeconfigs, ...options }, { parent, dependsOn });
   return resource.statuses.apply(s => s[0]);
 }

@@ -319,7 +319,9 @@ function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live
   const desired = annotated ?? new Set(expectedWorkloads.map(unitOf)).size;
   const revision = expectedWorkloads.map(w => podTemplateOf(w)?.metadata?.labels?.[RolloutLabels.REVISION]).find(r => typeof r === 'string');
   const units = observeUnits(live.workloads, live.pods, () => now);
-  const ready = units.filter(u => u.ready && u.index < desired);
+  // A unit is Ready only with every workload it should have: observeUnits knows only the live ones.
+  const whole = (i: number) => expectedWorkloads.filter(w => unitOf(w) === i).every(w => named(live.workloads, w.kind, w.metadata.name));
+  const ready = units.filter(u => u.ready && u.index < desired && whole(u.index));
   const updated = units.filter(u => u.revision === revision);
   const counts = new Map<string, number>();
   for (const u of units) if (u.revision) counts.set(u.revision, (counts.get(u.revision) ?? 0) + 1);

@@ -8,14 +8,16 @@ import * as path from 'path';
 import { App, Chart, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
-import { groupsObjects } from './_rollout-helpers';
+import { groupsObjects, groupsProps } from './_rollout-helpers';
 import { mainAsync } from '../../cli/inferkit';
 import { NOT_READY_EXIT_CODE } from '../../cli/status';
 import { CacheStrategy, FleetDevice, GangScheduling, Model, ModelDeployment, ModelInfer, Placement } from '../../index';
+import { ModelInfer as ModelInferComponent } from '../../providers';
 import { TestCluster } from '../harness/cluster';
 import { installFixtures, NodePool, restrictedNamespace } from '../harness/fixtures';
 import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeObject } from '../harness/kube';
+import { PulumiStack } from '../harness/pulumi';
 
 const kubeconfig = process.env[KUBECONFIG_ENV]!;
 const kube = Kube.fromKubeconfig(kubeconfig);
@@ -192,4 +194,49 @@ describe('a ModelDeployment across clusters', () => {
       eastKube.close();
     }
   }, 300_000);
+});
+
+describe('the ModelInfer Pulumi component on the real engine', () => {
+  test('outputs Kthena\'s status after up, refresh observes it again, and up fails while it is not Ready', async () => {
+    const ns = 'status-pulumi';
+    await kube.apply(restrictedNamespace(ns));
+    const program = (progressDeadlineSeconds = 120) => async () => {
+      const mi = new ModelInferComponent('llm', {
+        ...groupsProps({ namespace: ns, name: 'llm', replicas: 2, image: 'registry.example/vllm:v1' }),
+        kubeconfig: fs.readFileSync(kubeconfig, 'utf8'),
+        progressDeadlineSeconds,
+      });
+      return { status: mi.status };
+    };
+    const s = await PulumiStack.create({ stackName: 'dev', projectName: 'status', program: program() });
+    try {
+      const up = await s.stack.up();
+      expect(up.summary.result).toBe('succeeded');
+      const out = up.outputs.status.value;
+      expect(out).toMatchObject({ ref: { kind: 'ModelInfer', namespace: ns, name: 'llm' }, phase: 'Running', ready: true, readyCount: 2, desired: 2 });
+      expect(out.status).toMatchObject({ phase: 'Running', replicas: 2, readyReplicas: 2 });
+      expect(out.conditions[0]).toMatchObject({ type: 'Available', status: 'True' });
+
+      // A group's worker goes away behind Pulumi's back: refresh shows it.
+      await kube.delete('apps/v1', 'StatefulSet', ns, 'llm-1-serve-0-w');
+      const refresh = await s.stack.refresh();
+      expect(refresh.summary.result).toBe('succeeded');
+      const state = await s.stack.exportStack();
+      const resource = state.deployment.resources.find((r: KubeObject) => String(r.urn).endsWith('::llm-status'));
+      expect(resource.outputs.statuses[0]).toMatchObject({ phase: 'Pending', ready: false, readyCount: 1, status: { readyReplicas: 1 } });
+      expect(resource.outputs.statuses[0].reasons).toEqual(['llm-1: StatefulSet/llm-1-serve-0-w not found in the cluster: apply the synth output']);
+
+      const preview = await s.stack.preview();
+      expect(preview.changeSummary?.update ?? 0).toBe(0);
+
+      // The next up does not report success while the workload is not Ready: it fails with the reason at the deadline.
+      const next = await s.withProgram(program(5));
+      const failed = await next.up().then(() => undefined, (e: Error) => e.message);
+      expect(failed).toMatch(new RegExp(`Unable to bring up ModelInfer/${ns}/llm: Pending, 1/2 Ready after 5 s: `
+        + 'llm-1: StatefulSet/llm-1-serve-0-w not found in the cluster: apply the synth output\\.'));
+      await next.destroy();
+    } finally {
+      s.dispose();
+    }
+  });
 });

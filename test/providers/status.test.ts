@@ -85,6 +85,6 @@ describe('the WorkloadStatus provider', () => {
 
   test('check refuses a timeout that is not a positive whole number of seconds', async () => {
     const result = await provider.check!({}, inputs({ timeoutSeconds: 1.5 }));
-    expect(result.failures).toEqual([{ property: 'timeoutSeconds', reason: 'timeoutSeconds 1.5 is not a positive whole number of seconds. Give, for example, 600.' }]);
+    expect(result.failures).toEqual([{ property: 'timeoutSeconds', reason: 'timeoutSeconds 1.5 is not a positive whole number of seconds. Give, for example, 1800.' }]);
   });
 });

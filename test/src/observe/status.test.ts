@@ -120,6 +120,14 @@ describe('Kthena ModelInfer', () => {
     expect((s.status.conditions as K8sObject[])[0]).toMatchObject({ reason: 'NotApplied', lastTransitionTime: at(60) });
   });
 
+  test('a group with one of its workloads gone is not Ready, even when the pods left are', () => {
+    const obs = cluster(objects, () => 'ready');
+    const without = obs.objects!.filter(o => !(o.kind === 'StatefulSet' && o.metadata.name === 'llm-1-serve-0-w') && !o.metadata.name.startsWith('llm-1-serve-0-w-'));
+    const s = fold('ModelInfer', 'llm', 'ml', objects, [{ cluster: '', objects: without }]);
+    expect(s.status).toMatchObject({ phase: 'Pending', readyReplicas: 1, availableReplicas: 1 });
+    expect(s.reasons).toEqual(['llm-1: StatefulSet/llm-1-serve-0-w not found in the cluster: apply the synth output']);
+  });
+
   test('a gang PodGroup that Volcano keeps Pending is the group\'s reason', () => {
     const gang = groups(KthenaApi.MODEL_INFER, GangScheduling.volcano());
     const pending = live(find(gang, 'PodGroup', 'llm-0'), {
