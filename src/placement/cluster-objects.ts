@@ -252,8 +252,11 @@ export function nodePoolsOf(nodes: readonly K8sObject[], slices: readonly K8sObj
 
 /** The objects one cluster's inventory and ledger are folded from. */
 export interface ClusterObjectLists {
+  /** The Nodes labelled {@link NODE_POOL_LABEL}. */
   readonly nodes: readonly K8sObject[];
+  /** The ResourceSlices (of every generation: the current ones are picked). */
   readonly slices: readonly K8sObject[];
+  /** The DeviceClasses. */
   readonly classes: readonly K8sObject[];
   /** Deployments and StatefulSets labelled {@link LedgerLabels.DEPLOYMENT} (with their `kind`). */
   readonly workloads: readonly K8sObject[];
@@ -265,7 +268,9 @@ export interface ClusterObjectLists {
 
 /** A cluster's node pools and ledger, folded from its objects. */
 export interface LiveInventory {
+  /** The node pools, their nodes named. */
   readonly nodePools: FleetNodePool[];
+  /** What is held node by node, then what pods not yet scheduled will hold. */
   readonly ledger: LedgerEntry[];
   /** Ledger workloads skipped or capped, and why ({@link ledgerOf}). */
   readonly warnings: SpecIssue[];
