@@ -104,12 +104,10 @@ describe('loading Kthena manifests', () => {
   test('ModelServing fields inferkit cannot honour are refused, not dropped', () => {
     const doc = load('modelserving-sample.yaml') as any;
     doc.spec.plugins = [{ name: 'headless-service', type: 'BuiltIn' }];
-    doc.spec.template.roles[0].partition = 1;
-    doc.spec.rolloutStrategy.type = 'RoleRollingUpdate';
+    doc.spec.rolloutStrategy.type = 'Canary';
     const message = errorOf(doc);
     expect(message).toContain('Unable to synthesize ModelServing/sample: spec.plugins [{"name":"headless-service","type":"BuiltIn"}] are run by the Kthena controller, which inferkit replaces.');
-    expect(message).toContain('spec.template.roles[0].partition 1 configures a role-by-role rolling update, which inferkit does not do (it rolls InferGroups one by one).');
-    expect(message).toContain("spec.rolloutStrategy.type 'RoleRollingUpdate' is not supported: inferkit rolls whole groups one by one. Use ServingGroupRollingUpdate.");
+    expect(message).toContain("spec.rolloutStrategy.type 'Canary' is not a rollout type. Use ServingGroupRollingUpdate or RoleRollingUpdate.");
   });
 
   test('what the API server populates is ignored, as kubectl apply does; other metadata is refused', () => {

@@ -1,4 +1,4 @@
-import { formatWarning, KthenaApi, ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, WorkloadBackend } from '../../src';
+import { formatWarning, KthenaApi, ModelInferSpec, RecoveryPolicy, resolveModelInfer, RoleSpec, RolloutLevel, WorkloadBackend } from '../../src';
 import { messageOf } from '../_helpers';
 
 const role = (name: string, extra: Partial<RoleSpec<string>> = {}): RoleSpec<string> => ({ name, entryTemplate: 'entry', ...extra });
@@ -14,7 +14,7 @@ describe('resolving a ModelInfer spec', () => {
     expect(r.gang).toEqual({});
     expect(r.backend).toBe(WorkloadBackend.STATEFUL_SET);
     expect(r.recoveryPolicy).toBe(RecoveryPolicy.NONE);
-    expect(r.rollout).toEqual({ maxUnavailable: 1, maxSurge: 0, partition: 0 });
+    expect(r.rollout).toEqual({ level: RolloutLevel.GROUP, maxUnavailable: 1, maxSurge: 0, partition: 0 });
     expect(r.roles[0]).toMatchObject({ replicas: 1, workerReplicas: 0, size: 1, minReplicas: 1 });
   });
 
