@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { LedgerLabels, NODE_POOL_LABEL, place, PlacementDemand } from '../../../src';
 import { ClusterObjectLists, heldDevicesOf, ledgerOf, liveInventoryOf, pinnedNodesGone } from '../../../src/placement/cluster-objects';
 import type { K8sObject } from '../../../src/rollout/sets';
@@ -202,5 +203,47 @@ describe('pinned nodes that left their pool', () => {
 
   test('a pool that lost all its nodes loses every pinned node', () => {
     expect(pinnedNodesGone('east', [assignment(0, 'east', ['h100-0'])], [])).toEqual(['h100/h100-0']);
+  });
+});
+
+describe('the ledger fold, for any allocation', () => {
+  // Claims of 1 to 3 distinct devices on one node each, some reserved for a labelled pod; bound pods with nvidia.com/gpu limits.
+  const allocation = fc.record({
+    claims: fc.array(fc.record({ node: fc.constantFrom('h100-0', 'h100-1'), count: fc.integer({ min: 1, max: 3 }), owned: fc.boolean() }), { maxLength: 5 }),
+    extended: fc.array(fc.record({ node: fc.constantFrom('h100-0', 'h100-1'), gpus: fc.integer({ min: 1, max: 2 }) }), { maxLength: 3 }),
+    seed: fc.integer(),
+  });
+
+  test('every allocated device and extended resource is held once, on its node, whatever the order of the objects', () => {
+    fc.assert(fc.property(allocation, ({ claims, extended, seed }) => {
+      const next = new Map<string, number>();
+      const pods: K8sObject[] = [];
+      // No node has more than its 8 devices allocated.
+      const fitting = claims.filter(c => {
+        const used = next.get(c.node) ?? 0;
+        next.set(c.node, used + c.count);
+        return used + c.count <= 8;
+      });
+      next.clear();
+      const claimObjects = fitting.map((c, i) => {
+        const first = next.get(c.node) ?? 0;
+        next.set(c.node, first + c.count);
+        pods.push(pod(`claimer-${i}`, c.node, c.owned ? { deployment: 'llama' } : {}));
+        return claim(`c${i}`, c.node, Array.from({ length: c.count }, (_, k) => `gpu-${first + k}`), `claimer-${i}`);
+      });
+      extended.forEach((e, i) => pods.push(pod(`ext-${i}`, e.node, { gpus: e.gpus })));
+      const expected: Record<string, number> = {};
+      fitting.forEach(c => (expected[c.node] = (expected[c.node] ?? 0) + c.count));
+      extended.forEach(e => (expected[e.node] = (expected[e.node] ?? 0) + e.gpus));
+
+      const held = heldDevicesOf('east', cluster({ pods, claims: claimObjects }));
+      const total: Record<string, number> = {};
+      for (const e of held) total[e.node!] = (total[e.node!] ?? 0) + e.devices.gpu;
+      expect(total).toEqual(expected);
+      expect(held.filter(e => e.owner === 'ml/llama')).toHaveLength(fitting.filter(c => c.owned).length);
+
+      const shuffle = <T>(xs: T[]) => xs.map((x, i) => ({ x, k: (i * 7919 + seed) % 101 })).sort((a, b) => a.k - b.k).map(({ x }) => x);
+      expect(heldDevicesOf('east', cluster({ pods: shuffle(pods), claims: shuffle(claimObjects) }))).toEqual(held);
+    }), { numRuns: 100 });
   });
 });
