@@ -19,6 +19,7 @@ function expectedPool(pool: NodePool): KubeObject {
   return {
     name: pool.name,
     nodes: pool.nodes,
+    nodeNames: Array.from({ length: pool.nodes }, (_, i) => `${pool.name}-${i}`),
     devicesPerNode: d ? [{
       name: 'gpu',
       driver: d.driver ?? NVIDIA_DRIVER,
