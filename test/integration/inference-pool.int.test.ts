@@ -40,7 +40,7 @@ describe.each(Object.keys(MODES) as Array<keyof typeof MODES>)('an InferencePool
 
   test('every object is accepted by the API server with strict field validation, with no PodSecurity warning', async () => {
     expect(objects.map(o => o.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'HTTPRoute', 'InferencePool', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'HTTPRoute', 'InferencePool', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     const warningsBefore = kube.warnings.length;
     for (const obj of objects) {
       const applied = await kube.apply(obj);
