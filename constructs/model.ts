@@ -8,6 +8,7 @@ import {
   loadFlexInferModel, Manifest, MAX_SUBDOMAIN_LENGTH, ModelPassing, MODELS_MOUNT_PATH, ModelSource, NameRule, parseModelSource, resolveEngine,
   resolveVendor, SourceKind, WeightDtype,
 } from '../src';
+import { renderNetworkPolicy } from './_disruption';
 import { addedContainerResources, hfDownloadContainer } from './_hf-download';
 import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults } from './_pod-template';
@@ -681,6 +682,9 @@ export class Model extends Construct {
 
     const ports = [engine.port, ...(engine.extraPorts ?? [])]
       .map(x => ({ name: x.name, port: x.port, targetPort: k8s.IntOrString.fromString(x.name) }));
+    if (resolvePodDefaults(p.podDefaults).networkPolicy) {
+      renderNetworkPolicy(this, 'network-policy', this.metadata(this.name), { pods: selector, servingPorts: ports.map(x => k8s.IntOrString.fromNumber(x.port)) });
+    }
     const svcMeta = this.metadata(this.name);
     const svcAnnotations = { ...svcMeta.annotations, ...this.serviceAnnotations() };
     // Serverless, `<model>` is a DNS alias of the add-on's interceptor, which wakes the model and forwards to

@@ -80,10 +80,10 @@ export interface PodDefaults {
   readonly disruptionBudget?: boolean;
 
   /**
-   * A ModelInfer gets a NetworkPolicy `<name>` that admits into its pods only its serving ports (the entry
-   * templates' container ports, from anywhere), its own pods (any port: entry and workers reach each other) and the
-   * endpoint pickers of its namespace (any port, for metrics). Egress stays open. Needs a network plugin that
-   * enforces NetworkPolicy.
+   * A ModelInfer (roles form) or a Model gets a NetworkPolicy `<name>` that admits into its pods only its serving
+   * ports (a ModelInfer's entry templates' container ports, a Model's Service ports; from anywhere), its own pods (any
+   * port: entry and workers reach each other) and the endpoint pickers of its namespace (any port, for metrics).
+   * Egress stays open. Needs a network plugin that enforces NetworkPolicy.
    *
    * @default false
    * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/

@@ -118,3 +118,22 @@ describe('a ModelInfer\'s disruption budget and network policy', () => {
     for (const labels of podsOf(objs)) expect(labels).toMatchObject(policy.spec.podSelector.matchLabels);
   });
 });
+
+describe('a Model\'s network policy', () => {
+  test('none unless asked; podDefaults.networkPolicy admits its Service ports from anywhere, its own pods and the pickers', () => {
+    expect(synth(SHARED).some(o => o.kind === 'NetworkPolicy')).toBe(false);
+    const objs = synth({ ...SHARED, podDefaults: { networkPolicy: true } });
+    const policy = objs.find(o => o.kind === 'NetworkPolicy')!;
+    const pods = find(objs, 'Deployment', 'm').spec.selector.matchLabels;
+    expect(policy.metadata).toMatchObject({ name: 'm', namespace: 'llm' });
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: pods },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [{ podSelector: { matchLabels: pods } }] },
+        { from: [{ podSelector: { matchExpressions: [{ key: 'inferencepool', operator: 'Exists' }] } }] },
+        { ports: find(objs, 'Service', 'm').spec.ports.map((p: Obj) => ({ protocol: 'TCP', port: p.port })) },
+      ],
+    });
+  });
+});
