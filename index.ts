@@ -21,7 +21,7 @@ export { ModelInferLabels, ModelServingLabels, RoleEnv } from './src/labels';
 // Kthena registry Model / ModelBooster, AutoscalingPolicy, ModelServer and ModelRoute.
 export { KthenaEngine, KthenaModel, LORA_MOUNT_PATH, LoraLoading } from './constructs/kthena-model';
 export type { KthenaBackendProps, KthenaModelProps, LoraAdapterProps } from './constructs/kthena-model';
-export { AutoscalingPolicy, ScalingSelect } from './constructs/autoscaling-policy';
+export { AutoscalingPolicy, ScaleTarget, ScalingSelect } from './constructs/autoscaling-policy';
 export type { AutoscalingPolicyManifestOptions, AutoscalingPolicyProps, AutoscalingRulesProps, PanicPolicyProps, PolicyMetricProps, ScalingRateProps } from './constructs/autoscaling-policy';
 export { MODEL_NAME_HEADER, ModelRoute, ModelServer, StringMatch } from './constructs/model-route';
 export type { ModelMatchProps, ModelRouteProps, ModelRouteRuleProps, ModelServerProps, RouteTargetProps } from './constructs/model-route';

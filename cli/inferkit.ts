@@ -109,15 +109,8 @@ export function readManifests(files: readonly string[]): Array<{ file: string; d
   return out;
 }
 
-/**
- * An object an autoscaling policy may target: the Deployment that runs it, or why none can be scaled; `release` hands its
- * replicas to the policy, or says why it cannot.
- */
-interface ScaleTarget {
-  readonly deployment?: string;
-  readonly refusal?: string;
-  readonly release?: (by: string) => string | undefined;
-}
+/** Hands an object's replicas to an autoscaling policy (`by`): the Deployment that runs it, or why none can be scaled. */
+type ScaleRelease = (by: string) => { deployment: string } | { cause: string; fix: string };
 
 /** What loaders share during one run: the options, and the manifests loaded so far that others refer to. */
 interface LoadContext extends Pick<SynthArgs, 'backend' | 'gateway'> {
@@ -137,9 +130,7 @@ interface LoadContext extends Pick<SynthArgs, 'backend' | 'gateway'> {
    * What an autoscaling policy may target, by `<Kind>/<namespace>/<name>`: the Deployment that runs it, or why none can
    * be scaled.
    */
-  readonly scaleTargets: Map<string, ScaleTarget>;
-  /** The targets of the run's autoscaling policies and bindings, by `<Kind>/<namespace>/<name>`: the policy's `<Kind>/<name>`. */
-  readonly scaledBy: ReadonlyMap<string, string>;
+  readonly scaleTargets: Map<string, ScaleRelease>;
   /** The fleet ModelDeployments are placed on, as written and as loaded. */
   readonly fleet: {
     readonly clusters: Manifest[];
@@ -198,28 +189,10 @@ const scaleKey = (kind: string, namespace: unknown, name: unknown) => `${kind}/$
 
 /** Registers the Deployments of a Kthena Model as the ModelInfer and ModelServing its controller would make, `<model>-<backend>`. */
 function kthenaScaleTargets(ctx: LoadContext, model: KthenaModel): void {
-  for (const deployment of Object.values(model.deployments)) {
-    const release = (by: string) => model._scaledExternally(deployment, by);
-    for (const kind of ['ModelInfer', 'ModelServing', 'Deployment']) ctx.scaleTargets.set(scaleKey(kind, model.namespace, deployment), { deployment, release });
+  for (const [backend, deployment] of Object.entries(model.deployments)) {
+    const release = (by: string) => model._scaledExternally(backend, by);
+    for (const kind of ['ModelInfer', 'ModelServing', 'Deployment']) ctx.scaleTargets.set(scaleKey(kind, model.namespace, deployment), release);
   }
-}
-
-/**
- * What the autoscaling policies and bindings among `docs` scale, read before the targets load so that their replicas are
- * left to the autoscaler; the documents themselves are checked when they load.
- */
-function policyTargets(docs: readonly Manifest[]): Map<string, string> {
-  const targets = new Map<string, string>();
-  const at = (o: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (typeof v === 'object' && v !== null ? (v as Manifest)[k] : undefined), o);
-  for (const doc of docs) {
-    const scaling = AUTOSCALING_POLICY_BINDING_KIND.kind === doc.kind ? at(doc.spec, 'scalingConfiguration')
-      : AUTOSCALING_POLICY_KINDS.some(k => k.apiVersion === doc.apiVersion && k.kind === doc.kind) ? at(doc.spec, 'homogeneousTarget') : undefined;
-    const ref = at(scaling, 'target', 'targetRef');
-    if (typeof at(ref, 'name') !== 'string') continue;
-    const namespace = at(ref, 'namespace') ?? at(doc.metadata, 'namespace');
-    targets.set(scaleKey(String(at(ref, 'kind') ?? 'ModelServing'), namespace, at(ref, 'name')), manifestRef(doc));
-  }
-  return targets;
 }
 
 /** The HPA of an autoscaling policy over the Deployment its target resolves to; throws when the target has none. */
@@ -232,9 +205,9 @@ function renderPolicy(
     throw new Error(`${where}: its target ${t.kind} '${t.name}' is none of the ModelInfers, ModelServings or Kthena Model backends in the given files. `
       + `Add the ${t.kind} (in namespace ${t.namespace ?? namespace ?? 'default'}) to the input, or name one that is.`);
   }
-  const refusal = found.refusal ?? found.release?.(manifestRef(doc));
-  if (refusal) throw new Error(`${where}: its target ${t.kind} '${t.name}' ${refusal}.`);
-  AutoscalingPolicy.fromManifest(target.chart(), 'policy', policy, { name, deployment: found.deployment!, minReplicas: t.minReplicas, maxReplicas: t.maxReplicas });
+  const released = found(manifestRef(doc));
+  if (!('deployment' in released)) throw new Error(`${where}: its target ${t.kind} '${t.name}' ${released.cause}. ${released.fix}.`);
+  AutoscalingPolicy.fromManifest(target.chart(), 'policy', policy, { name, deployment: released.deployment, minReplicas: t.minReplicas, maxReplicas: t.maxReplicas });
 }
 
 const LOADERS: readonly Loader[] = [
@@ -299,10 +272,8 @@ const LOADERS: readonly Loader[] = [
     load: (target, doc, ctx) => {
       const meta = (doc.metadata ?? {}) as Manifest;
       if (!isSimpleModelInfer(doc)) {
-        ModelInfer.fromManifest(target.chart(), 'model', doc, { backend: ctx.backend });
-        ctx.scaleTargets.set(scaleKey(String(doc.kind), meta.namespace, meta.name), {
-          refusal: 'runs its groups as workloads fixed at synth, which no autoscaler can scale. Scale it by its spec.replicas in a new synth, or autoscale a simple-form ModelInfer',
-        });
+        const groups = ModelInfer.fromManifest(target.chart(), 'model', doc, { backend: ctx.backend });
+        ctx.scaleTargets.set(scaleKey(String(doc.kind), meta.namespace, meta.name), by => groups._scaledExternally(by));
         return;
       }
       const ref = ((doc.spec as Manifest).modelRef ?? {}) as Manifest;
@@ -313,14 +284,8 @@ const LOADERS: readonly Loader[] = [
           : `Unable to synthesize ${manifestRef(doc)}: spec.modelRef '${ref.name}' names no Model in the given files. `
           + `Add its ${FLEXINFER_MODEL_KIND.apiVersion} Model (in namespace ${String(namespace)}) to the input.`);
       }
-      ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model, ctx.scaledBy.get(scaleKey('ModelInfer', meta.namespace, meta.name)));
-      const autoscaling = (doc.spec as Manifest).autoscaling as Manifest | undefined;
-      const autoscaled = autoscaling !== undefined && autoscaling.enabled !== false;
-      const deployment = model instanceof KthenaModel ? Object.values(model.deployments)[0] : model.name;
-      let scaledBy: string | undefined;
-      ctx.scaleTargets.set(scaleKey('ModelInfer', meta.namespace, meta.name), autoscaled
-        ? { refusal: 'has spec.autoscaling, which makes its own HPA. Remove one of the two autoscalers' }
-        : { deployment, release: by => (scaledBy ? `is scaled by ${scaledBy} already. Scale it from one place` : void (scaledBy = by)) });
+      const infer = ModelInfer.fromSimpleManifest(target.chart(), 'model', doc, model);
+      ctx.scaleTargets.set(scaleKey('ModelInfer', meta.namespace, meta.name), by => infer._scaledExternally(by));
     },
   },
   { kinds: [MODEL_VERSION_KIND], referenced: true, load: (_, doc, ctx) => { ctx.modelVersions.push(loadModelVersionManifest(doc)); } },
@@ -430,7 +395,6 @@ export function synthManifests(docs: ReadonlyArray<{ file: string; doc: Manifest
     modelServers: [],
     policies: new Map(),
     scaleTargets: new Map(),
-    scaledBy: policyTargets(docs.map(d => d.doc)),
     fleet: { clusters: [], classes: [], caches: [], loadedClusters: [], loadedClasses: [], failed: new Set() },
     fleetFailed: false,
   };

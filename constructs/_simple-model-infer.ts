@@ -62,8 +62,8 @@ export interface SimpleFormProps {
   readonly tolerations?: k8s.Toleration[];
   readonly affinity?: k8s.Affinity;
   readonly metadata: (name: string, labels?: Record<string, string>) => k8s.ObjectMeta;
-  /** An autoscaler made elsewhere owns the replicas. */
-  readonly scaledBy?: string;
+  /** The autoscaler made elsewhere that owns the replicas, if any: read at synth. */
+  readonly scaledBy: () => string | undefined;
 }
 
 
@@ -88,12 +88,13 @@ function mergeAffinity(model: k8s.Affinity | undefined, ours: k8s.Affinity | und
 /**
  * The simple form of ModelInfer (Kthena seed 000): it runs the referenced Model's pods, setting their count
  * (or an `autoscaling/v2` HorizontalPodAutoscaler that owns it), resources and placement. The pods are the
- * Model's, rendered by the same pod-template code as every other workload, plus the ModelInfer's labels.
+ * Model's, rendered by the same pod-template code as every other workload, plus the ModelInfer's labels. Returns the
+ * name of the Deployment that runs them.
  */
-export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: Issues): void {
+export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: Issues): string | undefined {
   // A Kthena Model is run through its one backend's Model, with the backend's adapters and environment kept.
   const model = p.modelRef instanceof KthenaModel ? p.modelRef._servingModel(issues) : p.modelRef;
-  if (!model) return;
+  if (!model) return undefined;
   const auto = p.autoscaling && (p.autoscaling.enabled ?? true) ? p.autoscaling : undefined;
   if (p.autoscaling) checkAutoscaler(issues, 'autoscaling', p.autoscaling, 'replicas', auto ? p.replicas : undefined);
   const replicas = p.replicas ?? 1;
@@ -101,7 +102,9 @@ export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: I
 
   p.modelRef._bindWorkload({
     owner: scope.node.path,
-    replicas: auto || p.scaledBy ? undefined : replicas,
+    get replicas() {
+      return auto || p.scaledBy() ? undefined : replicas;
+    },
     template: base => {
       const spec = base.spec!;
       const [engine, ...rest] = spec.containers;
@@ -137,4 +140,5 @@ export function renderSimpleForm(scope: Construct, p: SimpleFormProps, issues: I
     const metadata = p.replicas === undefined ? meta : { ...meta, annotations: { ...meta.annotations, [INITIAL_REPLICAS]: String(p.replicas) } };
     renderAutoscaler(scope, 'hpa', metadata, model.name, auto, issues, 'autoscaling');
   }
+  return model.name;
 }

@@ -3,6 +3,8 @@ import { k8s } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { checkName, isQuantity, Issues, Manifest, NameRule } from '../src';
 import { ManifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
+import type { KthenaModel } from './kthena-model';
+import type { ModelInfer } from './model-infer';
 import { recordWarnings } from './warnings';
 import { AUTOSCALING_POLICY_KINDS, LoadedPolicySpec, LoadedScalingRate, loadAutoscalingPolicy } from '../src/kthena-registry-manifest';
 import { INT32_MAX } from '../src/limits';
@@ -150,8 +152,8 @@ export interface AutoscalingPolicyProps extends AutoscalingRulesProps {
    */
   readonly namespace?: string;
 
-  /** The Deployment it scales: a Kthena Model backend's (`<model>-<backend>`), or a simple-form ModelInfer's Model. */
-  readonly deployment: string;
+  /** What it scales: a simple-form ModelInfer, a KthenaModel backend, or a Deployment. */
+  readonly target: ScaleTarget;
 
   /**
    * Fewest replicas. The HPA keeps at least 1: 0 (scale to zero) is a warning.
@@ -172,6 +174,45 @@ export interface AutoscalingPolicyProps extends AutoscalingRulesProps {
 
   /** @internal where the props came from (a manifest), for messages */
   readonly _source?: ManifestSource;
+}
+
+/** What an {@link AutoscalingPolicy} scales: one Deployment, whose replicas it then owns. */
+export class ScaleTarget {
+  /** A Deployment by name, whose replicas nothing else sets. */
+  public static deployment(name: string): ScaleTarget {
+    return new ScaleTarget(`Deployment ${name}`, () => ({ deployment: name }));
+  }
+
+  /**
+   * A simple-form ModelInfer: its Model's Deployment, whose replicas the ModelInfer then leaves to the policy. A
+   * roles-form ModelInfer, or one with its own autoscaling, is refused.
+   */
+  public static modelInfer(infer: ModelInfer): ScaleTarget {
+    return new ScaleTarget(`ModelInfer ${infer.name}`, by => infer._scaledExternally(by));
+  }
+
+  /**
+   * A backend of a KthenaModel: its Deployment `<model>-<backend>`, whose replicas the model then leaves to the policy.
+   * A backend with its own autoscaling policy, or run by a ModelInfer, is refused.
+   */
+  public static kthenaBackend(model: KthenaModel, backend: string): ScaleTarget {
+    return new ScaleTarget(`${model.name} backend ${backend}`, by => model._scaledExternally(backend, by));
+  }
+
+  private constructor(
+    /** What is scaled, for messages. */
+    public readonly description: string,
+    private readonly claim: (by: string) => { deployment: string } | { cause: string; fix: string },
+  ) {}
+
+  /**
+   * Hands the target's replicas to the autoscaler `by`: the Deployment, or why it cannot be scaled.
+   *
+   * @internal
+   */
+  public _claim(by: string): { deployment: string } | { cause: string; fix: string } {
+    return this.claim(by);
+  }
 }
 
 /** What a loaded AutoscalingPolicy scales. */
@@ -314,7 +355,7 @@ export class AutoscalingPolicy extends Construct {
       ...rulesOf(m.spec),
       name: options.name ?? m.name,
       namespace: m.namespace,
-      deployment: options.deployment,
+      target: ScaleTarget.deployment(options.deployment),
       minReplicas: options.minReplicas,
       maxReplicas: options.maxReplicas,
       metadata: { labels: m.labels, annotations: m.annotations },
@@ -344,10 +385,13 @@ export class AutoscalingPolicy extends Construct {
     const metrics = podMetrics(issues, '', props.metrics);
     const behavior = hpaBehavior(issues, '', props);
     issues.throwIfAny();
+    const target = props.target._claim(this.node.path);
+    if ('cause' in target) issues.add('target', props.target.description, target.cause, target.fix);
+    issues.throwIfAny();
     new k8s.KubeHorizontalPodAutoscalerV2(this, 'hpa', {
       metadata: objectMeta(this.name, props.namespace ?? Chart.of(this).namespace, props.metadata),
       spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: props.deployment },
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: (target as { deployment: string }).deployment },
         minReplicas: Math.max(1, min),
         maxReplicas: props.maxReplicas,
         metrics,

@@ -6,7 +6,7 @@ import { hfDownloadContainer } from './_hf-download';
 import { ManifestSource, ObjectMetadataProps } from './_metadata';
 import { resolvePodDefaults } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
-import { AutoscalingPolicy, AutoscalingRulesProps, policyField, rulesOf } from './autoscaling-policy';
+import { AutoscalingPolicy, AutoscalingRulesProps, policyField, rulesOf, ScaleTarget } from './autoscaling-policy';
 import { GatewayParentProps } from './inference-pool';
 import { CacheStrategy, Model, ModelGpuProps, ModelWorkload } from './model';
 import { matchProps, ModelMatchProps, ModelRoute, ModelRouteRuleProps, ModelServer } from './model-route';
@@ -397,18 +397,18 @@ export class KthenaModel extends Construct {
   }
 
   /**
-   * Leaves a backend's replicas to an autoscaler made elsewhere (a Kthena AutoscalingPolicy whose target is the
-   * backend); returns why it cannot, if it cannot.
+   * Leaves a backend's replicas to an autoscaler made elsewhere (`by`, a Kthena AutoscalingPolicy whose target is the
+   * backend); returns its Deployment, or why it cannot be scaled (cause and fix).
    *
    * @internal
    */
-  public _scaledExternally(deployment: string, by: string): string | undefined {
-    const backend = this.backends.find(b => b.model.name === deployment);
-    if (!backend) return `is not a backend of ${this.name}`;
-    if (backend.autoscaled) return 'is scaled by its Model\'s own autoscalingPolicy. Remove one of the two policies';
-    if (backend.scaledBy || this.owner) return `is scaled by ${backend.scaledBy ?? this.owner!.owner} already. Scale it from one place`;
+  public _scaledExternally(backendName: string, by: string): { deployment: string } | { cause: string; fix: string } {
+    const backend = this.backends.find(b => b.props.name === backendName);
+    if (!backend) return { cause: `is not a backend of ${this.name}`, fix: `Name one of ${this.backends.map(b => b.props.name).join(', ')}` };
+    if (backend.autoscaled) return { cause: 'is scaled by its Model\'s own autoscalingPolicy', fix: 'Remove one of the two policies' };
+    if (backend.scaledBy || this.owner) return { cause: `is scaled by ${backend.scaledBy ?? this.owner!.owner} already`, fix: 'Scale it from one place' };
     backend.scaledBy = by;
-    return undefined;
+    return { deployment: backend.model.name };
   }
 
   private renderBackend(issues: Issues, field: string, b: KthenaBackendProps, props: KthenaModelProps): RenderedBackend {
@@ -509,7 +509,7 @@ export class KthenaModel extends Construct {
         ...policy,
         name: deployment,
         namespace: this.namespace,
-        deployment,
+        target: ScaleTarget.deployment(deployment),
         minReplicas: min,
         maxReplicas: max,
         metadata: props.metadata,

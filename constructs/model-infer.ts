@@ -270,12 +270,6 @@ export interface ModelInferProps {
 
   /** @internal where the props came from (a manifest), for messages */
   readonly _source?: ManifestSource;
-
-  /**
-   * @internal the simple form's replicas are owned by an autoscaler made elsewhere (a Kthena AutoscalingPolicyBinding,
-   * named here), so the Deployment leaves them unset
-   */
-  readonly _scaledBy?: string;
 }
 
 /** Options when loading a seed manifest. */
@@ -354,10 +348,9 @@ export class ModelInfer extends Construct {
 
   /**
    * Loads the seed document's simple `workload.matrixinfer.ai/v1alpha1` ModelInfer (with `spec.modelRef`),
-   * running `model`, the Model it refers to; `scaledBy` names an autoscaler made elsewhere that owns the replicas. Unknown
-   * fields are errors.
+   * running `model`, the Model it refers to. Unknown fields are errors.
    */
-  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model | KthenaModel, scaledBy?: string): ModelInfer {
+  public static fromSimpleManifest(scope: Construct, id: string, manifest: Manifest, model: Model | KthenaModel): ModelInfer {
     const m = loadSimpleModelInfer(manifest);
     const issues = new Issues(`ModelInfer/${m.name}`);
     // Read as one pod template; each problem named by the field of the simple form it came from.
@@ -378,7 +371,6 @@ export class ModelInfer extends Construct {
       affinity: pod?.affinity,
       metadata: { labels: m.labels, annotations: m.annotations },
       _source: manifestSource('ModelInfer', m.name),
-      _scaledBy: scaledBy,
     });
   }
 
@@ -399,6 +391,10 @@ export class ModelInfer extends Construct {
   private readonly labelKeys!: KthenaLabelKeys;
   private readonly roleTemplateHashes!: readonly string[];
   private readonly props: ModelInferProps;
+  /** The Deployment of the simple form (its Model's), which an autoscaler made elsewhere may scale. */
+  private simpleDeployment?: string;
+  /** The autoscaler made elsewhere that owns the simple form's replicas, if any. */
+  private scaledBy?: string;
 
   constructor(scope: Construct, id: string, props: ModelInferProps) {
     super(scope, id);
@@ -443,6 +439,22 @@ export class ModelInfer extends Construct {
   }
 
   /** The simple form: roles-form fields are refused, the rest configures the Model's workload. */
+  /**
+   * Leaves the simple form's replicas to an autoscaler made elsewhere (`by`, a Kthena AutoscalingPolicy), so its
+   * Deployment does not set them; returns the Deployment, or why it cannot be scaled (cause and fix).
+   *
+   * @internal
+   */
+  public _scaledExternally(by: string): { deployment: string } | { cause: string; fix: string } {
+    if (this.simpleDeployment === undefined) {
+      return { cause: 'runs its groups as workloads fixed at synth, which no autoscaler can scale', fix: 'Scale it by its replicas in a new synth, or autoscale a simple-form ModelInfer' };
+    }
+    if (this.props.autoscaling && (this.props.autoscaling.enabled ?? true)) return { cause: 'has autoscaling, which makes its own HPA', fix: 'Remove one of the two autoscalers' };
+    if (this.scaledBy !== undefined) return { cause: `is scaled by ${this.scaledBy} already`, fix: 'Scale it from one place' };
+    this.scaledBy = by;
+    return { deployment: this.simpleDeployment };
+  }
+
   private simpleForm(issues: Issues): void {
     const p = this.props;
     issues.check(p.modelRef !== undefined, 'roles', undefined, 'is missing, and so is modelRef', 'Give roles (the roles form) or modelRef (the simple form)');
@@ -455,7 +467,7 @@ export class ModelInfer extends Construct {
     // The name labels the pods and names the autoscaler.
     checkName(issues, 'name', this.name, NameRule.DNS1123_LABEL);
     issues.throwIfAny();
-    renderSimpleForm(this, {
+    this.simpleDeployment = renderSimpleForm(this, {
       name: this.name,
       namespace: this.namespace,
       modelRef: p.modelRef!,
@@ -466,7 +478,7 @@ export class ModelInfer extends Construct {
       tolerations: p.tolerations,
       affinity: p.affinity,
       metadata: (n, l) => this.metadata(n, l),
-      scaledBy: p._scaledBy,
+      scaledBy: () => this.scaledBy,
     }, issues);
     issues.throwIfAny();
   }

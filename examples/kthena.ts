@@ -2,7 +2,7 @@
 // its ModelServers and a ModelRoute splitting 80/20, and an AutoscalingPolicy bound to a simple-form ModelInfer.
 import { App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
-import { AutoscalingPolicy, KthenaEngine, KthenaModel, LoraLoading, ModelInfer } from '../index';
+import { AutoscalingPolicy, KthenaEngine, KthenaModel, LoraLoading, ModelInfer, ScaleTarget } from '../index';
 
 const q = (v: string) => k8s.Quantity.fromString(v);
 const onProduct = (product: string): k8s.Affinity => ({
@@ -56,12 +56,12 @@ export function kthenaAutoscaledInfer(app: App): Chart {
       affinity: onProduct('NVIDIA-L4'),
     }],
   });
-  new ModelInfer(chart, 'llama-infer', {
+  const infer = new ModelInfer(chart, 'llama-infer', {
     modelRef: model,
     resources: { requests: { cpu: q('2'), memory: q('8Gi') } },
   });
   new AutoscalingPolicy(chart, 'llama-infer-scaling', {
-    deployment: model.deployments.vllm,
+    target: ScaleTarget.modelInfer(infer),
     minReplicas: 1,
     maxReplicas: 4,
     metrics: [{ name: 'vllm:num_requests_waiting', targetValue: '5' }],

@@ -39,7 +39,7 @@ describe('the public surface', () => {
       'ObjectMetadataProps', 'PanicPolicyProps', 'Placement', 'PlacementDemand', 'PlacementRejection', 'PlacementResult', 'PodDefaults',
       'PolicyMetricProps', 'PredictorAutoScaleProps', 'PredictorProps', 'PrefillDecodeProps', 'PrometheusSource', 'RecoveryPolicy',
       'RejectionReason', 'RenderedReplica', 'ReplicaAssignment', 'ResolvedModelInfer', 'ResolvedRole', 'ResolvedRollout', 'RoleEnv', 'RoleProps',
-      'RolloutLevel', 'RolloutStrategyProps', 'RouteTargetProps', 'ScalingRateProps', 'ScalingSelect', 'SchedulingMode', 'SecretKeyRef', 'ServerlessProps',
+      'RolloutLevel', 'RolloutStrategyProps', 'RouteTargetProps', 'ScaleTarget', 'ScalingRateProps', 'ScalingSelect', 'SchedulingMode', 'SecretKeyRef', 'ServerlessProps',
       'ServingMode', 'ServingProps', 'SourceKind', 'SpecError', 'SpecIssue', 'StringMatch', 'TaintEffect', 'UnplacedReplica',
       'VolcanoGangOptions', 'Warnings', 'WorkloadBackend', 'isSimpleModelInfer', 'place',
     ]);

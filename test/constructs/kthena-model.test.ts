@@ -2,7 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import {
   AutoscalingPolicy, AutoscalingPolicyProps, KthenaEngine, KthenaModel, KthenaModelProps, LoraLoading, MODEL_NAME_HEADER, ModelInfer, ModelRoute,
-  ModelRouteProps, ModelServer, StringMatch, Warnings,
+  ModelRouteProps, ModelServer, ScaleTarget, StringMatch, Warnings,
 } from '../../index';
 
 type Obj = Record<string, any>;
@@ -112,7 +112,7 @@ describe('KthenaModel', () => {
 });
 
 describe('AutoscalingPolicy', () => {
-  const base: AutoscalingPolicyProps = { deployment: 'qwen-vllm', maxReplicas: 4, metrics: [{ name: 'vllm:num_requests_waiting', targetValue: '5' }] };
+  const base: AutoscalingPolicyProps = { target: ScaleTarget.deployment('qwen-vllm'), maxReplicas: 4, metrics: [{ name: 'vllm:num_requests_waiting', targetValue: '5' }] };
   const hpaOf = (props: AutoscalingPolicyProps) => {
     const chart = chartOf();
     new AutoscalingPolicy(chart, 'scaling', props);
@@ -133,6 +133,47 @@ describe('AutoscalingPolicy', () => {
       },
       scaleDown: { policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }], selectPolicy: 'Max', stabilizationWindowSeconds: 300 },
     });
+  });
+
+  test('bound to a simple ModelInfer or a Kthena backend, it owns the replicas: the Deployment leaves them unset', () => {
+    const chart = chartOf();
+    const llama = new KthenaModel(chart, 'llama', { backends: [vllm] });
+    const infer = new ModelInfer(chart, 'infer', { modelRef: llama, replicas: 2 });
+    new AutoscalingPolicy(chart, 'infer-scaling', { ...base, target: ScaleTarget.modelInfer(infer) });
+    const qwen = new KthenaModel(chart, 'qwen', { backends: [vllm] });
+    new AutoscalingPolicy(chart, 'qwen-scaling', { ...base, target: ScaleTarget.kthenaBackend(qwen, 'vllm') });
+    const objs = Testing.synth(chart);
+    expect(find(objs, 'HorizontalPodAutoscaler', 'infer-scaling').spec.scaleTargetRef.name).toBe('llama-vllm');
+    expect(find(objs, 'Deployment', 'llama-vllm').spec.replicas).toBeUndefined();
+    expect(find(objs, 'HorizontalPodAutoscaler', 'qwen-scaling').spec.scaleTargetRef.name).toBe('qwen-vllm');
+    expect(find(objs, 'Deployment', 'qwen-vllm').spec.replicas).toBeUndefined();
+  });
+
+  test.each<[string, (chart: Chart) => ScaleTarget, string]>([
+    ['a roles-form ModelInfer', chart => ScaleTarget.modelInfer(new ModelInfer(chart, 'groups', {
+      roles: [{ name: 'serve', entryTemplate: { spec: { containers: [{ name: 'c', image: 'x' }] } } }], schedulerName: 'default-scheduler',
+    })), "test/scaling: target 'ModelInfer groups' runs its groups as workloads fixed at synth, which no autoscaler can scale. Scale it by its replicas in a new synth, or autoscale a simple-form ModelInfer."],
+    ['an autoscaled ModelInfer', chart => ScaleTarget.modelInfer(new ModelInfer(chart, 'infer', { modelRef: new KthenaModel(chart, 'm', { backends: [vllm] }), autoscaling: { maxReplicas: 3 } })),
+      "test/scaling: target 'ModelInfer infer' has autoscaling, which makes its own HPA. Remove one of the two autoscalers."],
+    ['a ModelInfer scaled twice', chart => {
+      const infer = new ModelInfer(chart, 'infer', { modelRef: new KthenaModel(chart, 'm', { backends: [vllm] }) });
+      new AutoscalingPolicy(chart, 'first', { ...base, target: ScaleTarget.modelInfer(infer) });
+      return ScaleTarget.modelInfer(infer);
+    }, "test/scaling: target 'ModelInfer infer' is scaled by test/first already. Scale it from one place."],
+    ['a backend with its own policy', chart => ScaleTarget.kthenaBackend(new KthenaModel(chart, 'm', {
+      backends: [{ ...vllm, maxReplicas: 2, autoscalingPolicy: { metrics: [{ name: 'm', targetValue: '1' }] } }],
+    }), 'vllm'), "test/scaling: target 'm backend vllm' is scaled by its Model's own autoscalingPolicy. Remove one of the two policies."],
+    ['a backend run by a ModelInfer', chart => {
+      const model = new KthenaModel(chart, 'm', { backends: [vllm] });
+      new ModelInfer(chart, 'infer', { modelRef: model });
+      return ScaleTarget.kthenaBackend(model, 'vllm');
+    }, "test/scaling: target 'm backend vllm' is scaled by test/infer already. Scale it from one place."],
+    ['a backend the model does not have', chart => ScaleTarget.kthenaBackend(new KthenaModel(chart, 'm', { backends: [vllm] }), 'sglang'),
+      "test/scaling: target 'm backend sglang' is not a backend of m. Name one of vllm."],
+  ])('refuses a target that is %s', (_, target, message) => {
+    const chart = chartOf();
+    const t = target(chart);
+    expect(() => new AutoscalingPolicy(chart, 'scaling', { ...base, target: t })).toThrow(message);
   });
 
   test('And picks the smaller change; limits of 0 are dropped, and with none the direction is disabled', () => {
