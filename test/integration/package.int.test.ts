@@ -73,7 +73,7 @@ describe('the npm package', () => {
       const chart = new Chart(app, 'llm');
       new ModelInfer(chart, 'm', { roles: [{ name: 'serve', entryTemplate: { spec: { containers: [{ name: 'c', image: 'vllm/vllm-openai:v0.11.0' }] } } }] });
       console.log(chart.toJson().map(o => o.kind).sort().join(','));`;
-    expect(run('node', ['-e', script], scratch).trim()).toBe('PodGroup,Service,StatefulSet');
+    expect(run('node', ['-e', script], scratch).trim()).toBe('PodDisruptionBudget,PodGroup,Service,StatefulSet');
   });
 
   test('require(\'inferkit/pulumi\') loads the Pulumi side', () => {
