@@ -393,7 +393,9 @@ export class KthenaModel extends Construct {
     issues.check(this.owner === undefined, 'modelRef', this.name, `is already run by ${this.owner?.owner}`, 'Reference each Model from one ModelInfer');
     issues.check(!backend?.autoscaled, 'modelRef', this.name, 'is scaled by its own autoscaling policy, so the ModelInfer cannot set its replicas',
       'Remove the Model\'s autoscalingPolicy, or use the Model alone');
-    if (backend && this.owner === undefined && !backend.autoscaled) this.owner = workload;
+    issues.check(!backend?.scaledBy, 'modelRef', this.name, `is scaled by ${backend?.scaledBy}, so the ModelInfer cannot set its replicas`,
+      'Scale the ModelInfer with the policy instead (ScaleTarget.modelInfer)');
+    if (backend && this.owner === undefined && !backend.autoscaled && !backend.scaledBy) this.owner = workload;
   }
 
   /**

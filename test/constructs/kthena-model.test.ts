@@ -91,6 +91,14 @@ describe('KthenaModel', () => {
     expect(deployment.spec.template.spec.initContainers.map((c: Obj) => c.name)).toEqual(['prefetch', 'lora-sql']);
   });
 
+  test('a Model whose backend a policy scales cannot be run by a ModelInfer', () => {
+    const chart = chartOf();
+    const model = new KthenaModel(chart, 'qwen', { backends: [vllm] });
+    new AutoscalingPolicy(chart, 'scaling', { target: ScaleTarget.kthenaBackend(model, 'vllm'), maxReplicas: 2, metrics: [{ name: 'm', targetValue: '1' }] });
+    expect(() => new ModelInfer(chart, 'infer', { modelRef: model })).toThrow(
+      "test/infer: modelRef 'qwen' is scaled by test/scaling, so the ModelInfer cannot set its replicas. Scale the ModelInfer with the policy instead (ScaleTarget.modelInfer).");
+  });
+
   test('a Model run by two ModelInfers is an error', () => {
     const chart = chartOf();
     const model = new KthenaModel(chart, 'qwen', { backends: [vllm] });
