@@ -463,8 +463,10 @@ class Solver {
           undo.forEach(u => u());
           return undefined;
         }
-        // Recorded nodes pin the pods only while they still describe every pod (copies may have changed).
-        const nodes = m.nodes?.length === engine.copies * fits.pods ? m.nodes : undefined;
+        // Recorded nodes pin the pods only while they still describe every pod (copies may have changed) of a pool that
+        // names its nodes (a pool declared now has none to hold them on).
+        const named = cs.pools.get(m.pool)!.pool.nodeNames !== undefined;
+        const nodes = named && m.nodes?.length === engine.copies * fits.pods ? m.nodes : undefined;
         byPool.set(m.pool, [...(byPool.get(m.pool) ?? []), { assigned: m, gang: { pods: fits.pods, pod: fits.pod, nodes } }]);
       }
       for (const [pool, entries] of [...byPool.entries()].sort(([a], [b]) => byName(a, b))) {

@@ -428,3 +428,11 @@ describe('pools whose nodes are named', () => {
     expect(second.assignments[0].members[0]).not.toHaveProperty('nodes');
   });
 });
+
+describe('a replica pinned to nodes, retained on a pool declared without names', () => {
+  test('is retained, unpinned', () => {
+    const first = place(demand(1, [standalone('e', 4)]), { clusters: [cluster('a', [{ ...pool('h100', 2), nodeNames: ['n-0', 'n-1'] }])] });
+    const second = place(demand(1, [standalone('e', 4)]), { clusters: [cluster('a', [pool('h100', 2)])] }, first.assignments);
+    expect(second.assignments[0]).toEqual({ replica: 0, cluster: 'a', members: [{ engine: 'e', member: 0, pool: 'h100' }], state: 'Retained' });
+  });
+});
