@@ -383,3 +383,21 @@ export class KubeClient {
     this.agent.destroy();
   }
 }
+
+/**
+ * Retries a request the server answered with 429 or a 5xx (an API server starting, a CRD's storage being set up), or
+ * that the connection dropped, for up to `forMs`; any other failure is thrown at once.
+ */
+export async function retrying<T>(request: () => Promise<T>, forMs = 60_000): Promise<T> {
+  const until = Date.now() + forMs;
+  for (let wait = 200; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await request();
+    } catch (e) {
+      const status = e instanceof KubeError ? e.status : undefined;
+      const dropped = status === undefined && /ECONNRESET|EPIPE|socket hang up/.test(String(e));
+      if (!(status === 429 || (status !== undefined && status >= 500) || dropped) || Date.now() + wait > until) throw e;
+      await new Promise(r => setTimeout(r, wait));
+    }
+  }
+}

@@ -1,9 +1,10 @@
 // Live reading for observation: what the rollout executor, `inferkit status` and the components' status read from a
 // cluster, through the one Kubernetes client. It never loads Pulumi; the folding is the core's (`src/observe`).
 import {
-  ClusterObservation, foldStatus, K8sObject, RolloutLabels, RolloutSet, UNIT_WORKLOAD_KINDS, WorkloadRef, workloadSelector, ObservedStatus,
+  ClusterObservation, foldStatus, K8sObject, ObservedStatus, RolloutLabels, RolloutSet, UNIT_WORKLOAD_KINDS, WorkloadRef, workloadRefOf,
+  workloadSelector,
 } from '../src';
-import { KubeClient } from './_kube';
+import { KubeClient, retrying } from './_kube';
 
 /** Kinds whose objects a unit is made of, in the order the executor deletes them: workloads first. */
 export const UNIT_KINDS: ReadonlyArray<readonly [string, string]> = [
@@ -18,10 +19,10 @@ export async function readLive(kube: KubeClient, set: RolloutSet, withEvents: bo
   // Only the kinds the set's units are made of: a cluster need not serve the others.
   const kinds = new Set(set.units.flatMap(u => u.objects.map(o => o.kind)));
   for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k) && kinds.has(k))) {
-    workloads.push(...(await kube.list(apiVersion, kind, set.namespace, selector)).map(o => ({ ...o, apiVersion, kind })));
+    workloads.push(...(await retrying(() => kube.list(apiVersion, kind, set.namespace, selector))).map(o => ({ ...o, apiVersion, kind })));
   }
-  const pods = await kube.list('v1', 'Pod', set.namespace, selector);
-  const events = withEvents ? await kube.list('v1', 'Event', set.namespace) : [];
+  const pods = await retrying(() => kube.list('v1', 'Pod', set.namespace, selector));
+  const events = withEvents ? await retrying(() => kube.list('v1', 'Event', set.namespace)) : [];
   return { workloads, pods, events };
 }
 
@@ -30,15 +31,21 @@ const STATUS_KINDS: ReadonlyArray<readonly [string, string]> = [
   ...UNIT_KINDS, ['batch/v1', 'Job'], ['v1', 'PersistentVolumeClaim'], ['keda.sh/v1alpha1', 'ScaledObject'],
 ];
 
-/** Every live object of one workload in a cluster (by its selector label, {@link workloadSelector}), with the namespace's events. */
+/**
+ * Every live object of one workload in a cluster, with the namespace's events: its pods by {@link workloadSelector},
+ * its other objects those of the namespace that {@link workloadRefOf} says are its own.
+ */
 export async function readWorkload(kube: KubeClient, ref: WorkloadRef): Promise<K8sObject[]> {
-  const selector = workloadSelector(ref);
+  const mine = (o: K8sObject) => {
+    const r = workloadRefOf(o);
+    return r !== undefined && r.kind === ref.kind && r.name === ref.name;
+  };
   const objects: K8sObject[] = [];
   for (const [apiVersion, kind] of STATUS_KINDS) {
     if (!(await kube.serves(apiVersion))) continue;
-    objects.push(...(await kube.list(apiVersion, kind, ref.namespace, selector)).map(o => ({ ...o, apiVersion, kind })));
+    objects.push(...(await kube.list(apiVersion, kind, ref.namespace)).map(o => ({ ...o, apiVersion, kind })).filter(mine));
   }
-  objects.push(...(await kube.list('v1', 'Pod', ref.namespace, selector)).map(o => ({ ...o, apiVersion: 'v1', kind: 'Pod' })));
+  objects.push(...(await kube.list('v1', 'Pod', ref.namespace, workloadSelector(ref))).map(o => ({ ...o, apiVersion: 'v1', kind: 'Pod' })));
   objects.push(...(await kube.list('v1', 'Event', ref.namespace)).map(o => ({ ...o, apiVersion: 'v1', kind: 'Event' })));
   return objects;
 }

@@ -5,7 +5,7 @@
 import {
   describeUnits, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS, UnitObservation,
 } from '../src';
-import { KubeClient } from './_kube';
+import { KubeClient, retrying } from './_kube';
 import { readLive, UNIT_KINDS } from './observe';
 
 /** What to do when a wave misses its progress deadline. */
@@ -150,7 +150,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       const unit = objectsOf(i);
       const kube = clientOf(clients, unit);
       for (const o of [...unit.objects].sort((x, y) => Number(UNIT_WORKLOAD_KINDS.includes(x.kind)) - Number(UNIT_WORKLOAD_KINDS.includes(y.kind)))) {
-        await kube.apply(o, { fieldManager });
+        await retrying(() => kube.apply(o, { fieldManager }));
       }
       actedAt.set(i, Date.now());
       if (!step.update.includes(i)) return;
@@ -158,7 +158,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       const pods = live.get(unit.cluster ?? '')?.pods ?? [...live.values()][0]?.pods ?? [];
       await Promise.all(pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
         && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp)
-        .map(p => kube.delete('v1', 'Pod', set.namespace, p.metadata.name)));
+        .map(p => retrying(() => kube.delete('v1', 'Pod', set.namespace, p.metadata.name))));
     });
     for (const i of step.delete) {
       const kube = clientOf(clients, { cluster: clusterOf(i) });
@@ -181,11 +181,14 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
 }
 
 /** Deletes every object of one unit of a set (found by its labels). */
-export async function deleteUnit(kube: KubeClient, set: Pick<RolloutSet, 'set' | 'namespace'>, index: number): Promise<void> {
+export async function deleteUnit(kube: KubeClient, set: Pick<RolloutSet, 'set' | 'namespace' | 'units'>, index: number): Promise<void> {
   const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${index}`;
-  for (const [apiVersion, kind] of UNIT_KINDS) {
-    if (!(await kube.serves(apiVersion))) continue;
-    for (const o of await kube.list(apiVersion, kind, set.namespace, selector)) await kube.delete(apiVersion, kind, set.namespace, o.metadata.name);
+  // Only the kinds the set's units are made of: a cluster need not serve the others.
+  const kinds = new Set(set.units.flatMap(u => u.objects.map(o => o.kind)));
+  for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => kinds.has(k))) {
+    for (const o of await retrying(() => kube.list(apiVersion, kind, set.namespace, selector))) {
+      await retrying(() => kube.delete(apiVersion, kind, set.namespace, o.metadata.name));
+    }
   }
 }
 
