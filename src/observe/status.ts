@@ -2,22 +2,21 @@
 // KubeDL Inference, a Modelplane ModelDeployment or ModelReplica), read from one or more clusters, to the `status` its
 // seed system's controller would write on the CR, with the reasons it is not Ready. Pure: `inferkit status`, the
 // rollout executor and the Pulumi components read the clusters and call it.
-import { describePods, desiredPodsOf, observeUnits, podReady } from './units';
+import { describePods, desiredPodsOf, podReady } from './units';
 import { FLEXINFER_MODEL_KIND } from '../flexinfer-manifest';
 import { INFERENCE_KIND } from '../inference-manifest';
-import { RolloutAnnotations, RolloutLabels } from '../labels';
+import { ModelInferLabels, ModelServingLabels } from '../labels';
 import { MODEL_INFER_KINDS } from '../manifests';
 import { MODEL_DEPLOYMENT_KIND, MODEL_REPLICA_KIND } from '../modelplane-manifest';
 import { K8sObject, podTemplateOf, UNIT_WORKLOAD_KINDS } from '../rollout/sets';
 
 /**
- * The labels the constructs stamp that say which seed workload an object belongs to. They are the constructs' public
- * selector labels (`ModelInferLabels`, `ModelLabels`, `InferenceLabels`, `ModelReplicaLabels`, `LedgerLabels`);
+ * The labels the constructs stamp that say which seed workload an object belongs to, besides Kthena's (`ModelInferLabels`,
+ * `ModelServingLabels`). They are the constructs' public selector labels (`ModelLabels`, `InferenceLabels`,
+ * `ModelReplicaLabels`, `LedgerLabels`);
  * repeated here because the core imports nothing above it, and pinned equal to them by a test.
  */
 export const WorkloadLabels = {
-  /** Kthena ModelServing groups (objects). */
-  MODEL_SERVING_GROUP: 'modelserving.volcano.sh/group-name',
   /** FlexInfer Model (objects and pods). */
   MODEL: 'model.inferkit.dev/name',
   /** KubeDL Inference (objects and pods). */
@@ -68,15 +67,22 @@ export function workloadKey(ref: WorkloadRef): string {
   return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
-const MODEL_INFER_SET = 'modelinfer.';
+/** The Kthena workload name of an object: its name label (on itself, its selector or its pod template), or its group's. */
+function kthenaName(o: K8sObject, keys: typeof ModelInferLabels | typeof ModelServingLabels): string | undefined {
+  const name = [o?.metadata?.labels, o?.spec?.selector?.matchLabels, podTemplateOf(o ?? {})?.metadata?.labels].map(l => l?.[keys.NAME]).find(n => typeof n === 'string');
+  return name ?? /^(.+)-\d+$/.exec(o?.metadata?.labels?.[keys.GROUP_NAME] ?? '')?.[1];
+}
 
 /** The seed workload an object of a synth output or a cluster belongs to, from its labels; undefined for none. */
 export function workloadRefOf(o: K8sObject): WorkloadRef | undefined {
   const labels: Record<string, string> = o?.metadata?.labels ?? {};
   const namespace = o?.metadata?.namespace ?? 'default';
-  const set = labels[RolloutLabels.SET];
-  if (typeof set === 'string' && set.startsWith(MODEL_INFER_SET)) {
-    return workloadRef(labels[WorkloadLabels.MODEL_SERVING_GROUP] !== undefined ? 'ModelServing' : 'ModelInfer', namespace, set.slice(MODEL_INFER_SET.length));
+  // A simple ModelInfer renders a Model's Deployment (its pods carry the ModelInfer's name too): a Model.
+  if (!labels[WorkloadLabels.MODEL]) {
+    const serving = kthenaName(o, ModelServingLabels);
+    if (serving) return workloadRef('ModelServing', namespace, serving);
+    const infer = kthenaName(o, ModelInferLabels);
+    if (infer) return workloadRef('ModelInfer', namespace, infer);
   }
   if (labels[WorkloadLabels.INFERENCE]) return workloadRef('Inference', namespace, labels[WorkloadLabels.INFERENCE]);
   if (labels[WorkloadLabels.MODEL]) return workloadRef('Model', namespace, labels[WorkloadLabels.MODEL]);
@@ -88,11 +94,11 @@ export function workloadRefOf(o: K8sObject): WorkloadRef | undefined {
   return undefined;
 }
 
-/** The label selector of every object and pod of a workload in a cluster. */
+/** The label selector of a workload's pods in a cluster (its other objects are told by {@link workloadRefOf}). */
 export function workloadSelector(ref: WorkloadRef): string {
   switch (ref.kind) {
-    case 'ModelInfer':
-    case 'ModelServing': return `${RolloutLabels.SET}=${MODEL_INFER_SET}${ref.name}`;
+    case 'ModelInfer': return `${ModelInferLabels.NAME}=${ref.name}`;
+    case 'ModelServing': return `${ModelServingLabels.NAME}=${ref.name}`;
     case 'Model': return `${WorkloadLabels.MODEL}=${ref.name}`;
     case 'Inference': return `${WorkloadLabels.INFERENCE}=${ref.name}`;
     default: return `${WorkloadLabels.DEPLOYMENT}=${ref.name}`;
@@ -311,33 +317,48 @@ export function foldStatus(
   return { ...folded, conditions: (folded.status.conditions ?? []) as Condition[] };
 }
 
-/** Kthena: one unit per InferGroup (ServingGroup). */
+/** Kthena: one unit per InferGroup (ServingGroup), found by its group-name label whatever the rollout sets are. */
 function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live, errors: string[], now: number): Folded {
-  const expectedWorkloads = expected.filter(o => UNIT_WORKLOAD_KINDS.includes(o.kind));
-  const annotated = expectedWorkloads.map(w => Number(w.metadata?.annotations?.[RolloutAnnotations.REPLICAS])).find(n => Number.isSafeInteger(n));
-  const unitOf = (o: K8sObject) => Number(o.metadata?.labels?.[RolloutLabels.UNIT]);
-  const desired = annotated ?? new Set(expectedWorkloads.map(unitOf)).size;
-  const revision = expectedWorkloads.map(w => podTemplateOf(w)?.metadata?.labels?.[RolloutLabels.REVISION]).find(r => typeof r === 'string');
-  const units = observeUnits(live.workloads, live.pods, () => now);
-  // A unit is Ready only with every workload it should have: observeUnits knows only the live ones.
-  const whole = (i: number) => expectedWorkloads.filter(w => unitOf(w) === i).every(w => named(live.workloads, w.kind, w.metadata.name));
-  const ready = units.filter(u => u.ready && u.index < desired && whole(u.index));
-  const updated = units.filter(u => u.revision === revision);
-  const counts = new Map<string, number>();
-  for (const u of units) if (u.revision) counts.set(u.revision, (counts.get(u.revision) ?? 0) + 1);
-  // The revision most groups run; in a tie, the one being replaced.
-  const current = [...counts.entries()].sort((a, b) => b[1] - a[1] || Number(a[0] === revision) - Number(b[0] === revision))[0]?.[0] ?? revision;
+  const keys = ref.kind === 'ModelServing' ? ModelServingLabels : ModelInferLabels;
+  const groupOf = (o: K8sObject): number | undefined => {
+    const m = /-(\d+)$/.exec(o.metadata?.labels?.[keys.GROUP_NAME] ?? '');
+    return m ? Number(m[1]) : undefined;
+  };
+  const expectedWorkloads = expected.filter(o => UNIT_WORKLOAD_KINDS.includes(o.kind) && groupOf(o) !== undefined);
+  const groups = [...new Set(expectedWorkloads.map(o => groupOf(o)!))].sort((x, y) => x - y);
+  const desired = groups.length;
+  const revisionOf = (labels: Record<string, string> | undefined) => labels?.[keys.REVISION];
+  const revision = expectedWorkloads.map(w => revisionOf(podTemplateOf(w)?.metadata?.labels)).find(r => typeof r === 'string');
+  const livePods = live.pods.filter(p => !p.metadata?.deletionTimestamp);
+  // The revision a group runs: its pods' (one revision, none missing), or undefined while they differ.
+  const running = (i: number): string | undefined => {
+    const revisions = new Set(livePods.filter(p => groupOf(p) === i).map(p => revisionOf(p.metadata?.labels)));
+    return revisions.size === 1 ? [...revisions][0] : undefined;
+  };
+  const existing = groups.filter(i => live.workloads.some(w => groupOf(w) === i));
   const reasons: string[] = [...errors];
   let reason: string | undefined = errors.length ? 'ClusterUnreachable' : undefined;
-  for (let i = 0; i < desired && errors.length === 0; i++) {
-    if (ready.some(u => u.index === i)) continue;
-    const own = expectedWorkloads.filter(w => unitOf(w) === i);
-    const explained = explainWorkloads(own, live);
-    const gangs = podGroupReasons(expected.filter(o => o.kind === 'PodGroup' && unitOf(o) === i).map(o => o.metadata.name), live);
+  const ready: number[] = [];
+  for (const i of groups) {
+    if (errors.length > 0) break;
+    const explained = explainWorkloads(expectedWorkloads.filter(w => groupOf(w) === i), live);
+    const gangs = podGroupReasons(expected.filter(o => o.kind === 'PodGroup' && groupOf(o) === i).map(o => o.metadata.name), live);
     const lines = [...gangs, ...explained.reasons];
-    reasons.push(`${ref.name}-${i}: ${lines.length ? lines.join('; ') : `not ready (revision ${units.find(u => u.index === i)?.revision ?? 'mixed'})`}`);
+    if (lines.length === 0 && explained.ready >= explained.desired) {
+      ready.push(i);
+      continue;
+    }
+    reasons.push(`${ref.name}-${i}: ${lines.length ? lines.join('; ') : 'not ready'}`);
     reason ??= gangs.length ? 'PodGroupPending' : explained.reason ?? 'GroupNotReady';
   }
+  const updated = existing.filter(i => running(i) === revision);
+  const counts = new Map<string, number>();
+  for (const i of existing) {
+    const r = running(i);
+    if (r) counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  // The revision most groups run; in a tie, the one being replaced.
+  const current = [...counts.entries()].sort((a, b) => b[1] - a[1] || Number(a[0] === revision) - Number(b[0] === revision))[0]?.[0] ?? revision;
   const isReady = reasons.length === 0 && ready.length >= desired;
   const phase = isReady ? 'Running' : reason && FAILED_REASONS.has(reason) ? 'Failed' : 'Pending';
   const since = latest([...live.workloads, ...live.pods], now);
@@ -348,17 +369,16 @@ function foldGroups(ref: WorkloadRef, expected: readonly K8sObject[], live: Live
       `${updated.length}/${desired} groups at revision ${revision ?? '(none)'}`, since),
   ];
   const status: Record<string, unknown> = {
-    replicas: units.length,
-    currentReplicas: units.filter(u => u.revision === current).length,
+    replicas: existing.length,
+    currentReplicas: existing.filter(i => running(i) === current).length,
     updatedReplicas: updated.length,
     availableReplicas: ready.length,
     conditions,
     // ModelInfer's documented status (`phase`, `readyReplicas`) beside its CRD's fields; ModelServing's has neither.
     ...(ref.kind === 'ModelInfer' ? { phase, readyReplicas: ready.length } : {
-
       ...(current ? { currentRevision: current } : {}),
       ...(revision ? { updateRevision: revision } : {}),
-      labelSelector: `modelserving.volcano.sh/name=${ref.name}`,
+      labelSelector: `${ModelServingLabels.NAME}=${ref.name}`,
     }),
   };
   return { ref, phase, ready: isReady, readyCount: ready.length, desired, revision, createdAt: createdAt([live]), reasons, status };

@@ -7,7 +7,7 @@ import { ModelLabels } from '../../../constructs/model';
 import { ModelReplicaLabels } from '../../../constructs/model-replica';
 import { deploymentFleet } from '../../../examples/model-deployment';
 import { modelGguf, modelScaleToZero } from '../../../examples/models';
-import { InferenceService, ModelInferLabels, ModelServingLabels, ModelInfer, GangScheduling, KthenaApi, LedgerLabels } from '../../../index';
+import { InferenceService, ModelServingLabels, ModelInfer, GangScheduling, KthenaApi, LedgerLabels } from '../../../index';
 import {
   ClusterObservation, foldStatus, groupWorkloads, K8sObject, WorkloadLabels, workloadRef, workloadRefOf, workloadSelector, ObservedStatus,
 } from '../../../src';
@@ -50,7 +50,6 @@ const fold = (kind: Parameters<typeof workloadRef>[0], name: string, ns: string,
 describe('the labels the fold reads are the constructs\' own', () => {
   test('WorkloadLabels repeat the constructs\' public selector labels', () => {
     expect(WorkloadLabels).toMatchObject({
-      MODEL_SERVING_GROUP: ModelServingLabels.GROUP_NAME,
       MODEL: ModelLabels.MODEL,
       INFERENCE: InferenceLabels.INFERENCE,
       PREDICTOR: InferenceLabels.PREDICTOR,
@@ -59,16 +58,18 @@ describe('the labels the fold reads are the constructs\' own', () => {
       CLUSTER: ModelReplicaLabels.CLUSTER,
       POOL: LedgerLabels.POOL,
     });
-    expect(ModelInferLabels.GROUP_NAME).not.toBe(WorkloadLabels.MODEL_SERVING_GROUP);
   });
 
   test('a synth output groups into its workloads, each found again in a cluster by its selector', () => {
     const objects = [...groups(), ...modelGguf(new App()).toJson(), ...groups(KthenaApi.MODEL_SERVING).map(o => ({ ...o, metadata: { ...o.metadata, namespace: 'serving' } }))];
     const found = groupWorkloads(objects);
     expect(found.map(w => `${w.ref.kind}/${w.ref.namespace}/${w.ref.name}`)).toEqual(['ModelInfer/ml/llm', 'Model/models/llama-3b', 'ModelServing/serving/llm']);
+    // The pods, selected by workloadSelector, are the workload's too.
     for (const { ref, objects: own } of found) {
       const [key, value] = workloadSelector(ref).split('=');
-      for (const o of own) expect(o.metadata.labels[key]).toBe(value);
+      for (const w of own.filter(o => o.kind === 'StatefulSet' || o.kind === 'Deployment')) {
+        expect(podsOf(w, 'ready').map(p => [p.metadata.labels[key], workloadRefOf(p)])).toEqual(podsOf(w, 'ready').map(() => [value, ref]));
+      }
     }
     expect(workloadRefOf({ kind: 'ConfigMap', metadata: { name: 'x', labels: {} } })).toBeUndefined();
   });
@@ -147,8 +148,8 @@ describe('Kthena ModelServing', () => {
     const objects = groups(KthenaApi.MODEL_SERVING);
     const obs = cluster(objects, () => 'ready');
     // Group 0 still runs the previous revision.
-    const old = (o: K8sObject) => (o.metadata.labels['rollout.inferkit.dev/unit'] === '0' && o.kind === 'Pod'
-      ? { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, 'rollout.inferkit.dev/revision': 'old' } } } : o);
+    const old = (o: K8sObject) => (o.metadata.labels[ModelServingLabels.GROUP_NAME] === 'llm-0' && o.kind === 'Pod'
+      ? { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [ModelServingLabels.REVISION]: 'old' } } } : o);
     const s = fold('ModelServing', 'llm', 'ml', objects, [{ cluster: '', objects: obs.objects!.map(old) }]);
     expect(schemaErrors(MODELSERVING_CRD, s.status)).toEqual([]);
     expect(s.status).toMatchObject({
@@ -156,6 +157,32 @@ describe('Kthena ModelServing', () => {
     });
     expect(s.status.phase).toBeUndefined();
     expect((s.status.conditions as K8sObject[])[1]).toMatchObject({ type: 'Progressing', status: 'True', reason: 'UpdateInProgress' });
+  });
+});
+
+describe('Kthena ModelServing rolled role by role', () => {
+  test('its groups are still the units: the role instances of each group are found by the group label, not the rollout sets', () => {
+    const chart = new Chart(new App(), 'c');
+    ModelInfer.fromManifest(chart, 'ds', {
+      apiVersion: 'workload.serving.volcano.sh/v1alpha1',
+      kind: 'ModelServing',
+      metadata: { name: 'ds', namespace: 'ml' },
+      spec: {
+        replicas: 2,
+        schedulerName: 'default-scheduler',
+        rolloutStrategy: { type: 'RoleRollingUpdate' },
+        recoveryPolicy: 'None',
+        template: { roles: [{ name: 'decode', replicas: 3, workerReplicas: 0, entryTemplate: { spec: { containers: [{ name: 'engine', image: 'vllm:v1' }] } } }] },
+      },
+    } as never);
+    const objects = chart.toJson();
+    expect(groupWorkloads(objects).map(w => `${w.ref.kind}/${w.ref.name}`)).toEqual(['ModelServing/ds']);
+    const obs = cluster(objects, (_, w) => (w === 'ds-1-decode-2' ? { waiting: 'CrashLoopBackOff' } : 'ready'));
+    const s = fold('ModelServing', 'ds', 'ml', objects, [obs]);
+    expect(schemaErrors(MODELSERVING_CRD, s.status)).toEqual([]);
+    expect(s).toMatchObject({ readyCount: 1, desired: 2, phase: 'Failed' });
+    expect(s.status).toMatchObject({ replicas: 2, availableReplicas: 1, updatedReplicas: 2 });
+    expect(s.reasons).toEqual(['ds-1: StatefulSet/ds-1-decode-2: pod ds-1-decode-2-0: container engine CrashLoopBackOff']);
   });
 });
 
