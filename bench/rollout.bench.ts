@@ -1,19 +1,25 @@
 // Rollout speed on the real control plane (KWOK pods Ready after a fixed delay): for N groups of an entry and a
 // worker, an image change rolled by the executor, its waves and wall time against the lower bound
-// ceil(N / (maxUnavailable + maxSurge)) x readiness delay (target: within 10 %), and API requests per group.
+// ceil(N / (maxUnavailable + maxSurge)) x readiness delay (target: within 10 %), and API requests per group. Then the
+// providers' overhead on a no-op `pulumi preview` of the fleet example at 10, 50 and 200 replicas, in ms per resource,
+// against a stack of as many plain ConfigMaps (the engine's own cost per resource).
 // Run: npx ts-node --transpile-only bench/rollout.bench.ts (needs `bash test/cluster/build.sh`).
 import * as fs from 'fs';
+import * as k8s from '@pulumi/kubernetes';
 import { App, Chart } from 'cdk8s';
+import { fleetProgram } from '../examples/pulumi/fleet';
 import { GangScheduling, ModelInfer } from '../index';
 import { KubeClient, KubeResponse } from '../providers/_kube';
 import { executeRollout } from '../providers/rollout-executor';
 import { expectedWaves, rolloutSets, RolloutSet } from '../src';
 import { TestCluster } from '../test/harness/cluster';
-import { installFixtures, restrictedNamespace } from '../test/harness/fixtures';
+import { installFixtures, NODE_POOLS, restrictedNamespace } from '../test/harness/fixtures';
 import { Kube } from '../test/harness/kube';
+import { PulumiStack } from '../test/harness/pulumi';
 
 const DELAY_MS = 3000;
 const SIZES = (process.env.ROLLOUT_BENCH_SIZES ?? '8,32,128').split(',').map(Number);
+const PREVIEW_SIZES = (process.env.PREVIEW_BENCH_SIZES ?? '10,50,200').split(',').filter(Boolean).map(Number);
 
 /** A client that counts its requests. */
 class CountingClient extends KubeClient {
@@ -39,42 +45,109 @@ function set(namespace: string, groups: number, image: string): RolloutSet {
   return rolloutSets(chart.toJson()).sets[0];
 }
 
+/** Prints a table with right-aligned columns. */
+function table(title: string, head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+}
+
+/** Waves and wall time of an image change of N groups, against ceil(N / (maxUnavailable + maxSurge)) x the readiness delay. */
+async function rolloutRows(cluster: TestCluster, kube: Kube): Promise<{ rows: string[][]; over: boolean }> {
+  const rows: string[][] = [];
+  let over = false;
+  for (const n of SIZES) {
+    const ns = `bench-${n}`;
+    await kube.apply(restrictedNamespace(ns));
+    const client = CountingClient.fromKubeconfigYaml(fs.readFileSync(cluster.kubeconfig, 'utf8')) as CountingClient;
+    const clients = new Map([['', client as KubeClient]]);
+    await executeRollout(clients, set(ns, n, 'vllm:v1'), { pollMs: 200 });
+    client.requests = 0;
+    const target = set(ns, n, 'vllm:v2');
+    const result = await executeRollout(clients, target, { pollMs: 200 });
+    const waves = expectedWaves(target.strategy);
+    const bound = waves * DELAY_MS;
+    const ratio = result.elapsedMs / bound;
+    over ||= ratio > 1.1;
+    rows.push([String(n), `${result.waves}/${waves}`, (result.elapsedMs / 1000).toFixed(1), (bound / 1000).toFixed(1), ratio.toFixed(2), (client.requests / n).toFixed(1)]);
+    client.close();
+  }
+  return { rows, over };
+}
+
+/** Median wall time of `runs` calls. */
+async function median(runs: number, f: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = Date.now();
+    await f();
+    times.push(Date.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/**
+ * The no-op `pulumi preview` of the fleet example (Placement, Rollout, ConfigGroups) at each size, in ms per resource,
+ * against a baseline stack of as many plain @pulumi/kubernetes ConfigMaps in the same run.
+ */
+async function previewRows(cluster: TestCluster, kube: Kube): Promise<string[][]> {
+  const kubeconfig = fs.readFileSync(cluster.kubeconfig, 'utf8');
+  const rows: string[][] = [];
+  for (const n of PREVIEW_SIZES) {
+    const ns = `fleet-${n}`;
+    await kube.apply(restrictedNamespace(ns));
+    const fleet = await PulumiStack.create({ stackName: 'bench', projectName: `fleet-${n}`, program: async () => fleetProgram([{ name: 'bench', kubeconfig }], ns, n) });
+    const baseline = await PulumiStack.create({
+      stackName: 'bench', projectName: `baseline-${n}`,
+      program: async () => {
+        const provider = new k8s.Provider('bench', { kubeconfig });
+        for (let i = 0; i < n; i++) new k8s.core.v1.ConfigMap(`cm-${i}`, { metadata: { name: `cm-${i}`, namespace: ns }, data: { i: String(i) } }, { provider });
+      },
+    });
+    try {
+      await fleet.stack.up();
+      await baseline.stack.up();
+      const count = async (st: PulumiStack) => (await st.stack.exportStack()).deployment.resources.length;
+      const [fleetResources, baseResources] = [await count(fleet), await count(baseline)];
+      const fleetMs = await median(3, () => fleet.stack.preview());
+      const baseMs = await median(3, () => baseline.stack.preview());
+      const perFleet = fleetMs / fleetResources;
+      const perBase = baseMs / baseResources;
+      rows.push([String(n), String(fleetResources), perFleet.toFixed(1), String(baseResources), perBase.toFixed(1), (perFleet / perBase).toFixed(2)]);
+      await fleet.stack.destroy();
+      await baseline.stack.destroy();
+    } finally {
+      fleet.dispose();
+      baseline.dispose();
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const cluster = await TestCluster.start({ name: 'inferkit-bench', controllerQps: 500 });
   // A benchmark stopped by a signal still stops its cluster.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void cluster.stop().then(() => process.exit(130)); });
-  const rows: string[][] = [];
-  let over = false;
+  let rollout: { rows: string[][]; over: boolean };
+  let preview: string[][];
   try {
     const kube = cluster.client();
-    await installFixtures(kube, { crds: false });
-    for (const n of SIZES) {
-      const ns = `bench-${n}`;
-      await kube.apply(restrictedNamespace(ns));
-      const client = CountingClient.fromKubeconfigYaml(fs.readFileSync(cluster.kubeconfig, 'utf8')) as CountingClient;
-      const clients = new Map([['', client as KubeClient]]);
-      await executeRollout(clients, set(ns, n, 'vllm:v1'), { pollMs: 200 });
-      client.requests = 0;
-      const target = set(ns, n, 'vllm:v2');
-      const result = await executeRollout(clients, target, { pollMs: 200 });
-      const waves = expectedWaves(target.strategy);
-      const bound = waves * DELAY_MS;
-      const ratio = result.elapsedMs / bound;
-      over ||= ratio > 1.1;
-      rows.push([String(n), `${result.waves}/${waves}`, (result.elapsedMs / 1000).toFixed(1), (bound / 1000).toFixed(1), ratio.toFixed(2), (client.requests / n).toFixed(1)]);
-      client.close();
-    }
-    (kube as Kube).close();
+    // GPU nodes with DRA devices for the fleet's largest size (one GPU per replica).
+    const nodes = Math.ceil(Math.max(...PREVIEW_SIZES, 1) / 8) + 1;
+    await installFixtures(kube, { crds: false, pools: [{ ...NODE_POOLS[0], nodes }] });
+    rollout = await rolloutRows(cluster, kube);
+    preview = await previewRows(cluster, kube);
+    kube.close();
   } finally {
     await cluster.stop();
   }
-  const head = ['groups', 'waves (run/plan)', 'wall s', 'bound s', 'wall/bound', 'API requests/group'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
-  console.log(`Rollout of N entry+worker groups, maxUnavailable 25 %, pods Ready ${DELAY_MS} ms after they start (KWOK)`);
-  console.log(line(head));
-  for (const r of rows) console.log(line(r));
-  console.log(over ? 'some rollouts took more than 110 % of the lower bound' : 'every rollout within 110 % of the lower bound');
+  table(`Rollout of N entry+worker groups, maxUnavailable 25 %, pods Ready ${DELAY_MS} ms after they start (KWOK)`,
+    ['groups', 'waves (run/plan)', 'wall s', 'bound s', 'wall/bound', 'API requests/group'], rollout.rows);
+  console.log(rollout.over ? 'some rollouts took more than 110 % of the lower bound' : 'every rollout within 110 % of the lower bound');
+  table('No-op pulumi preview of the fleet example (ModelDeployment: Placement, ConfigGroup, Rollout), median of 3, against as many ConfigMaps',
+    ['replicas', 'fleet resources', 'ms/resource', 'baseline resources', 'baseline ms/resource', 'ratio'], preview);
 }
 
 void main().catch(e => {

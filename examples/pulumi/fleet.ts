@@ -13,10 +13,10 @@ export interface FleetMember {
 }
 
 /** The program: replicas go to the clusters given; removing one from the list moves only its replicas. */
-export function fleetProgram(clusters: FleetMember[], namespace = 'fleet'): { replicas: ModelDeployment['replicas'] } {
+export function fleetProgram(clusters: FleetMember[], namespace = 'fleet', replicas = 3): { replicas: ModelDeployment['replicas'] } {
   const md = new ModelDeployment('qwen', {
     namespace,
-    replicas: 3,
+    replicas,
     engines: [{
       name: 'qwen',
       members: [{
