@@ -29,6 +29,8 @@ const project = new typescript.TypeScriptProject({
   devDeps: [
     // ts-jest requires jest-util, a peer that npm does not hoist when other majors of it are in the tree.
     'fast-check@^4.10.0', 'cdk8s-cli@^2.207.0', 'jest-util@^29', 'highs@1.15.3', 'typedoc@^0.28.20',
+    // The status tests validate each folded status against its seed CRD's JSON schema.
+    'ajv@^8.20.0',
     // The tests' copies of the peers below, at the versions the lockfile already holds.
     ...CDK8S_PEERS,
     // Pinned to the engine and provider that test/cluster builds.

@@ -598,7 +598,9 @@ export class ModelReplica extends Construct {
       podDefaults: this.props.podDefaults,
       metadata: {
         labels: {
-          ...this.props.metadata?.labels, [ModelReplicaLabels.CLUSTER]: this.props.clusterName, [LedgerLabels.DEPLOYMENT]: this.deploymentName,
+          ...this.props.metadata?.labels,
+          [ModelReplicaLabels.CLUSTER]: this.props.clusterName,
+          [LedgerLabels.DEPLOYMENT]: this.deploymentName,
           [ModelReplicaLabels.REPLICA]: this.name,
         },
         annotations: this.props.metadata?.annotations,

@@ -266,10 +266,11 @@ export function resolveModelInfer<T>(spec: ModelInferSpec<T>, path: string, fiel
     } else if (r.maxUnavailable !== undefined || r.partition !== undefined) {
       issues.warn(`${f}.${r.maxUnavailable !== undefined ? 'maxUnavailable' : 'partition'}`, r.maxUnavailable ?? r.partition,
         `configures role-by-role rolling, which takes no effect when whole ${group}s are rolled (as with Kthena's controller)`,
-        `Remove it, or set the rollout type to role-level rolling`);
+        'Remove it, or set the rollout type to role-level rolling');
     }
     const rp = resolveIntOrPercent(issues, `${f}.partition`, r.partition, 0, rr, true);
-    return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate, workerTemplate, rollout: { maxUnavailable: mu, partition: rp } };
+    const rollout = { maxUnavailable: mu, partition: rp };
+    return { name: r.name, replicas: rr, workerReplicas: wr, size: 1 + wr, minReplicas: rr, entryTemplate, workerTemplate, rollout };
   });
 
   // Counts each within the limit can still multiply past it (each beyond it is reported above).

@@ -92,7 +92,11 @@ describe('inferkit rollout', () => {
           rolloutStrategy: { type: 'RoleRollingUpdate' },
           template: {
             roles: [{
-              name: 'decode', replicas: 4, workerReplicas: 0, maxUnavailable: 2, partition: 1,
+              name: 'decode',
+              replicas: 4,
+              workerReplicas: 0,
+              maxUnavailable: 2,
+              partition: 1,
               entryTemplate: { metadata: { annotations: { 'test.inferkit.dev/ready-delay': '1s' } }, spec: { containers: [{ name: 'engine', image }] } },
             }],
           },

@@ -23,7 +23,9 @@ describe('the ModelDeployment Pulumi component', () => {
 describe('the fleet rollout budget', () => {
   test.each([0, 1.5, -1])('maxUnavailable %p is refused before anything is registered', maxUnavailable => {
     expect(() => new ModelDeployment('qwen', {
-      namespace: 'ml', replicas: 2, maxUnavailable,
+      namespace: 'ml',
+      replicas: 2,
+      maxUnavailable,
       engines: [{ name: 'qwen', members: [{ deviceRequests: [{ name: 'gpu' }], template }] }],
       clusters: [{ name: 'a', kubeconfig: 'unused' }],
     })).toThrow(`Unable to deploy ModelDeployment/ml/qwen: maxUnavailable ${maxUnavailable} is not a whole number of replicas from 1. `
