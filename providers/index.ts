@@ -10,7 +10,7 @@ export * from './model-deployment';
 export type { ClusterConnection, LiveCluster } from './inventory';
 export { Rollout } from './rollout';
 export type { RolloutArgs } from './rollout';
-export type { RolloutSet, RolloutUnit, RolloutStrategy } from '../src';
+export type { K8sObject, RolloutSet, RolloutUnit, RolloutStrategy } from '../src';
 export * from './components';
 export { RolloutError } from './rollout-executor';
 export type { OnFailure, RolloutResult } from './rollout-executor';

@@ -47,7 +47,7 @@ describe('the public surface', () => {
 
   test('inferkit/pulumi exports the components, the Placement, Rollout and WorkloadStatus resources and their args, nothing else', () => {
     expect(exportedNames(program, 'providers/index.ts')).toEqual([
-      'ClusterConnection', 'ClusterRolloutArgs', 'Condition', 'FleetClusterArgs', 'InferenceService', 'InferenceServiceArgs', 'LiveCluster', 'Model',
+      'ClusterConnection', 'ClusterRolloutArgs', 'Condition', 'FleetClusterArgs', 'InferenceService', 'InferenceServiceArgs', 'K8sObject', 'LiveCluster', 'Model',
       'ModelArgs', 'ModelDeployment', 'ModelDeploymentArgs', 'ModelInfer', 'ModelInferArgs', 'ObservedStatus', 'OnFailure', 'Placement', 'PlacementArgs',
       'PlacementCluster', 'ReplicaOutput', 'ReplicaStatus', 'Rollout', 'RolloutArgs', 'RolloutError', 'RolloutResult', 'RolloutSet', 'RolloutStrategy',
       'RolloutUnit', 'SeedKind', 'WorkloadRef', 'WorkloadStatus', 'WorkloadStatusArgs',

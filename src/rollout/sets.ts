@@ -22,7 +22,7 @@ export interface RolloutUnit {
 
 /** Units rolled together under one availability floor. */
 export interface RolloutSet {
-  /** `<kind>.<name>`: the value of the {@link RolloutLabels.SET} label. */
+  /** `<kind>.<name>`: the value of the `rollout.inferkit.dev/set` label. */
   readonly set: string;
   readonly namespace: string;
   /** The name every unit's object names start with, as `<prefix>-<index>`: how a surge unit is named. */
