@@ -523,6 +523,7 @@ export class ModelInfer extends Construct {
       [RolloutAnnotations.MAX_UNAVAILABLE]: String(own ? role.rollout.maxUnavailable : r.maxUnavailable),
       [RolloutAnnotations.MAX_SURGE]: String(own ? 0 : r.maxSurge),
       [RolloutAnnotations.PARTITION]: String(own ? role.rollout.partition : r.partition),
+      [RolloutAnnotations.UNIT_KIND]: own ? 'role instance' : 'group',
     };
   }
 

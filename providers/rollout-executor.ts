@@ -77,7 +77,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
   const units = new Map(set.units.map(u => [u.index, u]));
   const clusterOf = (i: number) => units.get(i)?.cluster ?? set.units[set.units.length - 1]?.cluster;
   const result = { waves: 0, updated: [] as number[], created: [] as number[], deleted: [] as number[] };
-  const name = set.set.split('.')[0] === 'modelinfer' ? 'group' : 'unit';
+  const name = set.unitKind ?? 'unit';
   const unitName = (i: number) => `${set.prefix}-${i}${i >= set.strategy.replicas ? ' (surge)' : ''}`;
   const objectsOf = (i: number): RolloutUnit => {
     const own = units.get(i);
@@ -99,12 +99,17 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     for (const [cluster, kube] of clients) {
       const l = await readLive(kube, set, false);
       live.set(cluster, l);
+      const liveNames = new Set(l.workloads.map(w => `${w.kind}/${w.metadata?.name}`));
       for (const o of observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)) {
         if (clients.size > 1 && (clusterOf(o.index) ?? '') !== cluster) {
           misplaced.push([cluster, o.index]);
           continue;
         }
-        observed.push({ ...o, revision: o.revision !== undefined && o.revision === desiredOf(o.index) ? set.revision : o.revision });
+        // A unit missing one of its workloads (deleted outside the rollout) is broken: updated, which re-applies it.
+        const incomplete = (units.get(o.index)?.objects ?? [])
+          .some(x => UNIT_WORKLOAD_KINDS.includes(x.kind) && !liveNames.has(`${x.kind}/${x.metadata?.name}`));
+        if (incomplete) observed.push({ ...o, revision: undefined, ready: false });
+        else observed.push({ ...o, revision: o.revision !== undefined && o.revision === desiredOf(o.index) ? set.revision : o.revision });
       }
     }
     const step: RolloutStep = planRollout({
@@ -137,7 +142,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       if (options.onFailure === 'Rollback' && options.previous) {
         const failed = stuck.filter(u => u < set.strategy.replicas);
         await rollback(clients, set, options.previous, failed, { ...options, progressDeadlineMs: deadline, log });
-        rolledBack = ` ${name === 'group' ? 'Groups' : 'Units'} ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
+        rolledBack = ` ${name[0].toUpperCase()}${name.slice(1)}s ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
       }
       const message = `Unable to roll ${set.namespace}/${set.set} to revision ${set.revision}: ${names} not Ready after ${waitedS} s `
         + `(progress deadline ${Math.round(deadline / 1000)} s). ${report.join('. ')}.${rolledBack} `

@@ -91,6 +91,8 @@ export const RolloutAnnotations = {
   MAX_UNAVAILABLE: 'rollout.inferkit.dev/max-unavailable',
   MAX_SURGE: 'rollout.inferkit.dev/max-surge',
   PARTITION: 'rollout.inferkit.dev/partition',
+  /** What a unit is, for messages: `group`, `role instance`, `replica`. */
+  UNIT_KIND: 'rollout.inferkit.dev/unit-kind',
 } as const;
 
 /** The node label naming a node's pool: placement pins replicas to pools by it. Public API. */

@@ -29,6 +29,12 @@ export interface RolloutSet {
   readonly prefix: string;
   /** The revision the units are rolled to. */
   readonly revision: string;
+  /**
+   * What a unit is, in messages: `group`, `role instance`, `replica`.
+   *
+   * @default 'unit'
+   */
+  readonly unitKind?: string;
   readonly strategy: RolloutStrategy;
   /** Units 0..replicas-1, in index order. */
   readonly units: readonly RolloutUnit[];
@@ -101,7 +107,8 @@ export function rolloutSets(objects: readonly K8sObject[]): { sets: RolloutSet[]
         + `not below replicas (${strategy.replicas}). Synthesize it again.`);
     }
     const prefix = String(workloads[0].metadata.labels[RolloutLabels.SET]).split('.').slice(1).join('.');
-    return { set, namespace, prefix, revision, strategy, units };
+    const unitKind = workloads[0].metadata?.annotations?.[RolloutAnnotations.UNIT_KIND];
+    return { set, namespace, prefix, revision, strategy, units, ...(typeof unitKind === 'string' ? { unitKind } : {}) };
   });
   return { sets, rest };
 }
@@ -202,6 +209,7 @@ export function fleetRolloutSet(
     namespace,
     prefix: name,
     revision: hash(units.map(u => u.revision)),
+    unitKind: 'replica',
     strategy: { replicas: replicas.length, maxUnavailable: strategy.maxUnavailable, maxSurge: 0, partition: 0 },
     units,
   };

@@ -123,10 +123,25 @@ describe('inferkit rollout', () => {
     stop = true;
     await watch;
     expect(result.code).toBe(0);
-    expect(result.out.split('\n').filter(l => / wave \d+: /.test(l)).map(l => l.replace(/^.*updating units (.*?) \(.*$/, '$1'))).toEqual(['ds-0-decode-1, ds-0-decode-2', 'ds-0-decode-3']);
+    expect(result.out.split('\n').filter(l => / wave \d+: /.test(l)).map(l => l.replace(/^.*updating role instances (.*?) \(.*$/, '$1'))).toEqual(['ds-0-decode-1, ds-0-decode-2', 'ds-0-decode-3']);
     expect(Math.min(...minReady)).toBeGreaterThanOrEqual(2);
     const after = await pods();
     expect(after.find(p => p.metadata.name === 'ds-0-decode-0-0')?.metadata.uid).toBe(before.get('ds-0-decode-0-0'));
     expect(after.filter(p => p.spec.containers[0].image === 'vllm:v2').map(p => p.metadata.name).sort()).toEqual(['ds-0-decode-1-0', 'ds-0-decode-2-0', 'ds-0-decode-3-0']);
+  });
+
+  test('a group whose workload was deleted outside the rollout is made whole again by the next run', async () => {
+    const ns3 = 'rollout-repair';
+    await kube.apply(restrictedNamespace(ns3));
+    const props: GroupsProps = { namespace: ns3, name: 'llm', replicas: 2, image: 'registry.example/vllm:v1' };
+    const out = synthOutput(props);
+    expect((await run('-f', out, '--kubeconfig', kubeconfig)).code).toBe(0);
+    await waitAllReady(kube, ns3, 'llm', 2);
+    await kube.delete('apps/v1', 'StatefulSet', ns3, 'llm-1-serve-0-w');
+    await kube.waitFor('the worker StatefulSet to be gone', async () => (await kube.get('apps/v1', 'StatefulSet', ns3, 'llm-1-serve-0-w')) ? undefined : true);
+    const again = await run('-f', out, '--kubeconfig', kubeconfig);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/wave 1: updating groups llm-1 /);
+    await waitAllReady(kube, ns3, 'llm', 2);
   });
 });
