@@ -12,11 +12,12 @@ import { observeUnits } from '../src/observe';
 export const ROLLOUT_USAGE = `Usage: inferkit rollout -f <file.yaml|dir> [-f ...] --kubeconfig <file> [--context <name>] [--dry-run]
                         [--progress-deadline <seconds>] [--backend StatefulSet|LeaderWorkerSet]
 
-Rolls the InferGroups of every ModelInfer (and each Deployment) in the input to the revision the input describes,
-wave by wave: at most maxUnavailable + maxSurge groups at a time, every pod of a wave Ready before the next, groups
-below partition untouched. The input is seed CRs (as for synth) or a synth output folder. Objects that are not rolled
-are applied first. --dry-run prints the waves without changing anything (against the live state when --kubeconfig is
-given, else as if every group ran another revision). Exits 1 with a report naming each stuck group's pods.`;
+Rolls the InferGroups of every ModelInfer in the input (or, with role-level rolling, their role instances) to the
+revision the input describes, wave by wave: at most maxUnavailable + maxSurge groups at a time, every pod of a wave
+Ready before the next, groups below partition untouched. The input is seed CRs (as for synth) or a synth output folder.
+The other objects are applied first, as they are (a Deployment there rolls by its own strategy, not awaited).
+--dry-run prints the waves without changing anything (against the live state when --kubeconfig is given, else as if
+every group ran another revision). Exits 1 with a report naming each stuck group's pods.`;
 
 /** Parsed command line of `inferkit rollout`. */
 export interface RolloutArgs {
