@@ -166,5 +166,6 @@ bench.exec('ts-node --transpile-only bench/synth.bench.ts');
 bench.exec('ts-node --transpile-only bench/placement.bench.ts');
 bench.exec('ts-node --transpile-only bench/optimality.bench.ts');
 bench.exec('ts-node --transpile-only bench/rollout.bench.ts');
+bench.exec('ts-node --transpile-only bench/hostile.bench.ts');
 
 project.synth();
