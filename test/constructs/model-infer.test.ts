@@ -242,6 +242,7 @@ describe('ModelInfer', () => {
       'rollout.inferkit.dev/max-unavailable': '2',
       'rollout.inferkit.dev/max-surge': '1',
       'rollout.inferkit.dev/partition': '1',
+      'rollout.inferkit.dev/unit-kind': 'group',
     });
   });
 
