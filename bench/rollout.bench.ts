@@ -100,7 +100,8 @@ async function previewRows(cluster: TestCluster, kube: Kube): Promise<string[][]
     await kube.apply(restrictedNamespace(ns));
     const fleet = await PulumiStack.create({ stackName: 'bench', projectName: `fleet-${n}`, program: async () => fleetProgram([{ name: 'bench', kubeconfig }], ns, n) });
     const baseline = await PulumiStack.create({
-      stackName: 'bench', projectName: `baseline-${n}`,
+      stackName: 'bench',
+      projectName: `baseline-${n}`,
       program: async () => {
         const provider = new k8s.Provider('bench', { kubeconfig });
         for (let i = 0; i < n; i++) new k8s.core.v1.ConfigMap(`cm-${i}`, { metadata: { name: `cm-${i}`, namespace: ns }, data: { i: String(i) } }, { provider });

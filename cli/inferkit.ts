@@ -699,7 +699,9 @@ function synthObjects(files: string[], backend: string | undefined): Array<Recor
 }
 
 /** Runs the CLI, the commands that talk to a cluster included; resolves to the exit code. */
-export async function mainAsync(argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s)): Promise<number> {
+export async function mainAsync(
+  argv: readonly string[], out: Write = s => process.stdout.write(s), err: Write = s => process.stderr.write(s),
+): Promise<number> {
   if (argv[0] !== 'rollout' && argv[0] !== 'status') return main(argv, out, err);
   try {
     if (argv[0] === 'status') return await status(argv.slice(1), (files, backend) => synthRun(files, backend).outputs.flatMap(o => o.chart.toJson()), out, err);
