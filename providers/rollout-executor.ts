@@ -3,7 +3,7 @@
 // Pulumi resource; it never loads Pulumi. Everything it decides comes from a fresh observation, so an interrupted
 // rollout resumes where the cluster is.
 import {
-  describeUnits, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS, UnitObservation,
+  describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS, UnitObservation,
 } from '../src';
 import { KubeClient, retrying } from './_kube';
 import { readLive, UNIT_KINDS } from './observe';
@@ -57,6 +57,17 @@ function clientOf(clients: Clients, unit: { cluster?: string } | undefined): Kub
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** Waits until a workload's controller has observed its generation (`status.observedGeneration`), for up to `forMs`. */
+async function observedBy(kube: KubeClient, applied: K8sObject, forMs: number): Promise<void> {
+  const until = Date.now() + forMs;
+  for (let o: K8sObject | undefined = applied; ;) {
+    if ((o?.status?.observedGeneration ?? 0) >= (applied.metadata?.generation ?? 0)) return;
+    if (Date.now() > until) return;
+    await sleep(100);
+    o = await retrying(() => kube.get(applied.apiVersion, applied.kind, applied.metadata.namespace, applied.metadata.name));
+  }
+}
 
 /** Runs `work` on every item, at most `limit` at once. */
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>, limit = 8): Promise<void> {
@@ -155,11 +166,15 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     await inParallel([...step.create, ...step.update], async i => {
       const unit = objectsOf(i);
       const kube = clientOf(clients, unit);
+      const applied: K8sObject[] = [];
       for (const o of [...unit.objects].sort((x, y) => Number(UNIT_WORKLOAD_KINDS.includes(x.kind)) - Number(UNIT_WORKLOAD_KINDS.includes(y.kind)))) {
-        await retrying(() => kube.apply(o, { fieldManager }));
+        applied.push(await retrying(() => kube.apply(o, { fieldManager })));
       }
       actedAt.set(i, Date.now());
       if (!step.update.includes(i)) return;
+      // The StatefulSet controller recreates a deleted pod from the spec it has seen: wait until it has seen the new one,
+      // or it could bring the old revision back (and the unit would be rolled twice).
+      for (const w of applied.filter(a => a.kind === 'StatefulSet')) await observedBy(kube, w, deadline);
       // OnDelete workloads keep their pods: replace the ones that run another revision.
       const pods = live.get(unit.cluster ?? '')?.pods ?? [...live.values()][0]?.pods ?? [];
       await Promise.all(pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)

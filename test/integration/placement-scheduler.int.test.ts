@@ -5,15 +5,20 @@
 // allocated claims sees it, and the big replica is reported as not fitting instead of Placed and Pending.
 import * as fs from 'fs';
 import { ModelDeployment } from '../../providers';
+import { TestCluster } from '../harness/cluster';
 import { installFixtures, NODE_POOLS, restrictedNamespace } from '../harness/fixtures';
-import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeObject } from '../harness/kube';
 import { PulumiStack } from '../harness/pulumi';
 
-const kubeconfigFile = process.env[KUBECONFIG_ENV]!;
-const kubeconfig = fs.readFileSync(kubeconfigFile, 'utf8');
-const kube = Kube.fromKubeconfig(kubeconfigFile);
-afterAll(() => kube.close());
+// A cluster of its own: the suite's shared cluster has GPU pods of other tests on its h100 pool, and this scenario
+// needs the pool empty. Started in beforeAll, stopped in afterAll.
+let cluster: TestCluster;
+let kubeconfig: string;
+let kube: Kube;
+afterAll(async () => {
+  kube?.close();
+  await cluster?.stop();
+});
 
 const NAMESPACE = 'placement';
 /** Only the H100s (80Gi) match: the L4s have 24Gi. */
@@ -24,8 +29,10 @@ const RESTRICTED = {
 };
 
 beforeAll(async () => {
-  // The global setup's cluster has the fixture pools already; a cluster started without them gets them here.
-  if ((await kube.list('v1', 'Node')).length === 0) await installFixtures(kube, { crds: false });
+  cluster = await TestCluster.start({ name: 'inferkit-jest-placement' });
+  kubeconfig = fs.readFileSync(cluster.kubeconfig, 'utf8');
+  kube = cluster.client();
+  await installFixtures(kube, { crds: false });
   await kube.apply(restrictedNamespace(NAMESPACE));
 }, 300_000);
 
