@@ -3,7 +3,8 @@
 // Pulumi resource; it never loads Pulumi. Everything it decides comes from a fresh observation, so an interrupted
 // rollout resumes where the cluster is.
 import {
-  describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS, UnitObservation,
+  describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS,
+  UnitObservation,
 } from '../src';
 import { KubeClient, retrying } from './_kube';
 import { readLive, UNIT_KINDS } from './observe';
