@@ -5,23 +5,28 @@ import * as fs from 'fs';
 import { ModelDeployment } from '../../providers';
 import { readLiveCluster } from '../../providers/inventory';
 import { LedgerLabels } from '../../src';
-import { restrictedNamespace } from '../harness/fixtures';
-import { KUBECONFIG_ENV } from '../harness/global-setup';
+import { TestCluster } from '../harness/cluster';
+import { installFixtures, restrictedNamespace } from '../harness/fixtures';
 import { Kube, KubeObject } from '../harness/kube';
 import { PulumiStack } from '../harness/pulumi';
 
-const kubeconfigFile = process.env[KUBECONFIG_ENV]!;
-const kubeconfig = fs.readFileSync(kubeconfigFile, 'utf8');
-const kube = Kube.fromKubeconfig(kubeconfigFile);
 const NAMESPACE = 'trust';
 const EVIL = 'evil';
+// A cluster of its own: the replica needs a whole h100 node, which other tests' GPU pods may hold on the shared one.
+let cluster: TestCluster;
+let kubeconfig: string;
+let kube: Kube;
 
 beforeAll(async () => {
+  cluster = await TestCluster.start({ name: 'inferkit-jest-trust' });
+  kubeconfig = fs.readFileSync(cluster.kubeconfig, 'utf8');
+  kube = cluster.client();
+  await installFixtures(kube, { crds: false });
   for (const ns of [NAMESPACE, EVIL]) await kube.apply(restrictedNamespace(ns));
-});
+}, 300_000);
 afterAll(async () => {
-  for (const ns of [NAMESPACE, EVIL]) await kube.delete('v1', 'Namespace', undefined, ns);
-  kube.close();
+  kube?.close();
+  await cluster?.stop();
 });
 
 /** A Deployment that claims, by the ledger's label and annotation, 8 GPUs per pod of pool h100: pods that never schedule. */
