@@ -5,7 +5,13 @@ import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeError, KubeObject } from '../harness/kube';
 
 const kube = Kube.fromKubeconfig(process.env[KUBECONFIG_ENV]!);
-afterAll(() => kube.close());
+afterAll(async () => {
+  // The examples' GPUs go back to the shared cluster's pools for the tests after this one.
+  const namespaces = new Set(Object.values(charts).flat().map(o => o.metadata.namespace as string).filter(ns => ns && ns !== 'default'));
+  for (const ns of namespaces) await kube.delete('v1', 'Namespace', undefined, ns);
+  await kube.waitFor('the examples\' pods to be gone', async () => ((await kube.list('v1', 'Pod')).some(p => namespaces.has(p.metadata.namespace)) ? undefined : true), 120_000);
+  kube.close();
+});
 
 const app = buildExamples(Testing.app());
 const charts = Object.fromEntries(app.charts.map(c => [c.node.path, Testing.synth(c) as KubeObject[]]));

@@ -8,7 +8,12 @@ import { KUBECONFIG_ENV } from '../harness/global-setup';
 import { Kube, KubeObject } from '../harness/kube';
 
 const kube = Kube.fromKubeconfig(process.env[KUBECONFIG_ENV]!);
-afterAll(() => kube.close());
+afterAll(async () => {
+  // The backends' GPUs go back to the shared cluster's pools for the tests after this one.
+  for (const ns of ['kthena', 'kthena-v0', 'kthena-seed', 'kthena-today']) await kube.delete('v1', 'Namespace', undefined, ns);
+  await kube.waitFor('the Kthena pods to be gone', async () => ((await kube.list('v1', 'Pod')).some(p => p.metadata.namespace.startsWith('kthena')) ? undefined : true), 120_000);
+  kube.close();
+});
 
 const isReady = (p: KubeObject) => p.status?.conditions?.some((c: KubeObject) => c.type === 'Ready' && c.status === 'True');
 const manifests = path.join(__dirname, '..', '..', 'examples', 'manifests');
