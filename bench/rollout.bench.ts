@@ -134,8 +134,9 @@ async function main(): Promise<void> {
   let preview: string[][];
   try {
     const kube = cluster.client();
-    // GPU nodes with DRA devices for the fleet's largest size (one GPU per replica).
-    const nodes = Math.ceil(Math.max(...PREVIEW_SIZES, 1) / 8) + 1;
+    // GPU nodes with DRA devices for the fleet's largest size (one GPU per replica), and room (110 pods a node) for
+    // every pod of the largest rollout.
+    const nodes = Math.max(Math.ceil(Math.max(...PREVIEW_SIZES, 1) / 8) + 1, Math.ceil((2 * Math.max(...SIZES)) / 100) + 1);
     await installFixtures(kube, { crds: false, pools: [{ ...NODE_POOLS[0], nodes }] });
     rollout = await rolloutRows(cluster, kube);
     preview = await previewRows(cluster, kube);
