@@ -14,8 +14,13 @@ function run(...argv: string[]): { code: number; out: string; err: string } {
 }
 
 /** The seed's two model versions, as KubeDL's ModelVersion objects with the image tags the user chose. */
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach(d => fs.rmSync(d, { recursive: true, force: true })));
+
 function modelVersionsFile(): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-mv-')), 'model-versions.yaml');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-mv-'));
+  tmpDirs.push(dir);
+  const file = path.join(dir, 'model-versions.yaml');
   fs.writeFileSync(file, ['model-a', 'model-b'].map(name => [
     'apiVersion: model.kubedl.io/v1alpha1',
     'kind: ModelVersion',

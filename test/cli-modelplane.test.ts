@@ -54,9 +54,13 @@ describe('ModelDeployments in one run share the fleet', () => {
 });
 
 describe('a later run keeps the placements of an earlier one', () => {
+  const leftovers: string[] = [];
+  afterAll(() => leftovers.forEach(f => fs.rmSync(f, { recursive: true, force: true })));
+
   test('scaling up with -o DIR keeps every replica that still fits where the earlier run put it', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-fleet-'));
     const input = path.join(out, '..', `${path.basename(out)}-in.yaml`);
+    leftovers.push(out, input);
     const write = (docs: Manifest[]) => fs.writeFileSync(input, docs.map(d => JSON.stringify(d)).join('\n---\n'));
     const synth = () => {
       let err = '';
