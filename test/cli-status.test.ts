@@ -4,12 +4,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { entryWorkerGroups } from './_helpers';
 import { mainAsync } from '../cli/inferkit';
 import { formatAge } from '../cli/status';
-import { GangScheduling, ModelInfer } from '../index';
-import { K8sObject } from '../src';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -26,18 +24,6 @@ function write(files: Record<string, string>): Record<string, string> {
   }));
 }
 
-/** The synth output of a ModelInfer of two entry + worker groups. */
-function groups(): K8sObject[] {
-  const chart = new Chart(new App(), 'c', { namespace: 'ml' });
-  const template = (name: string) => ({ spec: { containers: [{ name, image: 'vllm:v1' }] } });
-  new ModelInfer(chart, 'llm', {
-    replicas: 2,
-    schedulerName: 'default-scheduler',
-    gangScheduling: GangScheduling.none(),
-    roles: [{ name: 'serve', entryTemplate: template('engine'), workerReplicas: 1, workerTemplate: template('worker') }],
-  });
-  return chart.toJson();
-}
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -55,7 +41,7 @@ const UNREACHED_KUBECONFIG = [
 ].join('\n');
 
 describe('inferkit status errors', () => {
-  const input = write({ 'llm.k8s.yaml': groups().map(o => stringify(o)).join('---\n') })['llm.k8s.yaml'];
+  const input = write({ 'llm.k8s.yaml': entryWorkerGroups().map(o => stringify(o)).join('---\n') })['llm.k8s.yaml'];
 
   test('a missing kubeconfig is named, exit 1', async () => {
     const r = await run('-f', input, '--kubeconfig', '/nonexistent/kubeconfig');

@@ -1,21 +1,10 @@
 // The WorkloadStatus provider's methods that read no cluster: diff on the named inputs, and check of the timeout.
 // create, skipAwait and read (refresh) run against the real test cluster: test/integration/status-provider.int.test.ts.
-import { App, Chart } from 'cdk8s';
-import { GangScheduling, ModelInfer } from '../../index';
 import { statusProvider } from '../../providers/status';
 import { groupWorkloads } from '../../src';
+import { entryWorkerGroups } from '../_helpers';
 
-const objects = (() => {
-  const chart = new Chart(new App(), 'c', { namespace: 'ml' });
-  const template = (name: string) => ({ spec: { containers: [{ name, image: 'vllm:v1' }] } });
-  new ModelInfer(chart, 'llm', {
-    replicas: 2,
-    schedulerName: 'default-scheduler',
-    gangScheduling: GangScheduling.none(),
-    roles: [{ name: 'serve', entryTemplate: template('engine'), workerReplicas: 1, workerTemplate: template('worker') }],
-  });
-  return chart.toJson();
-})();
+const objects = entryWorkerGroups();
 
 /** A kubeconfig as text: the provider compares it, and these methods never connect. */
 const kubeconfigAt = (port: number) => [
