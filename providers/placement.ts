@@ -6,6 +6,11 @@
  * The provider's methods are serialized into the stack and run in Pulumi's dynamic-provider process. They capture
  * nothing but module paths and load the solver and the cluster reader with `require` when they run, so the
  * serialized provider stays small and the program never loads them.
+ *
+ * At preview an input may not be known yet (a replica count from a resource this preview creates, the kubeconfig of a
+ * new cluster): the engine hands it to `check` and `diff` as Pulumi's placeholder string. The placement never guesses
+ * from it: `check` validates only the known parts, `diff` reports a change without comparing or reading any cluster,
+ * and the engine, which runs no `create` or `update` of a dynamic resource at preview, shows the outputs unknown.
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
@@ -138,6 +143,17 @@ async function decide(inputs: Inputs, existing: readonly ReplicaAssignment[]): P
   return { ...stateInputs(inputs), assignments: result.assignments, pools, draApiVersions, degraded };
 }
 
+/**
+ * Whether a value, or anything in it, is Pulumi's placeholder for a value not known until the update: what `check`
+ * and `diff` see at preview for an input that depends on a resource not created yet.
+ */
+export function hasUnknown(value: unknown): boolean {
+  const { unknownValue } = require('@pulumi/pulumi/runtime/rpc') as { unknownValue: string };
+  const unknown = (v: unknown): boolean => v === unknownValue
+    || (Array.isArray(v) ? v.some(unknown) : !!v && typeof v === 'object' && Object.values(v).some(unknown));
+  return unknown(value);
+}
+
 /** Whether a live cluster's pool no longer has a node that an assignment pins pods to. */
 async function pinnedNodeGone(inputs: Inputs, assignments: readonly ReplicaAssignment[]): Promise<boolean> {
   const core = require(CORE_MODULE) as typeof import('../src');
@@ -155,15 +171,22 @@ async function pinnedNodeGone(inputs: Inputs, assignments: readonly ReplicaAssig
 export const placementProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const core = require(CORE_MODULE) as typeof import('../src');
-    const issues = new core.Issues(`ModelDeployment/${news.demand?.name ?? '?'}`);
-    core.validateDemand(issues, news.demand);
+    // Unknown at preview: checked here once known, at the update (the component also checks its args as they resolve).
+    const demandKnown = !hasUnknown(news.demand);
+    const name = typeof news.demand?.name === 'string' && !hasUnknown(news.demand.name) ? news.demand.name : '?';
+    const issues = new core.Issues(`ModelDeployment/${name}`);
+    if (demandKnown) core.validateDemand(issues, news.demand);
     const kube = require(KUBE_MODULE) as typeof import('./_kube');
     const names = new Set<string>();
-    for (const c of (news.clusters ?? []) as PlacementCluster[]) {
-      issues.check(!names.has(c.name), 'clusters', c.name, 'is named twice', 'Give every cluster its own name');
-      names.add(c.name);
+    // The list, a cluster, or a field of one may be unknown: each is checked as far as it is known.
+    for (const c of (Array.isArray(news.clusters) ? news.clusters : []) as PlacementCluster[]) {
+      if (!c || typeof c !== 'object') continue;
+      if (!hasUnknown(c.name)) {
+        issues.check(!names.has(c.name), 'clusters', c.name, 'is named twice', 'Give every cluster its own name');
+        names.add(c.name);
+      }
       issues.check(!!c.kubeconfig || !!c.nodePools, 'clusters', c.name, 'has neither nodePools nor a kubeconfig', 'Declare its node pools, or give a kubeconfig to read them live');
-      if (c.kubeconfig) {
+      if (c.kubeconfig && !hasUnknown(c.kubeconfig)) {
         try {
           kube.parseKubeconfig(c.kubeconfig);
         } catch (e) {
@@ -176,6 +199,9 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: PlacementState, news) {
+    // An input not known at preview may change the placement: a change, with nothing compared and no cluster read.
+    // The engine then shows the outputs unknown, so nothing downstream is rendered from a guess.
+    if ((['demand', 'clusters', 'ledgerNamespaces'] as const).some(k => hasUnknown(news[k]))) return { changes: true, replaces: [], deleteBeforeReplace: false };
     const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
     const next = stateInputs(news as Inputs);
     // Canonical JSON, so that key order never reads as a change.
