@@ -3,38 +3,62 @@ import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
 import { ModelDeployment as ModelDeploymentChart, ModelDeploymentProps, ModelReplicaLabels, Placement as SynthPlacement } from '../constructs';
 import { ClusterTaint, fleetRolloutSet, FleetNodePool, K8sObject, ReplicaAssignment, stableHash } from '../src';
+import { checkDeploymentArgs, PENDING, plainOr, withImages } from './_inputs';
 import { Placement } from './placement';
 import { Rollout } from './rollout';
 import type { OnFailure } from './rollout-executor';
 import { componentStatus } from './status';
 import type { ObservedStatus } from '../src';
 
-/** A cluster of the fleet a {@link ModelDeployment} may place replicas on. */
+/**
+ * A cluster of the fleet a {@link ModelDeployment} may place replicas on. Its name is a plain string: it names the
+ * cluster's Kubernetes provider and ConfigGroup, which Pulumi registers when the program runs. Every other field is an
+ * Input, so a cluster made in the same program (its kubeconfig, labels or node pools an output) can join the fleet.
+ */
 export interface FleetClusterArgs {
   /** The cluster's name: in the assignments, and in the names of its Pulumi resources. */
   readonly name: string;
   /** A kubeconfig for the cluster. It is kept secret (encrypted in the state) whether or not it is passed as a secret. */
   readonly kubeconfig: pulumi.Input<string>;
   /** Labels the deployment's clusterSelector matches. @default {} */
-  readonly labels?: Record<string, string>;
+  readonly labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Cluster taints: NoSchedule keeps new replicas off; NoExecute drains the cluster. @default [] */
-  readonly taints?: ClusterTaint[];
+  readonly taints?: pulumi.Input<pulumi.Input<ClusterTaint>[]>;
   /**
    * The cluster's node pools, declared.
    *
    * @default - read live from the cluster's Nodes (`inferkit.dev/pool` label) and ResourceSlices
    */
-  readonly nodePools?: FleetNodePool[];
+  readonly nodePools?: pulumi.Input<pulumi.Input<FleetNodePool>[]>;
 }
 
-/** Args of a {@link ModelDeployment}: the construct's props, with a fleet in place of a placement. */
-export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placement' | 'name' | '_source'> {
+/**
+ * Args of a {@link ModelDeployment}: the construct's props, with a fleet in place of a placement, and as Inputs the values
+ * that may come from another resource or from config (the replica count, images, the clusters' kubeconfigs, labels,
+ * taints and node pools, the rollout's budget and deadline). The list of clusters itself is plain: each cluster's
+ * resources are named after it when the program runs.
+ *
+ * What synth would refuse is refused before anything reaches a cluster: when the constructor is called if the values
+ * are plain (so at preview), else as they resolve (at preview when known then, otherwise during the update, before the
+ * placement runs). A value unknown at preview leaves the placement, and all that is rendered from it, unknown in the
+ * preview: nothing is placed from a guess.
+ */
+export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placement' | 'name' | 'replicas' | '_source'> {
   /**
    * Name of the deployment in the clusters.
    *
    * @default - the resource name
    */
   readonly name?: string;
+  /** Replicas, each a full set of the engines in one cluster. */
+  readonly replicas: pulumi.Input<number>;
+  /**
+   * Container images by container name, over the ones in the engines' templates (and any other container the
+   * deployment renders): where an image built by another resource, or read from config, comes in.
+   *
+   * @default - the images of the templates
+   */
+  readonly images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The clusters replicas may go to. Removing one places its replicas again on the others. */
   readonly clusters: FleetClusterArgs[];
   /**
@@ -43,7 +67,7 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
    *
    * @default 1
    */
-  readonly maxUnavailable?: number;
+  readonly maxUnavailable?: pulumi.Input<number>;
   /**
    * How long one wave of the rollout may take to become Ready.
    *
@@ -96,32 +120,39 @@ export class ModelDeployment extends pulumi.ComponentResource {
   public readonly status: pulumi.Output<ObservedStatus>;
 
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
-    ModelDeploymentChart.validate(`${args.namespace ?? 'default'}/${args.name ?? name}`, args);
-    const mu = args.maxUnavailable;
-    if (mu !== undefined && !(Number.isInteger(mu) && mu >= 1 && mu <= 2 ** 31 - 1)) {
-      throw new Error(`Unable to deploy ModelDeployment/${args.namespace ?? 'default'}/${args.name ?? name}: maxUnavailable ${JSON.stringify(args.maxUnavailable)} `
-        + 'is not a whole number of replicas from 1. Give 1 or more: the fleet is rolled in waves of that many replicas.');
-    }
-    super('inferkit:index:ModelDeployment', name, {}, opts);
     const deployment = args.name ?? name;
     const namespace = args.namespace ?? 'default';
-    const demand = ModelDeploymentChart.demandOf(`${namespace}/${deployment}`, args);
+    const path = `ModelDeployment/${namespace}/${deployment}`;
+    const {
+      clusters: _c, images: _i, replicas: _r, maxUnavailable: _m, progressDeadlineSeconds: _p, onFailure: _o, skipAwait: _s, ...props
+    } = args;
+    // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview);
+    // a rule about a value that is an Output waits until it resolves, below.
+    const replicas = plainOr(args.replicas);
+    const maxUnavailable = plainOr(args.maxUnavailable);
+    checkDeploymentArgs(path, props, replicas, maxUnavailable);
+    super('inferkit:index:ModelDeployment', name, {}, opts);
+    // Refused here, a resolved value fails the preview (known then) or the update (resolved during it) before the
+    // placement runs, so before anything reaches a cluster. Unknown at preview, everything rendered from it is unknown.
+    const resolved = pulumi.all([args.replicas, args.maxUnavailable]).apply(([r, mu]) => {
+      if (replicas === PENDING || maxUnavailable === PENDING) checkDeploymentArgs(path, props, r, mu);
+      return { replicas: r, maxUnavailable: mu ?? 1, demand: ModelDeploymentChart.demandOf(`${namespace}/${deployment}`, { ...props, replicas: r }) };
+    });
     this.placement = new Placement(`${name}-placement`, {
-      demand,
+      demand: resolved.apply(r => r.demand),
       // Secret whatever the caller passed: the resource's inputs are kept in the state, encrypted only when secret.
-      clusters: args.clusters.map(c => pulumi.secret(c.kubeconfig).apply(kubeconfig => ({
-        name: c.name, labels: c.labels, taints: c.taints, nodePools: c.nodePools, kubeconfig,
-      }))),
+      clusters: args.clusters.map(c => pulumi.secret(pulumi.all([c.kubeconfig, c.labels, c.taints, c.nodePools]))
+        .apply(([kubeconfig, labels, taints, nodePools]) => ({ name: c.name, labels, taints, nodePools, kubeconfig }))),
     }, { parent: this });
 
     // Rendered once per placement, for every cluster's ConfigGroup and the outputs.
-    const decided = pulumi.all([this.placement.assignments, this.placement.pools, this.placement.draApiVersions]);
-    const rendered = decided.apply(([assignments, pools, dra]) => {
+    const placed = pulumi.all([this.placement.assignments, this.placement.pools, this.placement.draApiVersions]);
+    const rendered = pulumi.all([placed, resolved, pulumi.output(args.images)]).apply(([[assignments, pools, dra], r, images]) => {
       const app = new App();
       const chart = new ModelDeploymentChart(app, deployment, {
-        ...args,
+        ...props,
         name: deployment,
+        replicas: r.replicas,
         placement: SynthPlacement.assigned(assignments, {
           clusters: args.clusters.map(c => ({
             name: c.name,
@@ -132,18 +163,18 @@ export class ModelDeployment extends pulumi.ComponentResource {
       });
       const states = new Map(assignments.map((a: ReplicaAssignment) => [a.replica, a.state ?? 'Retained']));
       // Each replica's objects are rolled across the fleet; the rest of each cluster's share is applied as it is.
-      const objects = Object.fromEntries(chart.clusters.map(c => [c, chart.clusterChart(c).toJson() as K8sObject[]]));
+      const objects = Object.fromEntries(chart.clusters.map(c => [c, withImages(chart.clusterChart(c).toJson() as K8sObject[], images)]));
       const replicaOf = (o: K8sObject): number | undefined => {
         const m = new RegExp(`^${deployment}-(\\d+)$`).exec(o.metadata?.labels?.[ModelReplicaLabels.REPLICA] ?? '');
         return m ? Number(m[1]) : undefined;
       };
-      const set = fleetRolloutSet(deployment, namespace, chart.replicas.map(r => ({
-        index: r.index, cluster: r.cluster, objects: objects[r.cluster].filter(o => replicaOf(o) === r.index),
-      })), { maxUnavailable: args.maxUnavailable ?? 1 }, v => stableHash(v));
+      const set = fleetRolloutSet(deployment, namespace, chart.replicas.map(rep => ({
+        index: rep.index, cluster: rep.cluster, objects: objects[rep.cluster].filter(o => replicaOf(o) === rep.index),
+      })), { maxUnavailable: r.maxUnavailable }, v => stableHash(v));
       return {
         statics: Object.fromEntries(Object.entries(objects).map(([c, objs]) => [c, objs.filter(o => replicaOf(o) === undefined)])),
         set,
-        replicas: chart.replicas.map(r => ({ ...r, pools: { ...r.pools }, state: states.get(r.index)! })),
+        replicas: chart.replicas.map(rep => ({ ...rep, pools: { ...rep.pools }, state: states.get(rep.index)! })),
       };
     });
 

@@ -15,8 +15,8 @@ describe('the ModelDeployment Pulumi component', () => {
       engines: [{ name: 'qwen', members: [{ role: MemberRole.WORKER, workerNodes: 1, deviceRequests: [{ name: 'gpu' }], template }] }],
       clusters: [{ name: 'a', kubeconfig: 'unused' }],
     })).toThrow(
-      "Unable to synthesize ml/qwen: engines[0].members 'Worker' has a Worker without a Leader: workers join a leader pod. Give one Standalone member, or one Leader and one Worker.\n"
-      + "Unable to synthesize ml/qwen: labels.inferkit.dev/pool 'inferkit.dev/pool' uses a reserved prefix: inferkit.dev and modelplane.ai labels select and count replicas.");
+      "Unable to synthesize ModelDeployment/ml/qwen: engines[0].members 'Worker' has a Worker without a Leader: workers join a leader pod. Give one Standalone member, or one Leader and one Worker.\n"
+      + "Unable to synthesize ModelDeployment/ml/qwen: labels.inferkit.dev/pool 'inferkit.dev/pool' uses a reserved prefix: inferkit.dev and modelplane.ai labels select and count replicas.");
   });
 });
 
