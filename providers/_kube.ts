@@ -1,9 +1,24 @@
 // A small Kubernetes REST client over node's https: enough for the providers to read a cluster (discovery, get,
-// list) and for the test harness to build on. @kubernetes/client-node 1.x is ESM-only, which Jest's CommonJS runtime
-// cannot load without experimental flags, and the few calls needed are plain HTTPS.
+// list, apply, delete) and for the test harness to build on. @kubernetes/client-node is ESM-only since 1.0, which Jest's
+// CommonJS runtime cannot load without experimental flags, and the few calls needed are plain HTTPS.
+//
+// It authenticates as kubeconfig users do: a bearer token (inline or a `tokenFile` read again every minute), a client
+// certificate (inline or files), or an `exec` credential plugin (client.authentication.k8s.io/v1 and v1beta1, run
+// without a terminal, its credential cached until it expires and refreshed once when the server answers 401). It
+// reaches the server directly or through the cluster's `proxy-url` (an http:// or https:// proxy, by CONNECT).
+// Legacy `auth-provider`s, basic auth and SOCKS proxies are refused with a message.
 import * as fs from 'fs';
 import * as https from 'https';
+import * as tls from 'tls';
 import { parse } from 'yaml';
+import {
+  Credential, CredentialSource, describeUser, EXEC_API_VERSIONS, ExecConfig, ExecCredentials, KubeCredentialError,
+  StaticCredentials, TokenFileCredentials,
+} from './_kube-auth';
+import { PROXY_SCHEMES, ProxyConnectError, redactUrl, TunnelingAgent } from './_kube-proxy';
+
+export { KubeCredentialError, ProxyConnectError, redactUrl };
+export type { ExecConfig };
 
 export type KubeObject = Record<string, any>;
 
@@ -27,9 +42,35 @@ export interface ClusterAccess {
   readonly tlsServerName?: string;
   /** Bearer token. @default - none */
   readonly token?: string;
+  /**
+   * A file holding the bearer token (kubeconfig `tokenFile`), read when the first request needs it, again every
+   * minute (the kubelet rotates projected ServiceAccount tokens) and after a 401.
+   *
+   * @default - none
+   */
+  readonly tokenFile?: string;
   /** PEM client certificate and key. @default - none */
   readonly clientCertificate?: string;
   readonly clientKey?: string;
+  /**
+   * A credential plugin (kubeconfig `exec`), run when the first request needs a credential, again when the one it
+   * printed expires, and once after a 401.
+   *
+   * @default - none
+   * @see https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins
+   */
+  readonly exec?: ExecConfig;
+  /**
+   * An `http://` or `https://` proxy the server is reached through by HTTP CONNECT (kubeconfig `proxy-url`), with
+   * `user:password@` for Proxy-Authorization. Never shown: messages show it without the credentials.
+   *
+   * @default - the server is reached directly
+   */
+  readonly proxyUrl?: string;
+  /** The kubeconfig context this access is of, named in messages. @default - none */
+  readonly context?: string;
+  /** The kubeconfig user this access is of, named in messages. @default - none */
+  readonly user?: string;
 }
 
 /** A response: status, parsed JSON body (or the text when it is not JSON), and the server's warnings. */
@@ -67,6 +108,13 @@ export interface KubeClientOptions {
    * @see https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks
    */
   readonly pageSize?: number;
+  /**
+   * How long a kubeconfig's exec credential plugin may run before it is killed and the request fails. Plugins that
+   * log in through the network (`aws eks get-token`, `kubelogin`) take seconds.
+   *
+   * @default 60000
+   */
+  readonly execTimeoutMs?: number;
 }
 
 /** Most pages one list reads (with the default page size, 500,000 objects): a server that never ends a list is refused. */
@@ -77,8 +125,10 @@ const TLS_CODE = /CERT|^ERR_TLS_|^ERR_SSL_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HO
 
 /**
  * Why an error from a cluster is its configuration's fault rather than the network's: the credentials were refused
- * (401, 403) or the server's certificate could not be verified (wrong CA, wrong server name, expired). A retry cannot
- * fix these, so callers stop instead of treating the cluster as unreachable. Undefined for any other error.
+ * (401, 403) or could not be obtained (a credential plugin that fails or is not installed, a token file that cannot be
+ * read), the proxy refused its credentials (407), or the server's certificate could not be verified (wrong CA, wrong
+ * server name, expired). A retry cannot fix these, so callers stop instead of treating the cluster as unreachable.
+ * Undefined for any other error.
  */
 export function configurationProblem(e: unknown): string | undefined {
   if (e instanceof KubeError && (e.status === 401 || e.status === 403)) {
@@ -86,17 +136,16 @@ export function configurationProblem(e: unknown): string | undefined {
       ? `the API server refused the credentials (401 Unauthorized: ${e.message}). Fix the token or client certificate of the kubeconfig`
       : `the credentials lack a permission (403 Forbidden: ${e.message}). Grant the kubeconfig's user the permission, or use another user`;
   }
+  if (e instanceof KubeCredentialError) {
+    return `the credentials of ${describeUser(e.owner)} could not be obtained: ${e.reason.replace(/\.$/, '')}`;
+  }
+  if (e instanceof ProxyConnectError && e.status === 407) return e.message;
   const code = (e as { code?: unknown })?.code;
   if (typeof code === 'string' && TLS_CODE.test(code)) {
     return `the server's certificate could not be verified (${code}: ${(e as Error).message}). ` +
       'Fix certificate-authority-data (or tls-server-name) of the kubeconfig';
   }
   return undefined;
-}
-
-/** A URL with any `user:password@` replaced by `***@`, so that it can be shown. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
 }
 
 export interface ApplyOptions {
@@ -120,8 +169,11 @@ function pemOf(data: unknown, file: unknown, what: string): string | undefined {
 }
 
 /**
- * The cluster and user of a kubeconfig's current context (or of its only context). Supports bearer tokens and client
- * certificates, inline (`*-data`) or as files; exec plugins and auth providers are not supported.
+ * The cluster and user of a kubeconfig's current context (or of `contextName`, or of its only context). Supports
+ * bearer tokens (inline or `tokenFile`), client certificates (inline `*-data` or files), exec credential plugins and
+ * `proxy-url`; refuses auth providers, basic auth and SOCKS proxies. Runs nothing: a plugin runs when a request needs
+ * a credential, so that a kubeconfig can be checked at `pulumi preview`. Relative paths are taken from the working
+ * directory (the kubeconfig is text here, not a file).
  */
 export function parseKubeconfig(text: string, contextName?: string): ClusterAccess {
   let cfg: KubeObject;
@@ -152,27 +204,124 @@ export function parseKubeconfig(text: string, contextName?: string): ClusterAcce
     throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' has server ${redactUrl(cluster.server)}, with a user name or password in the URL, ` +
       'which is not supported. Give the URL without them, and authenticate with a bearer token or a client certificate.');
   }
-  if (cluster['proxy-url']) {
-    throw new Error(`Unable to read the kubeconfig: cluster '${context.cluster}' is reached through proxy-url, which is not supported. Give a server reachable directly.`);
-  }
+  const proxyUrl = proxyUrlOf(cluster['proxy-url'], context.cluster);
+  const who = `user '${context.user}'`;
   if (user.username !== undefined || user.password !== undefined) {
-    throw new Error(`Unable to read the kubeconfig: user '${context.user}' authenticates with a username and password, which is not supported. ` +
-      'Use a bearer token (such as a ServiceAccount token) or a client certificate.');
+    throw new Error(`Unable to read the kubeconfig: ${who} authenticates with a username and password, which is not supported. ` +
+      'Use a bearer token (such as a ServiceAccount token), a client certificate or an exec credential plugin.');
   }
-  if (user.exec || user['auth-provider']) {
-    throw new Error(`Unable to read the kubeconfig: user '${context.user}' authenticates with an exec plugin or auth provider, which is not supported. ` +
-      'Use a bearer token (such as a ServiceAccount token) or a client certificate.');
+  if (user['auth-provider']) {
+    const name = typeof user['auth-provider']?.name === 'string' ? ` '${user['auth-provider'].name}'` : '';
+    throw new Error(`Unable to read the kubeconfig: ${who} authenticates with the auth provider${name}, which Kubernetes removed in 1.26 and which is not supported. ` +
+      'Use the provider\'s exec credential plugin instead (gke-gcloud-auth-plugin for GKE, kubelogin for AKS and OIDC).');
   }
-  const token = typeof user.token === 'string' && user.token ? user.token
-    : typeof user.tokenFile === 'string' && user.tokenFile ? fs.readFileSync(user.tokenFile, 'utf8').trim() : undefined;
+  const token = typeof user.token === 'string' && user.token ? user.token : undefined;
+  const tokenFile = !token && typeof user.tokenFile === 'string' && user.tokenFile ? user.tokenFile : undefined;
+  const clientCertificate = pemOf(user['client-certificate-data'], user['client-certificate'], 'client-certificate');
+  const clientKey = pemOf(user['client-key-data'], user['client-key'], 'client-key');
+  const exec = user.exec === undefined || user.exec === null ? undefined : execOf(user.exec, who, cluster);
+  if (exec && (token || tokenFile || clientCertificate || clientKey)) {
+    throw new Error(`Unable to read the kubeconfig: ${who} has both an exec plugin and a ${token || tokenFile ? 'token' : 'client certificate'}, ` +
+      'and kubectl would use the latter without running the plugin. Keep one of them.');
+  }
+  if (tokenFile) {
+    try {
+      fs.accessSync(tokenFile, fs.constants.R_OK);
+    } catch (e) {
+      throw new Error(`Unable to read the kubeconfig: ${who} has tokenFile ${tokenFile}, which cannot be read (${(e as NodeJS.ErrnoException).code}). ` +
+        'Give the path of a file holding a bearer token, readable by this process.');
+    }
+  }
   return {
     server: cluster.server,
     ca: pemOf(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority'),
     insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
     tlsServerName: cluster['tls-server-name'] || undefined,
     token,
-    clientCertificate: pemOf(user['client-certificate-data'], user['client-certificate'], 'client-certificate'),
-    clientKey: pemOf(user['client-key-data'], user['client-key'], 'client-key'),
+    tokenFile,
+    clientCertificate,
+    clientKey,
+    exec,
+    proxyUrl,
+    context: String(chosen),
+    user: context.user === undefined ? undefined : String(context.user),
+  };
+}
+
+/** A cluster's proxy-url, validated: an http:// or https:// URL. Never shown with its credentials. */
+function proxyUrlOf(value: unknown, clusterName: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const fail = (what: string, fix = 'Give an http:// or https:// proxy, such as http://proxy.example.com:3128.'): never => {
+    throw new Error(`Unable to read the kubeconfig: cluster '${String(clusterName)}' has ${what}. ${fix}`);
+  };
+  if (typeof value !== 'string') return fail(`a proxy-url of type ${typeof value}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail('a proxy-url that is not a URL');
+  }
+  if (/^socks/.test(url.protocol)) {
+    return fail(`proxy-url ${url.protocol}//${url.host}, a SOCKS proxy, which is not supported`,
+      'Give an http:// or https:// proxy (one that tunnels by HTTP CONNECT), or reach the server directly.');
+  }
+  if (!PROXY_SCHEMES.includes(url.protocol)) return fail(`a proxy-url of scheme '${url.protocol}', which is not a proxy scheme`);
+  if (!url.hostname) return fail('a proxy-url without a host');
+  return value;
+}
+
+/** The values `interactiveMode` may have. The client never has a terminal: it runs plugins as `Never` would. */
+const INTERACTIVE_MODES: readonly string[] = ['Never', 'IfAvailable', 'Always'];
+
+/** A user's exec section, validated as kubectl validates it. */
+function execOf(exec: unknown, who: string, cluster: KubeObject): ExecConfig {
+  const fail = (what: string, fix: string): never => {
+    throw new Error(`Unable to read the kubeconfig: ${who} has ${what}. ${fix}`);
+  };
+  if (typeof exec !== 'object' || exec === null || Array.isArray(exec)) return fail('an exec section that is not a map', 'Give exec its apiVersion, command and args.');
+  const e = exec as KubeObject;
+  const versions = 'Set exec.apiVersion to client.authentication.k8s.io/v1 (or v1beta1), the version the plugin prints';
+  if (e.apiVersion === undefined || e.apiVersion === null || e.apiVersion === '') return fail('an exec plugin without apiVersion', `${versions}.`);
+  if (e.apiVersion === 'client.authentication.k8s.io/v1alpha1') {
+    return fail('an exec plugin of client.authentication.k8s.io/v1alpha1, which Kubernetes removed in 1.24 and which is not supported',
+      `${versions}, with a version of the plugin that prints it.`);
+  }
+  if (!EXEC_API_VERSIONS.includes(e.apiVersion)) {
+    return fail(`an exec plugin of apiVersion ${JSON.stringify(String(e.apiVersion)).slice(0, 100)}, which is not supported`, `${versions}.`);
+  }
+  if (typeof e.command !== 'string' || !e.command) return fail('an exec plugin without command', 'Set exec.command to the plugin\'s program.');
+  const args = e.args ?? [];
+  if (!Array.isArray(args) || args.some(a => typeof a !== 'string')) return fail('exec.args that are not a list of strings', 'Quote each argument.');
+  const env = e.env ?? [];
+  if (!Array.isArray(env) || env.some(v => typeof v?.name !== 'string' || !v.name || typeof v.value !== 'string')) {
+    return fail('exec.env that is not a list of name and value strings', 'Give each variable as {name: NAME, value: "text"}.');
+  }
+  if (e.installHint !== undefined && e.installHint !== null && typeof e.installHint !== 'string') return fail('an exec.installHint that is not a string', 'Quote it.');
+  if (e.provideClusterInfo !== undefined && typeof e.provideClusterInfo !== 'boolean') {
+    return fail('an exec.provideClusterInfo that is not true or false', 'Give true or false.');
+  }
+  const mode = e.interactiveMode;
+  if (mode === undefined || mode === null || mode === '') {
+    if (e.apiVersion === 'client.authentication.k8s.io/v1') {
+      return fail('an exec plugin of client.authentication.k8s.io/v1 without interactiveMode, which kubectl and the Pulumi Kubernetes provider refuse',
+        'Set exec.interactiveMode to Never (or IfAvailable).');
+    }
+  } else if (!INTERACTIVE_MODES.includes(mode)) {
+    return fail(`exec.interactiveMode ${JSON.stringify(String(mode)).slice(0, 100)}, which is not Never, IfAvailable or Always`, 'Set it to Never (or IfAvailable).');
+  } else if (mode === 'Always') {
+    return fail('an exec plugin with interactiveMode Always: it needs a terminal, and the client never has one (it runs in Pulumi, in CI, in scripts)',
+      'Set exec.interactiveMode to Never (or IfAvailable), and let the plugin authenticate without a prompt (a cached login, environment variables).');
+  }
+  const extension = Array.isArray(cluster.extensions)
+    ? cluster.extensions.find((x: KubeObject) => x?.name === 'client.authentication.k8s.io/exec')?.extension : undefined;
+  return {
+    apiVersion: e.apiVersion,
+    command: e.command,
+    args,
+    env: env.map((v: KubeObject) => ({ name: v.name, value: v.value })),
+    ...(e.installHint ? { installHint: e.installHint } : {}),
+    provideClusterInfo: e.provideClusterInfo === true,
+    ...(extension !== undefined ? { clusterConfig: extension } : {}),
   };
 }
 
@@ -181,7 +330,21 @@ function apiBase(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
-/** A client for one cluster. Discovery answers are cached for the client's life. */
+/** How the credentials of a kubeconfig user are obtained: as written, from a token file, or from an exec plugin. */
+function credentialSourceOf(access: ClusterAccess, execTimeoutMs: number): CredentialSource {
+  const owner = { server: access.server, context: access.context, user: access.user };
+  if (access.exec) {
+    const { server, ca, tlsServerName, insecureSkipTlsVerify, proxyUrl } = access;
+    return new ExecCredentials(access.exec, { server, ca, tlsServerName, insecureSkipTlsVerify, proxyUrl }, owner, execTimeoutMs);
+  }
+  if (access.tokenFile && !access.token) return new TokenFileCredentials(access.tokenFile, owner);
+  return new StaticCredentials({ token: access.token });
+}
+
+/**
+ * A client for one cluster. Discovery answers are cached for the client's life. Constructing it runs nothing and
+ * reads nothing: credentials that must be obtained (a token file, an exec plugin) are obtained by the first request.
+ */
 export class KubeClient {
   /** A client for the current context of a kubeconfig given as YAML text (not a path). */
   public static fromKubeconfigYaml<T extends KubeClient>(
@@ -200,13 +363,23 @@ export class KubeClient {
   public readonly maxResponseBytes: number;
   /** Objects asked for per page of a list. */
   public readonly pageSize: number;
+  /** How long an exec credential plugin may run. */
+  public readonly execTimeoutMs: number;
   /**
    * What is unsafe in how the client reaches the server, one line each (`insecure-skip-tls-verify`), for the caller
    * to show as warnings.
    */
   public readonly warnings: readonly string[];
+  /** Where each request's credential comes from. */
+  private readonly credentials: CredentialSource;
+  private readonly tlsOptions: https.AgentOptions;
+  private readonly proxy?: { readonly url: URL; readonly tls: tls.ConnectionOptions };
+  /** The connections with the kubeconfig's own client certificate, if any. */
   private readonly agent: https.Agent;
-  private readonly headers: Record<string, string>;
+  /** The connections with the client certificate an exec plugin printed last. */
+  private certAgent?: { readonly cert: string; readonly key: string; readonly agent: https.Agent };
+  /** Agents of certificates an exec plugin printed before: requests may still be using them until the client closes. */
+  private readonly retiredAgents: https.Agent[] = [];
   private readonly discovery = new Map<string, Promise<ReadonlyMap<string, ApiResource> | undefined>>();
 
   constructor(access: ClusterAccess, options: KubeClientOptions = {}) {
@@ -215,26 +388,54 @@ export class KubeClient {
     this.deadlineMs = options.deadlineMs ?? 60_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
     this.pageSize = options.pageSize ?? 500;
+    this.execTimeoutMs = options.execTimeoutMs ?? 60_000;
     this.warnings = access.insecureSkipTlsVerify
       ? [`Warning: cluster ${this.server} insecure-skip-tls-verify: the server's certificate is not verified, so anyone on the network path ` +
         'can pose as the API server and read the credentials. Set certificate-authority-data in the kubeconfig, and remove insecure-skip-tls-verify.']
       : [];
-    this.agent = new https.Agent({
-      keepAlive: true,
-      ca: access.ca,
-      rejectUnauthorized: !access.insecureSkipTlsVerify,
-      servername: access.tlsServerName,
-      cert: access.clientCertificate,
-      key: access.clientKey,
-    });
-    this.headers = { Accept: 'application/json', ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}) };
+    this.tlsOptions = { ca: access.ca, rejectUnauthorized: !access.insecureSkipTlsVerify, servername: access.tlsServerName };
+    if (access.proxyUrl) {
+      // An https:// proxy is verified as client-go verifies it: with the cluster's CA (besides the system roots here).
+      const proxyTls = { ca: access.ca ? [...tls.rootCertificates, access.ca] : undefined, rejectUnauthorized: !access.insecureSkipTlsVerify };
+      this.proxy = { url: new URL(access.proxyUrl), tls: proxyTls };
+    }
+    this.agent = this.newAgent(access.clientCertificate, access.clientKey);
+    this.credentials = credentialSourceOf(access, this.execTimeoutMs);
+  }
+
+  private newAgent(cert: string | undefined, key: string | undefined): https.Agent {
+    const options: https.AgentOptions = { keepAlive: true, ...this.tlsOptions, cert, key };
+    if (!this.proxy) return new https.Agent(options);
+    return new TunnelingAgent({ ...options, proxy: this.proxy.url, proxyTls: this.proxy.tls, connectTimeoutMs: this.timeoutMs });
+  }
+
+  /** The agent whose connections present the credential's client certificate (a new one when a plugin printed another). */
+  private agentFor(credential: Credential): https.Agent {
+    const { clientCertificate: cert, clientKey: key } = credential;
+    if (!cert || !key) return this.agent;
+    if (this.certAgent?.cert !== cert || this.certAgent.key !== key) {
+      if (this.certAgent) this.retiredAgents.push(this.certAgent.agent);
+      this.certAgent = { cert, key, agent: this.newAgent(cert, key) };
+    }
+    return this.certAgent.agent;
   }
 
   /**
    * One HTTP request, JSON in and out. Rejects on network, TLS and timeout errors (no bytes for `timeoutMs`, or no
-   * complete answer in `deadlineMs`) and on an answer over `maxResponseBytes`; any HTTP status resolves.
+   * complete answer in `deadlineMs`), on an answer over `maxResponseBytes` and when the credentials cannot be
+   * obtained ({@link KubeCredentialError}); any HTTP status resolves. A 401 answered to a credential that can change
+   * (token file, exec plugin) has the credential obtained again and the request sent once more.
    */
-  public request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
+  public async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
+    const credential = await this.credentials.get();
+    const res = await this.send(method, path, body, contentType, credential);
+    if (res.status !== 401) return res;
+    // Revoked or expired before its time: one new credential and one more try; a second 401 is the answer.
+    const fresh = await this.credentials.refresh(credential);
+    return fresh ? this.send(method, path, body, contentType, fresh) : res;
+  }
+
+  private send(method: string, path: string, body: unknown, contentType: string, credential: Credential): Promise<KubeResponse> {
     const url = new URL(this.server);
     const [pathname, query] = path.split('?', 2);
     url.pathname = `${url.pathname.replace(/\/$/, '')}${pathname}`;
@@ -243,8 +444,12 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       const req = https.request(url, {
         method,
-        agent: this.agent,
-        headers: { ...this.headers, ...(data === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) }) },
+        agent: this.agentFor(credential),
+        headers: {
+          Accept: 'application/json',
+          ...(credential.token ? { Authorization: `Bearer ${credential.token}` } : {}),
+          ...(data === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) }),
+        },
       }, res => {
         const chunks: Buffer[] = [];
         let length = 0;
@@ -381,6 +586,9 @@ export class KubeClient {
   /** Closes the client's connections. */
   public close(): void {
     this.agent.destroy();
+    this.certAgent?.agent.destroy();
+    for (const a of this.retiredAgents) a.destroy();
+    this.retiredAgents.length = 0;
   }
 }
 

@@ -304,14 +304,14 @@ describe('kubeconfig', () => {
     expect(parseKubeconfig(kubeconfig(`{client-certificate-data: ${cert}, client-key-data: ${key}}`))).toMatchObject({ clientCertificate: 'CERT', clientKey: 'KEY' });
   });
 
-  test('an exec plugin is refused with a fix', () => {
-    expect(() => parseKubeconfig(kubeconfig('{exec: {command: aws}}'))).toThrow(
-      "Unable to read the kubeconfig: user 'u' authenticates with an exec plugin or auth provider, which is not supported. " +
-      'Use a bearer token (such as a ServiceAccount token) or a client certificate.');
+  test('an exec plugin is read, not run: the client runs it when a request needs a credential', () => {
+    expect(parseKubeconfig(kubeconfig('{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: /nonexistent/aws, args: [eks, get-token]}}'))).toMatchObject({
+      exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: '/nonexistent/aws', args: ['eks', 'get-token'] }, context: 'b', user: 'u',
+    });
   });
 
   test.each([
-    ['a proxy', '{token: abc}', 'proxy-url: "http://proxy:3128"', "cluster 'two' is reached through proxy-url, which is not supported. Give a server reachable directly."],
+    ['a SOCKS proxy', '{token: abc}', 'proxy-url: "socks5://proxy:1080"', "cluster 'two' has proxy-url socks5://proxy:1080, a SOCKS proxy, which is not supported."],
     ['basic auth', '{username: admin, password: secret}', '', "user 'u' authenticates with a username and password, which is not supported."],
   ])('%s is refused rather than ignored', (_, user, clusterExtra, message) => {
     const text = kubeconfig(user).replace('certificate-authority-data:', `${clusterExtra}${clusterExtra ? ', ' : ''}certificate-authority-data:`);
