@@ -63,8 +63,9 @@ export const DRA_API_VERSIONS: readonly string[] = ['resource.k8s.io/v1', 'resou
  * Reads a cluster's node pools and ledger. A cluster that cannot be reached (connection refused, timeout, or any HTTP
  * error status but 401 and 403, 5xx included) is returned `unreachable` with the reason in `error`, never thrown.
  * Throws for what a retry cannot fix, so that no replica moves because of a typo: a kubeconfig that cannot be used,
- * credentials the server refuses (401, 403) and a server certificate that cannot be verified. A malformed ledger
- * workload is skipped with a warning.
+ * credentials the server refuses (401, 403) or that cannot be obtained (an exec plugin that fails or is not installed,
+ * a token file that cannot be read, a proxy that wants credentials) and a server certificate that cannot be verified.
+ * A malformed ledger workload is skipped with a warning.
  */
 export async function readLiveCluster(conn: ClusterConnection, options: ReadOptions = {}): Promise<LiveCluster> {
   const meta = { name: conn.name, ...(conn.labels ? { labels: conn.labels } : {}), ...(conn.taints ? { taints: conn.taints } : {}) };
