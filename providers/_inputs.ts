@@ -21,13 +21,12 @@ export type DeploymentProps = Omit<ModelDeploymentProps, 'placement' | 'replicas
 
 /**
  * Refuses what synth would refuse, under `path` (`ModelDeployment/<namespace>/<name>`): the construct's checks, then the
- * fleet's rollout budget. A value still {@link PENDING} is not judged: the rules about it run again once it resolves.
+ * fleet's rollout budget. A replica count still {@link PENDING} is not judged here: the Placement's check judges it in
+ * the demand once it resolves.
  *
  * @throws SpecError listing every problem of the props, or Error naming maxUnavailable
  */
-export function checkDeploymentArgs(
-  path: string, props: DeploymentProps, replicas: Resolved<number>, maxUnavailable: Resolved<number | undefined>,
-): void {
+export function checkDeploymentArgs(path: string, props: DeploymentProps, replicas: Resolved<number>, maxUnavailable: number | undefined): void {
   try {
     ModelDeploymentChart.validate(path, { ...props, replicas: replicas === PENDING ? undefined as unknown as number : replicas });
   } catch (e) {
@@ -36,7 +35,7 @@ export function checkDeploymentArgs(
     if (issues.length > 0) throw new SpecError(issues);
   }
   const mu = maxUnavailable;
-  if (mu !== PENDING && mu !== undefined && !(Number.isInteger(mu) && mu >= 1 && mu <= 2 ** 31 - 1)) {
+  if (mu !== undefined && !(Number.isInteger(mu) && mu >= 1 && mu <= 2 ** 31 - 1)) {
     throw new Error(`Unable to deploy ${path}: maxUnavailable ${JSON.stringify(mu)} is not a whole number of replicas from 1. `
       + 'Give 1 or more: the fleet is rolled in waves of that many replicas.');
   }

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
 import { ModelDeployment as ModelDeploymentChart, ModelDeploymentProps, ModelReplicaLabels, Placement as SynthPlacement } from '../constructs';
 import { ClusterTaint, fleetRolloutSet, FleetNodePool, K8sObject, ReplicaAssignment, stableHash } from '../src';
-import { checkDeploymentArgs, PENDING, plainOr, withImages } from './_inputs';
+import { checkDeploymentArgs, plainOr, withImages } from './_inputs';
 import { Placement } from './placement';
 import { Rollout } from './rollout';
 import type { OnFailure } from './rollout-executor';
@@ -35,13 +35,13 @@ export interface FleetClusterArgs {
 /**
  * Args of a {@link ModelDeployment}: the construct's props, with a fleet in place of a placement, and as Inputs the values
  * that may come from another resource or from config (the replica count, images, the clusters' kubeconfigs, labels,
- * taints and node pools, the rollout's budget and deadline). The list of clusters itself is plain: each cluster's
- * resources are named after it when the program runs.
+ * taints and node pools, the rollout's deadline and failure policy). The list of clusters itself is plain: each
+ * cluster's Pulumi resources are named after it, and Pulumi registers them when the program runs.
  *
- * What synth would refuse is refused before anything reaches a cluster: when the constructor is called if the values
- * are plain (so at preview), else as they resolve (at preview when known then, otherwise during the update, before the
- * placement runs). A value unknown at preview leaves the placement, and all that is rendered from it, unknown in the
- * preview: nothing is placed from a guess.
+ * What synth would refuse is refused before anything reaches a cluster: plain values when the constructor is called
+ * (so at preview); a replica count that is an Output by the Placement's check once it resolves (at preview when it is
+ * known then, otherwise during the update, before anything is placed or applied). A value unknown at preview leaves
+ * the placement, and all that is rendered from it, unknown in the preview: nothing is placed from a guess.
  */
 export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placement' | 'name' | 'replicas' | '_source'> {
   /**
@@ -67,7 +67,7 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
    *
    * @default 1
    */
-  readonly maxUnavailable?: pulumi.Input<number>;
+  readonly maxUnavailable?: number;
   /**
    * How long one wave of the rollout may take to become Ready.
    *
@@ -126,20 +126,16 @@ export class ModelDeployment extends pulumi.ComponentResource {
     const {
       clusters: _c, images: _i, replicas: _r, maxUnavailable: _m, progressDeadlineSeconds: _p, onFailure: _o, skipAwait: _s, ...props
     } = args;
-    // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview);
-    // a rule about a value that is an Output waits until it resolves, below.
-    const replicas = plainOr(args.replicas);
-    const maxUnavailable = plainOr(args.maxUnavailable);
-    checkDeploymentArgs(path, props, replicas, maxUnavailable);
+    // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
+    // A replica count that is an Output is judged once resolved by the Placement's check, which runs the same rules on
+    // the demand (at preview when known then, else in the update), before anything is placed or applied: an error in
+    // an apply would instead fail every resource rendered from it, each with the message.
+    checkDeploymentArgs(path, props, plainOr(args.replicas), args.maxUnavailable);
     super('inferkit:index:ModelDeployment', name, {}, opts);
-    // Refused here, a resolved value fails the preview (known then) or the update (resolved during it) before the
-    // placement runs, so before anything reaches a cluster. Unknown at preview, everything rendered from it is unknown.
-    const resolved = pulumi.all([args.replicas, args.maxUnavailable]).apply(([r, mu]) => {
-      if (replicas === PENDING || maxUnavailable === PENDING) checkDeploymentArgs(path, props, r, mu);
-      return { replicas: r, maxUnavailable: mu ?? 1, demand: ModelDeploymentChart.demandOf(`${namespace}/${deployment}`, { ...props, replicas: r }) };
-    });
+    // Unknown at preview, the demand leaves the placement unknown, and so everything rendered from it.
+    const replicas = pulumi.output(args.replicas);
     this.placement = new Placement(`${name}-placement`, {
-      demand: resolved.apply(r => r.demand),
+      demand: replicas.apply(r => ModelDeploymentChart.demandOf(`${namespace}/${deployment}`, { ...props, replicas: r })),
       // Secret whatever the caller passed: the resource's inputs are kept in the state, encrypted only when secret.
       clusters: args.clusters.map(c => pulumi.secret(pulumi.all([c.kubeconfig, c.labels, c.taints, c.nodePools]))
         .apply(([kubeconfig, labels, taints, nodePools]) => ({ name: c.name, labels, taints, nodePools, kubeconfig }))),
@@ -147,12 +143,12 @@ export class ModelDeployment extends pulumi.ComponentResource {
 
     // Rendered once per placement, for every cluster's ConfigGroup and the outputs.
     const placed = pulumi.all([this.placement.assignments, this.placement.pools, this.placement.draApiVersions]);
-    const rendered = pulumi.all([placed, resolved, pulumi.output(args.images)]).apply(([[assignments, pools, dra], r, images]) => {
+    const rendered = pulumi.all([placed, replicas, pulumi.output(args.images)]).apply(([[assignments, pools, dra], count, images]) => {
       const app = new App();
       const chart = new ModelDeploymentChart(app, deployment, {
         ...props,
         name: deployment,
-        replicas: r.replicas,
+        replicas: count,
         placement: SynthPlacement.assigned(assignments, {
           clusters: args.clusters.map(c => ({
             name: c.name,
@@ -170,7 +166,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
       };
       const set = fleetRolloutSet(deployment, namespace, chart.replicas.map(rep => ({
         index: rep.index, cluster: rep.cluster, objects: objects[rep.cluster].filter(o => replicaOf(o) === rep.index),
-      })), { maxUnavailable: r.maxUnavailable }, v => stableHash(v));
+      })), { maxUnavailable: args.maxUnavailable ?? 1 }, v => stableHash(v));
       return {
         statics: Object.fromEntries(Object.entries(objects).map(([c, objs]) => [c, objs.filter(o => replicaOf(o) === undefined)])),
         set,

@@ -29,7 +29,7 @@ describe('checkDeploymentArgs', () => {
       'Unable to synthesize ModelDeployment/ml/qwen: replicas -1 is not a whole number of replicas. Use 0 to 1000 replicas.');
   });
 
-  test('given a replica count not resolved yet, it judges everything else now and leaves the count for later', () => {
+  test('given a replica count not resolved yet, it judges everything else now and leaves the count to the Placement\'s check', () => {
     expect(() => checkDeploymentArgs(PATH, props, PENDING, undefined)).not.toThrow();
     const worker = { ...props, engines: [{ name: 'qwen', members: [{ role: MemberRole.WORKER, workerNodes: 1, deviceRequests: [{ name: 'gpu' }], template }] }] };
     expect(() => checkDeploymentArgs(PATH, worker, PENDING, undefined)).toThrow(
@@ -37,8 +37,7 @@ describe('checkDeploymentArgs', () => {
       + 'Give one Standalone member, or one Leader and one Worker.');
   });
 
-  test('given a rollout budget not resolved yet, it is judged once resolved', () => {
-    expect(() => checkDeploymentArgs(PATH, props, 2, PENDING)).not.toThrow();
+  test('given a rollout budget below 1, it refuses it with its own message', () => {
     expect(() => checkDeploymentArgs(PATH, props, 2, 0)).toThrow(
       'Unable to deploy ModelDeployment/ml/qwen: maxUnavailable 0 is not a whole number of replicas from 1. Give 1 or more: the fleet is rolled in waves of that many replicas.');
   });
