@@ -3,8 +3,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import { fleetProgram } from './fleet';
 
+// The replica count and the image may be set too (`pulumi config set replicas 4`, `pulumi config set image ...`); in a
+// program of your own they can as well be outputs of other resources.
 const config = new pulumi.Config();
 const kubeconfigs = config.requireSecretObject<Record<string, string>>('kubeconfigs');
 const names = config.requireObject<string[]>('clusters');
 
-export const replicas = fleetProgram(names.map(name => ({ name, kubeconfig: kubeconfigs.apply(k => k[name]) }))).replicas;
+export const replicas = fleetProgram(
+  names.map(name => ({ name, kubeconfig: kubeconfigs.apply(k => k[name]) })), 'fleet', config.getNumber('replicas') ?? 3, config.get('image'),
+).replicas;
