@@ -205,7 +205,7 @@ describe('an exec credential plugin', () => {
     const creds = execCredentials({ command: hour });
     await creds.get();
     const now = Date.now();
-    jest.spyOn(Date, 'now').mockReturnValue(now + 3_589_000);
+    jest.spyOn(Date, 'now').mockReturnValue(now + 3_580_000);
     await creds.get();
     expect(runsOf(hour)).toBe(1);
     jest.spyOn(Date, 'now').mockReturnValue(now + 3_591_000);
@@ -274,6 +274,14 @@ describe('an exec credential plugin', () => {
     expect(await rejection(execCredentials({ command: path.join(dir, 'absent') }).get())).toBe(
       `Unable to get the credentials of user 'admin' (context 'prod') for cluster ${SERVER}: the exec plugin '${path.join(dir, 'absent')}' was not found. ` +
       `Install '${path.join(dir, 'absent')}', or give its full path in the kubeconfig's exec.command.`);
+  });
+
+  test('a plugin file that is not executable fails with what to check', async () => {
+    const command = path.join(dir, 'not-executable');
+    fs.writeFileSync(command, '#!/bin/sh\n', { mode: 0o644 });
+    expect(await rejection(execCredentials({ command }).get())).toBe(
+      `Unable to get the credentials of user 'admin' (context 'prod') for cluster ${SERVER}: the exec plugin '${command}' could not be started (EACCES). ` +
+      'Check that it is an executable file.');
   });
 
   test('a failing plugin fails with its exit code and the end of its standard error, trimmed', async () => {
