@@ -226,9 +226,9 @@ describe('ModelDeployment with Inputs from another resource, on the real Pulumi 
       expect(failed?.message).toContain(`pulumi-nodejs:dynamic/inferkit:Placement resource 'bad-placement': property replicas value {<nil>} has a problem: ${message}`);
       // Nothing was written to the cluster, and the stack holds no placement, rollout or object of the deployment.
       expect(writes(requests)).toEqual([]);
-      const named = async (apiVersion: string, kind: string) => (await kube.list(apiVersion, kind, NAMESPACE)).map(o => o.metadata.name).filter(n => n.startsWith('bad'));
+      const named = async (apiVersion: string, kind: string) => (await kube.list(apiVersion, kind, NAMESPACE)).map(o => o.metadata.name).filter((n: string) => n.startsWith('bad'));
       expect([...await named('v1', 'Service'), ...await named('apps/v1', 'Deployment')]).toEqual([]);
-      const types = ((await s.stack.exportStack()).deployment.resources ?? []).map((r: { type: string }) => r.type);
+      const types = ((await s.stack.exportStack()).deployment.resources ?? []).map((r: { type: string }) => r.type) as string[];
       expect(types.filter(t => /Placement|Rollout|WorkloadStatus|ConfigGroup|core\/v1/.test(t))).toEqual([]);
       expect(types).toContain('pulumi-nodejs:dynamic/test:Source');
       expect((await s.stack.destroy()).summary.result).toBe('succeeded');
