@@ -82,7 +82,7 @@ recipe_of() {
   case "$1" in
     etcd) echo "etcd r1" ;;
     kubernetes) echo "kubernetes r1 $K8S_BUILD_DATE" ;;
-    kwok) echo "kwok r1" ;;
+    kwok) echo "kwok r2" ;;
     pulumi) echo "pulumi r1" ;;
     pulumi-kubernetes) echo "pulumi-kubernetes r1" ;;
   esac
@@ -93,7 +93,7 @@ key_of() {
   {
     recipe_of "$c"
     go version
-    (cd "$HERE/$c" && find . -maxdepth 2 -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) |
+    (cd "$HERE/$c" && find . -maxdepth 2 -type f \( -name go.mod -o -name go.sum -o -name '*.go' -o -name '*.patch' \) |
       LC_ALL=C sort | xargs sha256sum)
   } | sha256sum | cut -c1-12
 }
@@ -125,12 +125,22 @@ build_kubernetes() {
 }
 
 build_kwok() {
-  local out=$1 src
-  (cd "$HERE/kwok" && go_cmd build $(build_flags) -ldflags "-s -w" \
-    -o "$out/kwok" sigs.k8s.io/kwok/cmd/kwok)
+  local out=$1 src work p
+  src=$(mod_dir kwok sigs.k8s.io/kwok)
+  # Built from a scratch copy of the module with the patches of kwok/patches/ (why each: its header), through a
+  # replace in a scratch copy of the wrapper, so neither the module cache nor the repository changes.
+  work="$out/.src"
+  mkdir -p "$work/kwok"
+  cp -R "$src/." "$work/kwok/"
+  chmod -R u+w "$work"
+  for p in "$HERE"/kwok/patches/*.patch; do
+    patch -s -d "$work/kwok" -p1 < "$p" || die "patch $p does not apply to kwok $KWOK_VERSION"
+  done
+  cp "$HERE/kwok/go.mod" "$HERE/kwok/go.sum" "$work/"
+  (cd "$work" && go_cmd mod edit -replace sigs.k8s.io/kwok=./kwok &&
+    go_cmd build $(build_flags) -ldflags "-s -w" -o "$out/kwok" sigs.k8s.io/kwok/cmd/kwok)
   # kwok has no built-in stages; these are the ones kwokctl uses by default
   # (node-fast + node-heartbeat-with-lease + pod-fast), from the same module.
-  src=$(mod_dir kwok sigs.k8s.io/kwok)
   mkdir -p "$out/stages"
   cp "$src/kustomize/stage/node/fast/node-initialize.yaml" \
     "$src/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
@@ -139,6 +149,7 @@ build_kwok() {
     "$src/kustomize/stage/pod/fast/pod-delete.yaml" \
     "$out/stages/"
   chmod 0644 "$out/stages/"*.yaml
+  rm -rf "$work"
 }
 
 build_pulumi() {
