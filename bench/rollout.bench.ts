@@ -127,7 +127,7 @@ async function previewRows(cluster: TestCluster, kube: Kube): Promise<string[][]
 }
 
 async function main(): Promise<void> {
-  const cluster = await TestCluster.start({ name: 'inferkit-bench', controllerQps: 500 });
+  const cluster = await TestCluster.start({ name: 'inferkit-bench', controllerQps: 500, controllerWorkers: 32 });
   // A benchmark stopped by a signal still stops its cluster.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void cluster.stop().then(() => process.exit(130)); });
   let rollout: { rows: string[][]; over: boolean };

@@ -6,7 +6,7 @@ import {
   describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS,
   UnitObservation,
 } from '../src';
-import { KubeClient, retrying } from './_kube';
+import { KubeClient, KubeError, retrying } from './_kube';
 import { readLive, UNIT_KINDS } from './observe';
 
 /** What to do when a wave misses its progress deadline. */
@@ -48,6 +48,12 @@ export class RolloutError extends Error {
 
 const DEFAULT_DEADLINE_MS = 30 * 60_000;
 
+/**
+ * Units acted on at once. A wave's units all start together (their readiness delays overlap), while a wave of
+ * hundreds stays within what an API server takes without throttling (each unit makes a few requests at a time).
+ */
+const UNITS_AT_ONCE = 32;
+
 /** The clients of a set's clusters, by cluster name ('' for a single cluster). */
 export type Clients = ReadonlyMap<string, KubeClient>;
 
@@ -59,19 +65,47 @@ function clientOf(clients: Clients, unit: { cluster?: string } | undefined): Kub
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-/** Waits until a workload's controller has observed its generation (`status.observedGeneration`), for up to `forMs`. */
-async function observedBy(kube: KubeClient, applied: K8sObject, forMs: number): Promise<void> {
+/**
+ * Deletes one pod, only if it is still the one observed (its UID, a precondition): a pod of the same name that its
+ * StatefulSet has already made again is never touched. Gone or already replaced is not an error.
+ */
+async function deletePod(kube: KubeClient, pod: K8sObject): Promise<void> {
+  const path = await kube.path('v1', 'Pod', pod.metadata.namespace, pod.metadata.name);
+  const body = { propagationPolicy: 'Background', preconditions: { uid: pod.metadata.uid } };
+  const { status, body: answer } = await retrying(() => kube.request('DELETE', path, body));
+  if (status >= 300 && status !== 404 && status !== 409) throw new KubeError(status, answer, `delete Pod/${pod.metadata.name}`);
+}
+
+/**
+ * Replaces the pods of updated units that run another revision, each unit's as soon as the StatefulSet controller has
+ * observed its new spec (`status.observedGeneration`): it recreates a deleted pod from the spec it has seen, so an
+ * earlier delete could bring the old revision back (and the unit would be rolled twice). One list of the units'
+ * StatefulSets per look, however many units; past `forMs` the pods are replaced anyway.
+ */
+async function replacePods(
+  kube: KubeClient, set: RolloutSet, units: ReadonlyArray<{ index: number; statefulSets: K8sObject[]; pods: K8sObject[] }>, forMs: number,
+): Promise<void> {
   const until = Date.now() + forMs;
-  for (let o: K8sObject | undefined = applied; ;) {
-    if ((o?.status?.observedGeneration ?? 0) >= (applied.metadata?.generation ?? 0)) return;
-    if (Date.now() > until) return;
-    await sleep(100);
-    o = await retrying(() => kube.get(applied.apiVersion, applied.kind, applied.metadata.namespace, applied.metadata.name));
+  const deletes: Array<Promise<void>> = [];
+  const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${units.map(u => u.index).join(',')})`;
+  let waiting = units;
+  // Short steps: the controller usually observes within tens of milliseconds, and the wave's pods wait for it.
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const seen = waiting.some(u => u.statefulSets.length > 0)
+      ? new Map((await retrying(() => kube.list('apps/v1', 'StatefulSet', set.namespace, selector))).map(w => [w.metadata.name, w]))
+      : new Map<string, K8sObject>();
+    const observed = (w: K8sObject) => (seen.get(w.metadata.name)?.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
+    const late = Date.now() > until;
+    for (const u of waiting.filter(x => late || x.statefulSets.every(observed))) deletes.push(...u.pods.map(p => deletePod(kube, p)));
+    waiting = late ? [] : waiting.filter(x => !x.statefulSets.every(observed));
+    if (waiting.length === 0) break;
+    await sleep(wait);
   }
+  await Promise.all(deletes);
 }
 
 /** Runs `work` on every item, at most `limit` at once. */
-async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>, limit = 8): Promise<void> {
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>, limit: number): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await work(items[next++]);
@@ -163,25 +197,25 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       log(message);
       throw new RolloutError(message, stuck, report);
     }
-    // Act: the units of a step in parallel (a bounded number of requests at once), each unit's objects in order.
+    // Act: the units of a step at once (a bounded number at a time), each unit's other objects before its workloads
+    // (its Service and PodGroup exist before its pods), so that every pod of the wave starts as early as it can.
+    const replaced = new Map<string, Array<{ index: number; statefulSets: K8sObject[]; pods: K8sObject[] }>>();
     await inParallel([...step.create, ...step.update], async i => {
       const unit = objectsOf(i);
       const kube = clientOf(clients, unit);
-      const applied: K8sObject[] = [];
-      for (const o of [...unit.objects].sort((x, y) => Number(UNIT_WORKLOAD_KINDS.includes(x.kind)) - Number(UNIT_WORKLOAD_KINDS.includes(y.kind)))) {
-        applied.push(await retrying(() => kube.apply(o, { fieldManager })));
-      }
+      const isWorkload = (o: K8sObject) => UNIT_WORKLOAD_KINDS.includes(o.kind);
+      const applyAll = (objs: K8sObject[]) => Promise.all(objs.map(o => retrying(() => kube.apply(o, { fieldManager }))));
+      await applyAll(unit.objects.filter(o => !isWorkload(o)));
+      const applied = await applyAll(unit.objects.filter(isWorkload));
       actedAt.set(i, Date.now());
       if (!step.update.includes(i)) return;
-      // The StatefulSet controller recreates a deleted pod from the spec it has seen: wait until it has seen the new one,
-      // or it could bring the old revision back (and the unit would be rolled twice).
-      for (const w of applied.filter(a => a.kind === 'StatefulSet')) await observedBy(kube, w, deadline);
-      // OnDelete workloads keep their pods: replace the ones that run another revision.
-      const pods = live.get(unit.cluster ?? '')?.pods ?? [...live.values()][0]?.pods ?? [];
-      await Promise.all(pods.filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
-        && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp)
-        .map(p => retrying(() => kube.delete('v1', 'Pod', set.namespace, p.metadata.name))));
-    });
+      // OnDelete workloads keep their pods: the ones that run another revision are replaced.
+      const cluster = clients.size === 1 ? [...clients.keys()][0] : unit.cluster ?? '';
+      const pods = (live.get(cluster)?.pods ?? []).filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
+        && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp);
+      replaced.set(cluster, [...replaced.get(cluster) ?? [], { index: i, statefulSets: applied.filter(a => a.kind === 'StatefulSet'), pods }]);
+    }, UNITS_AT_ONCE);
+    await Promise.all([...replaced].map(([cluster, us]) => replacePods(clients.get(cluster)!, set, us, deadline)));
     for (const i of step.delete) {
       const kube = clientOf(clients, { cluster: clusterOf(i) });
       await deleteUnit(kube, set, i);
@@ -223,7 +257,7 @@ async function rollback(clients: Clients, set: RolloutSet, previous: RolloutSet,
     const kube = clientOf(clients, u);
     for (const o of u.objects) await kube.apply(o, { fieldManager: options.fieldManager ?? 'inferkit' });
     for (const p of await kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${u.index}`)) {
-      if (p.metadata?.labels?.[RolloutLabels.REVISION] !== (u.revision ?? previous.revision)) await kube.delete('v1', 'Pod', set.namespace, p.metadata.name);
+      if (p.metadata?.labels?.[RolloutLabels.REVISION] !== (u.revision ?? previous.revision)) await deletePod(kube, p);
     }
   }
   const deadline = Date.now() + (options.progressDeadlineMs ?? DEFAULT_DEADLINE_MS);
