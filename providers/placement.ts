@@ -236,7 +236,7 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
  * Places a deployment's replicas on a fleet during `pulumi up` and keeps the assignments in state; later runs retain
  * them (scale-down removes the highest indices; a cluster removed from `clusters` has its replicas placed again).
  * When an input is not known at preview (it comes from a resource the same update creates or changes), the preview
- * shows the resource updated and its outputs unknown: it places nothing from a guess and reads no cluster.
+ * shows its outputs unknown: it places nothing from a guess and reads no cluster.
  */
 export class Placement extends pulumi.dynamic.Resource {
   /** Replica to cluster and pools, with each one's state (Retained, Placed, Moved, Degraded). */
