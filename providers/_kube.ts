@@ -133,7 +133,8 @@ const TLS_CODE = /CERT|^ERR_TLS_|^ERR_SSL_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HO
 export function configurationProblem(e: unknown): string | undefined {
   if (e instanceof KubeError && (e.status === 401 || e.status === 403)) {
     return e.status === 401
-      ? `the API server refused the credentials (401 Unauthorized: ${e.message}). Fix the token or client certificate of the kubeconfig`
+      ? `the API server refused the credentials (401 Unauthorized: ${e.message}). ` +
+        'Fix the credentials of the kubeconfig\'s user: its token, tokenFile, client certificate or exec plugin'
       : `the credentials lack a permission (403 Forbidden: ${e.message}). Grant the kubeconfig's user the permission, or use another user`;
   }
   if (e instanceof KubeCredentialError) {

@@ -149,7 +149,8 @@ describe('the Kubernetes client', () => {
 
   test('401, 403 and certificate failures are configuration problems; a 5xx and a refused connection are not', () => {
     expect(configurationProblem(new KubeError(401, { message: 'Unauthorized' }, 'list Node'))).toBe(
-      'the API server refused the credentials (401 Unauthorized: list Node: 401 Unauthorized). Fix the token or client certificate of the kubeconfig');
+      'the API server refused the credentials (401 Unauthorized: list Node: 401 Unauthorized). ' +
+      "Fix the credentials of the kubeconfig's user: its token, tokenFile, client certificate or exec plugin");
     expect(configurationProblem(new KubeError(403, { message: 'nodes is forbidden' }, 'list Node'))).toBe(
       'the credentials lack a permission (403 Forbidden: list Node: 403 nodes is forbidden). Grant the kubeconfig\'s user the permission, or use another user');
     expect(configurationProblem(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }))).toBe(
@@ -164,7 +165,8 @@ describe('reading a live cluster with a kubeconfig that is wrong', () => {
     handler = apiServer();
     await expect(readLiveCluster({ name: 'east', kubeconfig: kubeconfig(undefined, 'typo') })).rejects.toThrow(
       `Unable to read cluster 'east' at https://127.0.0.1:${port}: the API server refused the credentials (401 Unauthorized: ` +
-      'discovery of resource.k8s.io/v1: 401 Unauthorized). Fix the token or client certificate of the kubeconfig. Nothing was placed.');
+      'discovery of resource.k8s.io/v1: 401 Unauthorized). ' +
+      "Fix the credentials of the kubeconfig's user: its token, tokenFile, client certificate or exec plugin. Nothing was placed.");
   });
 
   test('a CA that did not sign the server certificate stops the read with a certificate error', async () => {
