@@ -5,8 +5,9 @@
 // It authenticates as kubeconfig users do: a bearer token (inline or a `tokenFile` read again every minute), a client
 // certificate (inline or files), or an `exec` credential plugin (client.authentication.k8s.io/v1 and v1beta1, run
 // without a terminal, its credential cached until it expires and refreshed once when the server answers 401). It
-// reaches the server directly or through the cluster's `proxy-url` (an http:// or https:// proxy, by CONNECT).
-// Legacy `auth-provider`s, basic auth and SOCKS proxies are refused with a message.
+// reaches the server through the cluster's `proxy-url`, else through the environment's HTTPS_PROXY unless NO_PROXY
+// excludes the server (as client-go does), else directly; an http:// or https:// proxy, by CONNECT. Legacy
+// `auth-provider`s, basic auth and SOCKS proxies are refused with a message.
 import * as fs from 'fs';
 import * as https from 'https';
 import * as tls from 'tls';
@@ -15,9 +16,9 @@ import {
   Credential, CredentialSource, describeUser, EXEC_API_VERSIONS, ExecConfig, ExecCredentials, KubeCredentialError,
   StaticCredentials, TokenFileCredentials,
 } from './_kube-auth';
-import { PROXY_SCHEMES, ProxyConnectError, redactUrl, TunnelingAgent } from './_kube-proxy';
+import { PROXY_SCHEMES, ProxyConnectError, proxyFromEnvironment, redactUrl, TunnelingAgent } from './_kube-proxy';
 
-export { KubeCredentialError, ProxyConnectError, redactUrl };
+export { KubeCredentialError, ProxyConnectError, proxyFromEnvironment, redactUrl };
 export type { ExecConfig };
 
 export type KubeObject = Record<string, any>;
@@ -64,7 +65,8 @@ export interface ClusterAccess {
    * An `http://` or `https://` proxy the server is reached through by HTTP CONNECT (kubeconfig `proxy-url`), with
    * `user:password@` for Proxy-Authorization. Never shown: messages show it without the credentials.
    *
-   * @default - the server is reached directly
+   * @default - the environment's HTTPS_PROXY unless NO_PROXY excludes the server, as client-go chooses it (see
+   * {@link proxyFromEnvironment}); else the server is reached directly
    */
   readonly proxyUrl?: string;
   /** The kubeconfig context this access is of, named in messages. @default - none */
@@ -344,7 +346,9 @@ function credentialSourceOf(access: ClusterAccess, execTimeoutMs: number): Crede
 
 /**
  * A client for one cluster. Discovery answers are cached for the client's life. Constructing it runs nothing and
- * reads nothing: credentials that must be obtained (a token file, an exec plugin) are obtained by the first request.
+ * reads no file: credentials that must be obtained (a token file, an exec plugin) are obtained by the first request.
+ * It reads the proxy environment (HTTPS_PROXY, NO_PROXY) when the cluster has no proxy-url, and throws when the proxy
+ * it gives cannot be used (SOCKS).
  */
 export class KubeClient {
   /** A client for the current context of a kubeconfig given as YAML text (not a path). */
@@ -374,7 +378,7 @@ export class KubeClient {
   /** Where each request's credential comes from. */
   private readonly credentials: CredentialSource;
   private readonly tlsOptions: https.AgentOptions;
-  private readonly proxy?: { readonly url: URL; readonly tls: tls.ConnectionOptions };
+  private readonly proxy?: { readonly url: URL; readonly tls: tls.ConnectionOptions; readonly source: string };
   /** The connections with the kubeconfig's own client certificate, if any. */
   private readonly agent: https.Agent;
   /** The connections with the client certificate an exec plugin printed last. */
@@ -395,10 +399,13 @@ export class KubeClient {
         'can pose as the API server and read the credentials. Set certificate-authority-data in the kubeconfig, and remove insecure-skip-tls-verify.']
       : [];
     this.tlsOptions = { ca: access.ca, rejectUnauthorized: !access.insecureSkipTlsVerify, servername: access.tlsServerName };
-    if (access.proxyUrl) {
+    // The kubeconfig's proxy-url wins over the environment's, as in client-go.
+    const proxy = access.proxyUrl ? { url: new URL(access.proxyUrl), source: 'proxy-url' } : undefined;
+    const fromEnvironment = proxy ? undefined : proxyFromEnvironment(access.server);
+    if (proxy || fromEnvironment) {
       // An https:// proxy is verified as client-go verifies it: with the cluster's CA (besides the system roots here).
       const proxyTls = { ca: access.ca ? [...tls.rootCertificates, access.ca] : undefined, rejectUnauthorized: !access.insecureSkipTlsVerify };
-      this.proxy = { url: new URL(access.proxyUrl), tls: proxyTls };
+      this.proxy = proxy ? { ...proxy, tls: proxyTls } : { url: fromEnvironment!.url, source: fromEnvironment!.variable, tls: proxyTls };
     }
     this.agent = this.newAgent(access.clientCertificate, access.clientKey);
     this.credentials = credentialSourceOf(access, this.execTimeoutMs);
@@ -407,7 +414,8 @@ export class KubeClient {
   private newAgent(cert: string | undefined, key: string | undefined): https.Agent {
     const options: https.AgentOptions = { keepAlive: true, ...this.tlsOptions, cert, key };
     if (!this.proxy) return new https.Agent(options);
-    return new TunnelingAgent({ ...options, proxy: this.proxy.url, proxyTls: this.proxy.tls, connectTimeoutMs: this.timeoutMs });
+    const { url: proxy, tls: proxyTls, source } = this.proxy;
+    return new TunnelingAgent({ ...options, proxy, proxyTls, source, connectTimeoutMs: this.timeoutMs });
   }
 
   /** The agent whose connections present the credential's client certificate (a new one when a plugin printed another). */

@@ -2,13 +2,16 @@
 // harness's static token): an exec credential plugin (a shell script that prints an ExecCredential with that token and
 // counts its runs) driving the Placement provider and the ModelDeployment component through `pulumi up`, where the
 // Pulumi Kubernetes provider runs the same plugin itself; a plugin that is not installed; a refused token refreshed on
-// 401; a tokenFile; proxy-url through local CONNECT proxies. No token may show in any output, message or state file.
+// 401; a tokenFile; proxy-url through local CONNECT proxies; HTTPS_PROXY and NO_PROXY taken as kubectl (client-go)
+// takes them, kubectl run beside the client. No token may show in any output, message or state file.
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 import { parse, stringify } from 'yaml';
 import { ModelDeployment, Placement } from '../../providers';
 import { KubeClient } from '../../providers/_kube';
@@ -144,8 +147,13 @@ describe('the Kubernetes client against the real API server', () => {
   });
 
   describe('proxy-url', () => {
-    /** A CONNECT proxy (http, or https with `tlsFiles`) to 127.0.0.1 only; it records each CONNECT and its credentials. */
-    async function connectProxy(tlsFiles?: { cert: string; key: string }): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+    /**
+     * A CONNECT proxy (http, or https with `tlsFiles`) to 127.0.0.1 only, which it also reaches by the names of
+     * `aliases`; it records each CONNECT and its credentials.
+     */
+    async function connectProxy(
+      tlsFiles?: { cert: string; key: string }, aliases: readonly string[] = [],
+    ): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
       const seen: string[] = [];
       const sockets = new Set<net.Socket>();
       const server = tlsFiles
@@ -154,11 +162,11 @@ describe('the Kubernetes client against the real API server', () => {
       server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
         seen.push(`${req.url} ${req.headers['proxy-authorization'] ?? '-'}`);
         const [host, port] = req.url!.split(':');
-        if (host !== '127.0.0.1') {
+        if (host !== '127.0.0.1' && !aliases.includes(host)) {
           client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
           return;
         }
-        const upstream = net.connect(Number(port), host, () => {
+        const upstream = net.connect(Number(port), '127.0.0.1', () => {
           client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
           upstream.write(head);
           upstream.pipe(client);
@@ -211,6 +219,77 @@ describe('the Kubernetes client against the real API server', () => {
         client.close();
         await proxy.close();
       }
+    });
+
+    describe('HTTPS_PROXY and NO_PROXY, when the cluster has no proxy-url, as kubectl (client-go) takes them', () => {
+      // The API server's certificate covers kubernetes.default.svc, which no resolver here knows: only the proxy, which
+      // takes the name for 127.0.0.1, reaches the server by it. kubectl is the reference: the Pulumi Kubernetes
+      // provider chooses its proxy with the same client-go code.
+      const NAME = 'kubernetes.default.svc';
+      const kubectlPath = (process.env.PATH ?? '').split(path.delimiter).map(d => path.join(d, 'kubectl')).find(f => fs.existsSync(f));
+      const withKubectl = kubectlPath ? test : test.skip;
+
+      /** The kubeconfig of the suite's cluster with `server` as the server, written to a file; returns its path. */
+      function serverKubeconfig(server: string): string {
+        const file = path.join(dir, `kubeconfig-${server.replace(/\W+/g, '-')}`);
+        fs.writeFileSync(file, kubeconfigWith({ token }, { server }));
+        return file;
+      }
+
+      /** A client made with `env` as the proxy environment (HTTPS_PROXY and NO_PROXY, the others unset). */
+      function clientWith(env: Record<string, string>, file: string): KubeClient {
+        const names = ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
+        const saved = names.map(n => [n, process.env[n]] as const);
+        for (const n of names) delete process.env[n];
+        Object.assign(process.env, env);
+        try {
+          return KubeClient.fromKubeconfigYaml(fs.readFileSync(file, 'utf8'));
+        } finally {
+          for (const [n, v] of saved) {
+            if (v === undefined) delete process.env[n];
+            else process.env[n] = v;
+          }
+        }
+      }
+
+      /** Our client's and kubectl's answer to reading the suite's namespace: its name, or the error. */
+      async function readNamespace(env: Record<string, string>, file: string): Promise<{ ours: string; kubectl: string }> {
+        const client = clientWith(env, file);
+        const ours = await client.get('v1', 'Namespace', undefined, NAMESPACE).then(ns => ns?.metadata.name, (e: Error) => e.message);
+        client.close();
+        const kubectl = await promisify(execFile)(kubectlPath!, ['--kubeconfig', file, '--cache-dir', path.join(dir, 'kubectl-cache'), '--request-timeout', '10s',
+          'get', 'namespace', NAMESPACE, '-o', 'jsonpath={.metadata.name}'], { env: { PATH: process.env.PATH, HOME: dir, ...env } })
+          .then(r => r.stdout, (e: { stderr: string }) => e.stderr);
+        return { ours, kubectl };
+      }
+
+      withKubectl('a server by name goes through HTTPS_PROXY, with its credentials, for the client and for kubectl alike', async () => {
+        const proxy = await connectProxy(undefined, [NAME]);
+        try {
+          const file = serverKubeconfig(`https://${NAME}:${apiHostPort().split(':')[1]}`);
+          expect(await readNamespace({ HTTPS_PROXY: proxy.url }, file)).toEqual({ ours: NAMESPACE, kubectl: NAMESPACE });
+          expect(proxy.seen.length).toBeGreaterThanOrEqual(2);
+          expect(new Set(proxy.seen)).toEqual(new Set([`${NAME}:${apiHostPort().split(':')[1]} ${basic}`]));
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      withKubectl('a server NO_PROXY names, and 127.0.0.1, are reached directly by the client and by kubectl alike', async () => {
+        const proxy = await connectProxy(undefined, [NAME]);
+        try {
+          const byName = serverKubeconfig(`https://${NAME}:${apiHostPort().split(':')[1]}`);
+          // Direct, the name does not resolve: both fail looking it up, neither asks the proxy.
+          const excluded = await readNamespace({ HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,.svc' }, byName);
+          expect(excluded.ours).toBe(`getaddrinfo ENOTFOUND ${NAME}`);
+          expect(excluded.kubectl).toMatch(`lookup ${NAME}`);
+          const loopback = await readNamespace({ HTTPS_PROXY: proxy.url }, serverKubeconfig(`https://${apiHostPort()}`));
+          expect(loopback).toEqual({ ours: NAMESPACE, kubectl: NAMESPACE });
+          expect(proxy.seen).toEqual([]);
+        } finally {
+          await proxy.close();
+        }
+      });
     });
 
     test('a proxy that refuses the target fails naming the proxy without its password', async () => {

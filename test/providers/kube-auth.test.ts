@@ -1,7 +1,9 @@
 // How the Kubernetes client authenticates as kubeconfig users do: every form of user and proxy-url the parse takes or
 // refuses (with its message), and exec credential plugins run for real (small node scripts in a temp folder that count
 // their runs in a file): caching until expiry, one run for concurrent callers, refresh, and every failure's message.
-// What needs an API server (the 401 refresh, proxy tunnels, pulumi up) is in test/integration/kube-auth.int.test.ts.
+// The proxy of the environment (HTTPS_PROXY, NO_PROXY), chosen as Go's net/http chooses it, through a local CONNECT
+// proxy to a local TLS server. What needs an API server (the 401 refresh, proxy tunnels, kubectl beside the client,
+// pulumi up) is in test/integration/kube-auth.int.test.ts.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -9,7 +11,7 @@ import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { configurationProblem, KubeClient, parseKubeconfig, ProxyConnectError } from '../../providers/_kube';
+import { configurationProblem, KubeClient, parseKubeconfig, ProxyConnectError, proxyFromEnvironment } from '../../providers/_kube';
 import { ExecConfig, ExecCredentials, KubeCredentialError, TOKEN_FILE_REREAD_MS, TokenFileCredentials } from '../../providers/_kube-auth';
 import { readLiveCluster } from '../../providers/inventory';
 import { placementProvider } from '../../providers/placement';
@@ -472,5 +474,203 @@ describe('a proxy-url that refuses the tunnel', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+/** Runs `act` with the environment's proxy variables set as given (and the others unset), then restores them. */
+function withProxyEnv<T>(vars: Record<string, string>, act: () => T): T {
+  const names = ['HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'HTTP_PROXY', 'http_proxy'];
+  const saved = names.map(n => [n, process.env[n]] as const);
+  for (const n of names) delete process.env[n];
+  Object.assign(process.env, vars);
+  try {
+    return act();
+  } finally {
+    for (const [n, v] of saved) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+  }
+}
+
+describe('the proxy of the environment, chosen as client-go chooses it', () => {
+  // Each row was checked against Go 1.26.8's http.ProxyFromEnvironment, the function client-go (kubectl, the Pulumi
+  // Kubernetes provider) uses when a cluster has no proxy-url.
+  test.each<[string, Record<string, string>, string]>([
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'http://proxy:3128/'],
+    ['https://api.example.com:6443', { https_proxy: 'http://lower:3128' }, 'http://lower:3128/'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://upper:3128', https_proxy: 'http://lower:3128' }, 'http://upper:3128/'],
+    ['https://api.example.com:6443', { HTTP_PROXY: 'http://plain:3128' }, 'direct'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'proxy.corp:3128' }, 'http://proxy.corp:3128/'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: '10.1.2.3:3128' }, 'http://10.1.2.3:3128/'],
+    ['https://127.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'direct'],
+    ['https://127.5.5.5:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'direct'],
+    ['https://localhost:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'direct'],
+    ['https://[::1]:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'direct'],
+    ['https://[::ffff:127.0.0.1]:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'direct'],
+    ['https://localhost.localdomain:6443', { HTTPS_PROXY: 'http://proxy:3128' }, 'http://proxy:3128/'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com' }, 'direct'],
+    ['https://example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com' }, 'direct'],
+    ['https://notexample.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com' }, 'http://proxy:3128/'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.example.com' }, 'direct'],
+    ['https://example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.example.com' }, 'http://proxy:3128/'],
+    ['https://example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '*.example.com' }, 'http://proxy:3128/'],
+    ['https://a.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '*.example.com' }, 'direct'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com:6443' }, 'direct'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com:443' }, 'http://proxy:3128/'],
+    ['https://api.example.com', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com:443' }, 'direct'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: ' other.org , EXAMPLE.COM ' }, 'direct'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'other.org', no_proxy: 'example.com' }, 'http://proxy:3128/'],
+    ['https://api.example.com:6443', { HTTPS_PROXY: 'http://proxy:3128', no_proxy: 'example.com' }, 'direct'],
+    ['https://10.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '*' }, 'direct'],
+    ['https://10.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '10.0.0.0/8' }, 'direct'],
+    ['https://11.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '10.0.0.0/8' }, 'http://proxy:3128/'],
+    ['https://10.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '10.0.0.1:6443' }, 'direct'],
+    ['https://10.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '10.0.0.1:443' }, 'http://proxy:3128/'],
+    ['https://10.0.0.1:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '0.0.1' }, 'http://proxy:3128/'],
+    ['https://[fd00::1]:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'fd00::/8' }, 'direct'],
+    ['https://[fd00::1]:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '[fd00::1]:6443' }, 'direct'],
+    ['https://[fd00::1]:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '[fd00::1]' }, 'http://proxy:3128/'],
+    ['https://kubernetes.default.svc:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.svc' }, 'direct'],
+    ['https://xn--bcher-kva.example:6443', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'bücher.example' }, 'direct'],
+  ])('%s with %j: %s', (server, env, expected) => {
+    expect(proxyFromEnvironment(server, env)?.url.href ?? 'direct').toBe(expected);
+  });
+
+  test('the variable the proxy came from is named; a proxy with credentials keeps them for Proxy-Authorization', () => {
+    expect(proxyFromEnvironment('https://api.example.com', { https_proxy: 'user:secret@proxy:3128' })).toEqual({
+      url: new URL('http://user:secret@proxy:3128'), variable: 'https_proxy',
+    });
+  });
+
+  test('a SOCKS proxy in HTTPS_PROXY is refused without its password, with the fixes; NO_PROXY still exempts a server from it', () => {
+    const env = { HTTPS_PROXY: 'socks5://me:secret@proxy:1080' };
+    const refusal = 'Unable to reach cluster https://api.example.com:6443 through HTTPS_PROXY socks5://***@proxy:1080: it is a SOCKS proxy, which is not supported. ' +
+      "Give an http:// or https:// proxy (one that tunnels by HTTP CONNECT) in HTTPS_PROXY or in the cluster's proxy-url, or add api.example.com to NO_PROXY.";
+    expect(() => proxyFromEnvironment('https://api.example.com:6443', env)).toThrow(refusal);
+    expect(() => withProxyEnv(env, () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, { server: 'https://api.example.com:6443' })))).toThrow(refusal);
+    expect(proxyFromEnvironment('https://api.example.com:6443', { ...env, NO_PROXY: 'example.com' })).toBeUndefined();
+    expect(proxyFromEnvironment('https://127.0.0.1:6443', env)).toBeUndefined();
+  });
+
+  describe('through a local CONNECT proxy', () => {
+    // A TLS server whose certificate is for api.inferkit.test, which no resolver knows: the proxy reaches it (it
+    // takes every host for 127.0.0.1), a client going direct cannot.
+    const HOST = 'api.inferkit.test';
+    let server: https.Server;
+    let port: number;
+    let ca: string;
+    let proxy: http.Server;
+    let proxyPort: number;
+    const seen: string[] = [];
+    let answer: string | undefined;
+    const sockets = new Set<{ destroy(): void }>();
+
+    beforeAll(async () => {
+      const pki = fs.mkdtempSync(path.join(dir, 'env-proxy-'));
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${HOST}`,
+        '-addext', `subjectAltName=DNS:${HOST},IP:127.0.0.1`, '-keyout', 'key.pem', '-out', 'cert.pem'], { cwd: pki, stdio: 'pipe' });
+      ca = fs.readFileSync(path.join(pki, 'cert.pem'), 'utf8');
+      server = https.createServer({ cert: ca, key: fs.readFileSync(path.join(pki, 'key.pem')) }, (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ host: req.headers.host }));
+      });
+      server.on('connection', s => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+      await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+      port = (server.address() as net.AddressInfo).port;
+      proxy = http.createServer();
+      proxy.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
+        seen.push(`${req.url} ${req.headers['proxy-authorization'] ?? '-'}`);
+        if (answer) {
+          client.end(answer);
+          return;
+        }
+        const upstream = net.connect(Number(req.url!.split(':').pop()), '127.0.0.1', () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => { client.destroy(); upstream.destroy(); });
+          s.on('close', () => sockets.delete(s));
+        }
+      });
+      await new Promise<void>(r => proxy.listen(0, '127.0.0.1', r));
+      proxyPort = (proxy.address() as net.AddressInfo).port;
+    });
+    beforeEach(() => {
+      seen.length = 0;
+      answer = undefined;
+    });
+    afterAll(async () => {
+      sockets.forEach(s => s.destroy());
+      await Promise.all([new Promise(r => server.close(r)), new Promise(r => proxy.close(r))]);
+    });
+
+    const cluster = (host = HOST) => ({ 'server': `https://${host}:${port}`, 'certificate-authority-data': Buffer.from(ca).toString('base64') });
+    const proxyEnv = () => ({ HTTPS_PROXY: `http://me:proxy-secret@127.0.0.1:${proxyPort}` });
+    const basic = `Basic ${Buffer.from('me:proxy-secret').toString('base64')}`;
+
+    async function get(client: KubeClient): Promise<string> {
+      try {
+        return JSON.stringify((await client.request('GET', '/version')).body);
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        client.close();
+      }
+    }
+
+    test('a cluster without proxy-url is reached through HTTPS_PROXY, with its credentials, by CONNECT to the server\'s name', async () => {
+      const client = withProxyEnv(proxyEnv(), () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, cluster())));
+      expect(await get(client)).toBe(JSON.stringify({ host: `${HOST}:${port}` }));
+      expect(seen).toEqual([`${HOST}:${port} ${basic}`]);
+    });
+
+    test('a server NO_PROXY names is reached directly, and 127.0.0.1 is never proxied', async () => {
+      const excluded = withProxyEnv({ ...proxyEnv(), NO_PROXY: 'localhost,.inferkit.test' }, () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, cluster())));
+      expect(await get(excluded)).toMatch(`getaddrinfo ENOTFOUND ${HOST}`);
+      const loopback = withProxyEnv(proxyEnv(), () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, cluster('127.0.0.1'))));
+      expect(await get(loopback)).toBe(JSON.stringify({ host: `127.0.0.1:${port}` }));
+      expect(seen).toEqual([]);
+    });
+
+    test('the cluster\'s proxy-url wins over HTTPS_PROXY', async () => {
+      const client = withProxyEnv({ HTTPS_PROXY: 'http://me:other-secret@127.0.0.1:1' },
+        () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, { ...cluster(), 'proxy-url': `http://127.0.0.1:${proxyPort}` })));
+      expect(await get(client)).toBe(JSON.stringify({ host: `${HOST}:${port}` }));
+      expect(seen).toEqual([`${HOST}:${port} -`]);
+    });
+
+    test('a refusal names HTTPS_PROXY without the password, and says how to reach the server without the proxy', async () => {
+      answer = 'HTTP/1.1 403 Forbidden\r\n\r\n';
+      const client = withProxyEnv(proxyEnv(), () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, cluster())));
+      const message = await get(client);
+      expect(message).toBe(`the proxy http://***@127.0.0.1:${proxyPort} (HTTPS_PROXY) answered CONNECT ${HOST}:${port} with 403 Forbidden. ` +
+        `If ${HOST} is reached without a proxy, add it to NO_PROXY`);
+      expect(message).not.toContain('proxy-secret');
+    });
+
+    test('a 407 says to give the credentials in the variable, and is a configuration problem', async () => {
+      answer = 'HTTP/1.1 407 Proxy Authentication Required\r\n\r\n';
+      const client = withProxyEnv({ https_proxy: `http://me:wrong-secret@127.0.0.1:${proxyPort}` },
+        () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, cluster())));
+      const error = await client.request('GET', '/version').then(() => undefined, (e: Error) => e);
+      client.close();
+      const message = `the proxy http://***@127.0.0.1:${proxyPort} (https_proxy) answered CONNECT ${HOST}:${port} with 407 Proxy Authentication Required. ` +
+        "Give the proxy's credentials in https_proxy (http://user:password@host:port)";
+      expect(error?.message).toBe(message);
+      expect(configurationProblem(error)).toBe(message);
+    });
+
+    test('a proxy that is not there is named with its variable, like an unreachable cluster', async () => {
+      const client = withProxyEnv({ HTTPS_PROXY: 'http://me:secret@127.0.0.1:1' }, () => KubeClient.fromKubeconfigYaml(kubeconfig({ token: 't' }, cluster())));
+      const error = await client.request('GET', '/version').then(() => undefined, (e: Error) => e);
+      client.close();
+      expect(error?.message).toBe(`the proxy http://***@127.0.0.1:1 (HTTPS_PROXY) could not be reached for CONNECT ${HOST}:${port} (ECONNREFUSED). ` +
+        `If ${HOST} is reached without a proxy, add it to NO_PROXY`);
+      expect(configurationProblem(error)).toBeUndefined();
+    });
   });
 });
