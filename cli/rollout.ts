@@ -3,7 +3,7 @@
 // Rollout Pulumi resource.
 import * as fs from 'fs';
 import * as path from 'path';
-import { KubeClient } from '../providers/_kube';
+import { clientOfKubeconfigFile } from './_kubeconfig';
 import { executeRollout, RolloutError } from '../providers/rollout-executor';
 import { planWaves, RolloutSet, rolloutSets } from '../src';
 import { RolloutLabels } from '../src/labels';
@@ -87,7 +87,7 @@ export async function rollout(argv: readonly string[], synth: Synth, out: Write,
   const args = parseRolloutArgs(argv);
   const { sets, rest } = rolloutSets(synth(expandInputs(args.files), args.backend));
   if (sets.length === 0) err('nothing to roll: the input has no ModelInfer groups or Deployments\n');
-  const kube = args.kubeconfig ? KubeClient.fromKubeconfigYaml(fs.readFileSync(args.kubeconfig, 'utf8'), { context: args.context }) : undefined;
+  const kube = args.kubeconfig ? clientOfKubeconfigFile(args.kubeconfig, args.context) : undefined;
   try {
     if (args.dryRun) {
       for (const set of sets) {

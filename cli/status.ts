@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
+import { clientOfKubeconfigFile } from './_kubeconfig';
 import { expandInputs } from './rollout';
 import { KubeClient } from '../providers/_kube';
 import { observeWorkload } from '../providers/observe';
@@ -99,31 +100,21 @@ export function parseStatusArgs(argv: readonly string[]): StatusArgs {
   return { files, ref, kubeconfigs, context, output, watch, backend };
 }
 
-/** Reads a kubeconfig file into a client; the errors name the file and what is wrong with it. */
-function clientOf(file: string, context: string | undefined): KubeClient {
-  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) throw new Error(`--kubeconfig ${file}: no such file. Give the path of a kubeconfig file.`);
-  try {
-    return KubeClient.fromKubeconfigYaml(fs.readFileSync(file, 'utf8'), { context });
-  } catch (e) {
-    throw new Error(`--kubeconfig ${file}: ${(e as Error).message}`);
-  }
-}
-
 /** The clients of the clusters: named ones as given; one kubeconfig whose contexts are named after the input's clusters serves them all. */
 function clientsOf(args: StatusArgs, clusters: readonly string[]): Map<string, KubeClient> {
   const single = args.kubeconfigs.get('');
-  if (single === undefined) return new Map([...args.kubeconfigs].map(([c, f]) => [c, clientOf(f, undefined)]));
+  if (single === undefined) return new Map([...args.kubeconfigs].map(([c, f]) => [c, clientOfKubeconfigFile(f, undefined)]));
   if (args.context === undefined && clusters.length > 1) {
     let cfg: K8sObject | undefined;
     try {
       cfg = parse(fs.readFileSync(single, 'utf8'));
     } catch {
-      // Not YAML: clientOf reports it below.
+      // Not YAML: clientOfKubeconfigFile reports it below.
     }
     const contexts = new Set(Array.isArray(cfg?.contexts) ? cfg.contexts.map((c: K8sObject) => c?.name) : []);
-    if (clusters.every(c => contexts.has(c))) return new Map(clusters.map(c => [c, clientOf(single, c)]));
+    if (clusters.every(c => contexts.has(c))) return new Map(clusters.map(c => [c, clientOfKubeconfigFile(single, c)]));
   }
-  return new Map([['', clientOf(single, args.context)]]);
+  return new Map([['', clientOfKubeconfigFile(single, args.context)]]);
 }
 
 /** `5s`, `3m`, `2h`, `4d`, as kubectl prints an age. */

@@ -6,10 +6,12 @@
 // certificate (inline or files), or an `exec` credential plugin (client.authentication.k8s.io/v1 and v1beta1, run
 // without a terminal, its credential cached until it expires and refreshed once when the server answers 401). It
 // reaches the server through the cluster's `proxy-url`, else through the environment's HTTPS_PROXY unless NO_PROXY
-// excludes the server (as client-go does), else directly; an http:// or https:// proxy, by CONNECT. Legacy
+// excludes the server (as client-go does), else directly; an http:// or https:// proxy, by CONNECT. Relative paths
+// are taken from the kubeconfig file's folder, as kubectl takes them, when the caller says where the file is. Legacy
 // `auth-provider`s, basic auth and SOCKS proxies are refused with a message.
 import * as fs from 'fs';
 import * as https from 'https';
+import * as nodePath from 'path';
 import * as tls from 'tls';
 import { parse } from 'yaml';
 import {
@@ -164,21 +166,60 @@ export interface ApiResource {
   readonly namespaced: boolean;
 }
 
-function pemOf(data: unknown, file: unknown, what: string): string | undefined {
+/** Where to read a kubeconfig. */
+export interface KubeconfigOptions {
+  /** The context to use. @default - the kubeconfig's current-context, or its only context */
+  readonly context?: string;
+  /**
+   * The folder of the kubeconfig file: relative paths in it (`certificate-authority`, `client-certificate`,
+   * `client-key`, `tokenFile`, and `exec.command` when it holds a path separator) are taken from there, as kubectl
+   * takes them. Give it when the kubeconfig was read from a file.
+   *
+   * @default - the kubeconfig is text, not a file: relative paths are taken from the working directory (as the
+   * Pulumi Kubernetes provider takes them from a kubeconfig given as text)
+   */
+  readonly baseDir?: string;
+}
+
+/** A path of the kubeconfig, absolute: relative ones are taken from `baseDir`, when given, as kubectl does. */
+function localPath(file: string, baseDir: string | undefined): string {
+  return baseDir === undefined || nodePath.isAbsolute(file) ? file : nodePath.join(nodePath.resolve(baseDir), file);
+}
+
+/** `; relative paths are taken from ...` when `file` is relative, for the messages about a file that cannot be read. */
+function relativeHint(file: string, baseDir: string | undefined): string {
+  if (nodePath.isAbsolute(file)) return '';
+  return baseDir === undefined
+    ? `; relative paths are taken from the working directory ${process.cwd()}, as the kubeconfig is text, not a file`
+    : '; relative paths are taken from the kubeconfig\'s folder';
+}
+
+function pemOf(data: unknown, file: unknown, what: string, owner: string, baseDir: string | undefined): string | undefined {
   if (typeof data === 'string' && data) return Buffer.from(data, 'base64').toString();
-  if (typeof file === 'string' && file) return fs.readFileSync(file, 'utf8');
+  if (typeof file === 'string' && file) {
+    const resolved = localPath(file, baseDir);
+    try {
+      return fs.readFileSync(resolved, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new Error(`Unable to read the kubeconfig: ${owner} has ${what} ${resolved}, which cannot be read (${code}${relativeHint(file, baseDir)}). ` +
+        `Give the path of a PEM file readable by this process, or ${what}-data.`);
+    }
+  }
   if (data !== undefined || file !== undefined) throw new Error(`Unable to read the kubeconfig: ${what} is not a string.`);
   return undefined;
 }
 
 /**
- * The cluster and user of a kubeconfig's current context (or of `contextName`, or of its only context). Supports
+ * The cluster and user of a kubeconfig's current context (or of `options.context`, or of its only context). Supports
  * bearer tokens (inline or `tokenFile`), client certificates (inline `*-data` or files), exec credential plugins and
  * `proxy-url`; refuses auth providers, basic auth and SOCKS proxies. Runs nothing: a plugin runs when a request needs
- * a credential, so that a kubeconfig can be checked at `pulumi preview`. Relative paths are taken from the working
- * directory (the kubeconfig is text here, not a file).
+ * a credential, so that a kubeconfig can be checked at `pulumi preview`. Relative paths are taken from
+ * `options.baseDir`, the kubeconfig file's folder, as kubectl takes them; without it (a kubeconfig given as text, as
+ * in Pulumi args), from the working directory, as the Pulumi Kubernetes provider takes them.
  */
-export function parseKubeconfig(text: string, contextName?: string): ClusterAccess {
+export function parseKubeconfig(text: string, options: KubeconfigOptions = {}): ClusterAccess {
+  const { context: contextName, baseDir } = options;
   let cfg: KubeObject;
   try {
     cfg = parse(text) ?? {};
@@ -219,10 +260,10 @@ export function parseKubeconfig(text: string, contextName?: string): ClusterAcce
       'Use the provider\'s exec credential plugin instead (gke-gcloud-auth-plugin for GKE, kubelogin for AKS and OIDC).');
   }
   const token = typeof user.token === 'string' && user.token ? user.token : undefined;
-  const tokenFile = !token && typeof user.tokenFile === 'string' && user.tokenFile ? user.tokenFile : undefined;
-  const clientCertificate = pemOf(user['client-certificate-data'], user['client-certificate'], 'client-certificate');
-  const clientKey = pemOf(user['client-key-data'], user['client-key'], 'client-key');
-  const exec = user.exec === undefined || user.exec === null ? undefined : execOf(user.exec, who, cluster);
+  const tokenFile = !token && typeof user.tokenFile === 'string' && user.tokenFile ? localPath(user.tokenFile, baseDir) : undefined;
+  const clientCertificate = pemOf(user['client-certificate-data'], user['client-certificate'], 'client-certificate', who, baseDir);
+  const clientKey = pemOf(user['client-key-data'], user['client-key'], 'client-key', who, baseDir);
+  const exec = user.exec === undefined || user.exec === null ? undefined : execOf(user.exec, who, cluster, baseDir);
   if (exec && (token || tokenFile || clientCertificate || clientKey)) {
     throw new Error(`Unable to read the kubeconfig: ${who} has both an exec plugin and a ${token || tokenFile ? 'token' : 'client certificate'}, ` +
       'and kubectl would use the latter without running the plugin. Keep one of them.');
@@ -231,13 +272,13 @@ export function parseKubeconfig(text: string, contextName?: string): ClusterAcce
     try {
       fs.accessSync(tokenFile, fs.constants.R_OK);
     } catch (e) {
-      throw new Error(`Unable to read the kubeconfig: ${who} has tokenFile ${tokenFile}, which cannot be read (${(e as NodeJS.ErrnoException).code}). ` +
-        'Give the path of a file holding a bearer token, readable by this process.');
+      throw new Error(`Unable to read the kubeconfig: ${who} has tokenFile ${tokenFile}, which cannot be read ` +
+        `(${(e as NodeJS.ErrnoException).code}${relativeHint(user.tokenFile, baseDir)}). Give the path of a file holding a bearer token, readable by this process.`);
     }
   }
   return {
     server: cluster.server,
-    ca: pemOf(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority'),
+    ca: pemOf(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority', `cluster '${context.cluster}'`, baseDir),
     insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
     tlsServerName: cluster['tls-server-name'] || undefined,
     token,
@@ -276,8 +317,11 @@ function proxyUrlOf(value: unknown, clusterName: unknown): string | undefined {
 /** The values `interactiveMode` may have. The client never has a terminal: it runs plugins as `Never` would. */
 const INTERACTIVE_MODES: readonly string[] = ['Never', 'IfAvailable', 'Always'];
 
-/** A user's exec section, validated as kubectl validates it. */
-function execOf(exec: unknown, who: string, cluster: KubeObject): ExecConfig {
+/**
+ * A user's exec section, validated as kubectl validates it. A command with a path separator is a path, taken from
+ * `baseDir` when relative; one without is looked up on PATH.
+ */
+function execOf(exec: unknown, who: string, cluster: KubeObject, baseDir: string | undefined): ExecConfig {
   const fail = (what: string, fix: string): never => {
     throw new Error(`Unable to read the kubeconfig: ${who} has ${what}. ${fix}`);
   };
@@ -319,7 +363,7 @@ function execOf(exec: unknown, who: string, cluster: KubeObject): ExecConfig {
     ? cluster.extensions.find((x: KubeObject) => x?.name === 'client.authentication.k8s.io/exec')?.extension : undefined;
   return {
     apiVersion: e.apiVersion,
-    command: e.command,
+    command: e.command.includes(nodePath.sep) ? localPath(e.command, baseDir) : e.command,
     args,
     env: env.map((v: KubeObject) => ({ name: v.name, value: v.value })),
     ...(e.installHint ? { installHint: e.installHint } : {}),
@@ -351,13 +395,17 @@ function credentialSourceOf(access: ClusterAccess, execTimeoutMs: number): Crede
  * it gives cannot be used (SOCKS).
  */
 export class KubeClient {
-  /** A client for the current context of a kubeconfig given as YAML text (not a path). */
+  /**
+   * A client for the current context (or `options.context`) of a kubeconfig given as YAML text (not a path). Give
+   * `options.baseDir`, the folder of the file it was read from, for its relative paths to be taken from there, as
+   * kubectl takes them; without it they are taken from the working directory.
+   */
   public static fromKubeconfigYaml<T extends KubeClient>(
     this: new (access: ClusterAccess, options?: KubeClientOptions) => T,
     yaml: string,
-    options?: KubeClientOptions & { readonly context?: string },
+    options?: KubeClientOptions & KubeconfigOptions,
   ): T {
-    return new this(parseKubeconfig(yaml, options?.context), options);
+    return new this(parseKubeconfig(yaml, { context: options?.context, baseDir: options?.baseDir }), options);
   }
 
   public readonly server: string;

@@ -1,9 +1,9 @@
 // How the Kubernetes client authenticates as kubeconfig users do: every form of user and proxy-url the parse takes or
 // refuses (with its message), and exec credential plugins run for real (small node scripts in a temp folder that count
 // their runs in a file): caching until expiry, one run for concurrent callers, refresh, and every failure's message.
-// The proxy of the environment (HTTPS_PROXY, NO_PROXY), chosen as Go's net/http chooses it, through a local CONNECT
-// proxy to a local TLS server. What needs an API server (the 401 refresh, proxy tunnels, kubectl beside the client,
-// pulumi up) is in test/integration/kube-auth.int.test.ts.
+// Relative paths of a kubeconfig file, taken from its folder. The proxy of the environment (HTTPS_PROXY, NO_PROXY), chosen
+// as Go's net/http chooses it, through a local CONNECT proxy to a local TLS server. What needs an API server (the 401
+// refresh, proxy tunnels, kubectl beside the client, pulumi up) is in test/integration/kube-auth.int.test.ts.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -168,6 +168,43 @@ describe('parsing a kubeconfig user and cluster', () => {
     expect(() => parseKubeconfig(kubeconfig({ tokenFile: path.join(dir, 'missing') }))).toThrow(
       `Unable to read the kubeconfig: user 'admin' has tokenFile ${path.join(dir, 'missing')}, which cannot be read (ENOENT). ` +
       'Give the path of a file holding a bearer token, readable by this process.');
+  });
+
+  test('relative paths of a kubeconfig file are taken from its folder, as kubectl takes them; a command without a slash is looked up on PATH', () => {
+    const folder = fs.mkdtempSync(path.join(dir, 'conf-'));
+    fs.mkdirSync(path.join(folder, 'pki'));
+    fs.writeFileSync(path.join(folder, 'pki', 'ca.crt'), 'CA PEM');
+    fs.writeFileSync(path.join(folder, 'pki', 'client.crt'), 'CERT PEM');
+    fs.writeFileSync(path.join(folder, 'pki', 'client.key'), 'KEY PEM');
+    fs.writeFileSync(path.join(folder, 'token'), 'from-file');
+    const files = kubeconfig({ 'tokenFile': 'token', 'client-certificate': 'pki/client.crt', 'client-key': './pki/client.key' },
+      { 'server': SERVER, 'certificate-authority': 'pki/ca.crt' });
+    expect(parseKubeconfig(files, { baseDir: folder })).toMatchObject({
+      ca: 'CA PEM', clientCertificate: 'CERT PEM', clientKey: 'KEY PEM', tokenFile: path.join(folder, 'token'),
+    });
+    const exec = (command: string) => parseKubeconfig(kubeconfig({ exec: { apiVersion: V1, command, interactiveMode: 'Never' } }), { baseDir: folder }).exec?.command;
+    expect(exec('./bin/get-token')).toBe(path.join(folder, 'bin', 'get-token'));
+    expect(exec('bin/get-token')).toBe(path.join(folder, 'bin', 'get-token'));
+    expect(exec('/usr/local/bin/aws')).toBe('/usr/local/bin/aws');
+    expect(exec('aws')).toBe('aws');
+  });
+
+  test('a relative file that is not in the kubeconfig\'s folder is refused with where it was looked for', () => {
+    const folder = fs.mkdtempSync(path.join(dir, 'conf-'));
+    expect(() => parseKubeconfig(kubeconfig({ token: 't' }, { 'server': SERVER, 'certificate-authority': 'ca.crt' }), { baseDir: folder })).toThrow(
+      `Unable to read the kubeconfig: cluster 'c' has certificate-authority ${path.join(folder, 'ca.crt')}, which cannot be read ` +
+      "(ENOENT; relative paths are taken from the kubeconfig's folder). Give the path of a PEM file readable by this process, or certificate-authority-data.");
+    expect(() => parseKubeconfig(kubeconfig({ tokenFile: 'token' }), { baseDir: folder })).toThrow(
+      `Unable to read the kubeconfig: user 'admin' has tokenFile ${path.join(folder, 'token')}, which cannot be read ` +
+      "(ENOENT; relative paths are taken from the kubeconfig's folder). Give the path of a file holding a bearer token, readable by this process.");
+  });
+
+  test('a kubeconfig given as text (Pulumi args) takes relative paths from the working directory, and says so', () => {
+    expect(() => parseKubeconfig(kubeconfig({ 'client-certificate': 'inferkit-no-such.crt', 'client-key': 'inferkit-no-such.key' }))).toThrow(
+      "Unable to read the kubeconfig: user 'admin' has client-certificate inferkit-no-such.crt, which cannot be read " +
+      `(ENOENT; relative paths are taken from the working directory ${process.cwd()}, as the kubeconfig is text, not a file). ` +
+      'Give the path of a PEM file readable by this process, or client-certificate-data.');
+    expect(parseKubeconfig(kubeconfig({ exec: { apiVersion: V1, command: './bin/get-token', interactiveMode: 'Never' } })).exec?.command).toBe('./bin/get-token');
   });
 
   test('an http:// or https:// proxy-url is taken as given', () => {
