@@ -3,7 +3,7 @@
 // Rollout Pulumi resource.
 import * as fs from 'fs';
 import * as path from 'path';
-import { clientOfKubeconfigFile } from './_kubeconfig';
+import { clientOfKubeconfigFile, writeClientWarnings } from './_kubeconfig';
 import { executeRollout, RolloutError } from '../providers/rollout-executor';
 import { planWaves, RolloutSet, rolloutSets } from '../src';
 import { RolloutLabels } from '../src/labels';
@@ -88,6 +88,7 @@ export async function rollout(argv: readonly string[], synth: Synth, out: Write,
   const { sets, rest } = rolloutSets(synth(expandInputs(args.files), args.backend));
   if (sets.length === 0) err('nothing to roll: the input has no ModelInfer groups or Deployments\n');
   const kube = args.kubeconfig ? clientOfKubeconfigFile(args.kubeconfig, args.context) : undefined;
+  if (kube) writeClientWarnings([kube], err);
   try {
     if (args.dryRun) {
       for (const set of sets) {

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
-import { clientOfKubeconfigFile } from './_kubeconfig';
+import { clientOfKubeconfigFile, writeClientWarnings } from './_kubeconfig';
 import { expandInputs } from './rollout';
 import { KubeClient } from '../providers/_kube';
 import { observeWorkload } from '../providers/observe';
@@ -203,6 +203,7 @@ export async function status(argv: readonly string[], synth: Synth, out: Write, 
   const labelled = workloads.flatMap(w => w.objects.map(o => o.metadata?.labels?.[WorkloadLabels.CLUSTER]));
   const clusters = [...new Set(labelled.filter((c): c is string => !!c))].sort();
   const clients = clientsOf(args, clusters);
+  writeClientWarnings(clients.values(), err);
   try {
     for (;;) {
       const now = Date.now();

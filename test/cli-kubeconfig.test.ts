@@ -1,6 +1,6 @@
 // The kubeconfig files of `inferkit status` and `inferkit rollout`, against a fake API server over TLS (discovery and
 // empty lists, a bearer token checked): relative paths in a kubeconfig are taken from its folder, as kubectl takes
-// them.
+// them, and the client's warnings (insecure-skip-tls-verify) are printed once on stderr, as synth prints its own.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -11,6 +11,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { entryWorkerGroups } from './_helpers';
 import { mainAsync } from '../cli/inferkit';
+import { status } from '../cli/status';
 
 const TOKEN = 'token-from-a-file';
 /** The resources the fake server serves, by group version; the other group versions are not served (404). */
@@ -86,6 +87,10 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
+const insecureWarning = () => `Warning: cluster https://127.0.0.1:${port} insecure-skip-tls-verify: the server's certificate is not verified, ` +
+  'so anyone on the network path can pose as the API server and read the credentials. ' +
+  'Set certificate-authority-data in the kubeconfig, and remove insecure-skip-tls-verify.\n';
+
 describe('relative paths in a kubeconfig file are taken from its folder, as kubectl takes them', () => {
   test('inferkit status reads the CA and the tokenFile beside the kubeconfig, whatever the working directory', async () => {
     const kubeconfig = kubeconfigFolder({ 'certificate-authority': 'pki/ca.crt' }, { tokenFile: './secrets/token' },
@@ -115,5 +120,41 @@ describe('relative paths in a kubeconfig file are taken from its folder, as kube
         "which cannot be read (ENOENT; relative paths are taken from the kubeconfig's folder). Give the path of a PEM file readable by this process, " +
         'or certificate-authority-data.\n',
     });
+  });
+});
+
+describe('the client\'s warnings are printed on stderr, once', () => {
+  test('inferkit status with insecure-skip-tls-verify: the warning, then the table', async () => {
+    const kubeconfig = kubeconfigFolder({ 'insecure-skip-tls-verify': true }, { token: TOKEN });
+    const r = await run('status', '-f', input, '--kubeconfig', kubeconfig);
+    expect(r.err).toBe(insecureWarning());
+    expect(r.out).toMatch(/^NAMESPACE\s+NAME\s+PHASE/);
+    expect(r.code).toBe(3);
+  });
+
+  test('inferkit status --watch warns once, not at every redraw', async () => {
+    const kubeconfig = kubeconfigFolder({ 'insecure-skip-tls-verify': true }, { token: TOKEN });
+    const controller = new AbortController();
+    let err = '';
+    let redraws = 0;
+    const code = await status(['-f', input, '--kubeconfig', kubeconfig, '--watch'], () => entryWorkerGroups(), s => {
+      if (s.startsWith('NAMESPACE') && ++redraws === 3) controller.abort();
+    }, s => { err += s; }, { signal: controller.signal, intervalMs: 10 });
+    expect(code).toBe(3);
+    expect(redraws).toBe(3);
+    expect(err).toBe(insecureWarning());
+  });
+
+  test('inferkit rollout --dry-run with insecure-skip-tls-verify: the warning, then the waves', async () => {
+    const kubeconfig = kubeconfigFolder({ 'insecure-skip-tls-verify': true }, { token: TOKEN });
+    const r = await run('rollout', '-f', input, '--kubeconfig', kubeconfig, '--dry-run');
+    expect(r.err).toBe(insecureWarning());
+    expect(r.out).toMatch(/^ml\/modelinfer\.llm: 2 unit\(s\) .*\n {2}create: llm-0, llm-1\n$/);
+    expect(r.code).toBe(0);
+  });
+
+  test('a kubeconfig whose certificate is verified gives no warning', async () => {
+    const kubeconfig = kubeconfigFolder({ 'certificate-authority-data': Buffer.from(cert).toString('base64') }, { token: TOKEN });
+    expect((await run('rollout', '-f', input, '--kubeconfig', kubeconfig, '--dry-run')).err).toBe('');
   });
 });
