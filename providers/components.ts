@@ -8,6 +8,7 @@ import {
   InferenceService as InferenceServiceChart, InferenceServiceProps, Model as ModelChart, ModelInfer as ModelInferChart, ModelInferProps, ModelProps,
 } from '../constructs';
 import { K8sObject, RolloutSet, rolloutSets, stableHash, stampDeployments } from '../src';
+import { withImages } from './_inputs';
 import { Rollout } from './rollout';
 import type { OnFailure } from './rollout-executor';
 import { componentStatus } from './status';
@@ -49,21 +50,6 @@ export interface ClusterRolloutArgs {
 interface Rendered {
   readonly sets: RolloutSet[];
   readonly rest: K8sObject[];
-}
-
-/** Replaces the image of every container (and init container) named in `images`. */
-function withImages(objects: K8sObject[], images: Record<string, string> | undefined): K8sObject[] {
-  if (!images || Object.keys(images).length === 0) return objects;
-  const walk = (v: any): any => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (!v || typeof v !== 'object') return v;
-    const out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    for (const key of ['containers', 'initContainers']) {
-      if (Array.isArray(out[key])) out[key] = out[key].map((c: any) => (c && images[c.name] ? { ...c, image: images[c.name] } : c));
-    }
-    return out;
-  };
-  return objects.map(walk);
 }
 
 function render(namespace: string | undefined, images: Record<string, string> | undefined, build: (chart: Chart) => Construct): Rendered {

@@ -191,7 +191,7 @@ export const placementProvider: pulumi.dynamic.ResourceProvider = {
           kube.parseKubeconfig(c.kubeconfig);
         } catch (e) {
           // The message says what is wrong with the kubeconfig, never its content.
-          issues.add('clusters', c.name, `has a kubeconfig that cannot be used: ${(e as Error).message.replace(/\.$/, '')}`, 'Give the content of a kubeconfig with a server and a token or client certificate');
+          issues.add('clusters', c.name, `has a kubeconfig that cannot be used: ${(e as Error).message.replace(/\.$/, '')}`, 'Give the content of a kubeconfig with a server and a token, tokenFile, client certificate or exec credential plugin');
         }
       }
     }

@@ -38,6 +38,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  // The shared cluster's GPUs go back to the suites that run after this one.
+  await clusters.central?.kube.delete('v1', 'Namespace', undefined, NAMESPACE);
   for (const { kube } of Object.values(clusters)) kube.close();
   await Promise.all(extra.map(c => c.stop()));
 });

@@ -29,7 +29,7 @@ describe('the Placement provider', () => {
     const secret = 'apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: hunter2}}]';
     const result = await placementProvider.check!({}, { demand: demand(1), clusters: [{ name: 'a', kubeconfig: secret }, { name: 'b' }] });
     expect(result.failures).toEqual([
-      { property: 'clusters', reason: "Unable to synthesize ModelDeployment/ml/qwen: clusters 'a' has a kubeconfig that cannot be used: Unable to read the kubeconfig: it has no current-context. Set current-context, or name a context. Give the content of a kubeconfig with a server and a token or client certificate." },
+      { property: 'clusters', reason: "Unable to synthesize ModelDeployment/ml/qwen: clusters 'a' has a kubeconfig that cannot be used: Unable to read the kubeconfig: it has no current-context. Set current-context, or name a context. Give the content of a kubeconfig with a server and a token, tokenFile, client certificate or exec credential plugin." },
       { property: 'clusters', reason: "Unable to synthesize ModelDeployment/ml/qwen: clusters 'b' has neither nodePools nor a kubeconfig. Declare its node pools, or give a kubeconfig to read them live." },
     ]);
     expect(JSON.stringify(result.failures)).not.toContain('hunter2');
