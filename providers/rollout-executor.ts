@@ -90,7 +90,7 @@ async function replacePods(
   const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${units.map(u => u.index).join(',')})`;
   let waiting = units;
   // Short steps: the controller usually observes within tens of milliseconds, and the wave's pods wait for it.
-  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+  for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
     const seen = waiting.some(u => u.statefulSets.length > 0)
       ? new Map((await retrying(() => kube.list('apps/v1', 'StatefulSet', set.namespace, selector))).map(w => [w.metadata.name, w]))
       : new Map<string, K8sObject>();

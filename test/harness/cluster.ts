@@ -68,8 +68,9 @@ export interface ClusterOptions {
   readonly controllerQps?: number;
   /**
    * Objects the controller-manager's StatefulSet, Deployment and ReplicaSet controllers sync at once (their defaults are
-   * 5): a benchmark that updates hundreds of StatefulSets in one wave raises it, as large clusters do, so that it
-   * measures the rollout, not the controllers' queues.
+   * 5), and pods KWOK plays at once (its default is 4 for every node together, where a real cluster has a kubelet per
+   * node): a benchmark that updates hundreds of StatefulSets in one wave raises it, as large clusters do, so that it
+   * measures the rollout, not the simulators' queues.
    *
    * @default - the controller-manager's defaults
    */
@@ -200,6 +201,15 @@ export class TestCluster {
       ...fs.readdirSync(path.join(this.bin, 'kwok-stages')).filter(f => f.endsWith('.yaml') && !ownFiles.includes(f)).sort().map(f => path.join(this.bin, 'kwok-stages', f)),
       ...ownFiles.map(f => path.join(own, f)),
     ].map(f => `--config=${f}`);
+    if (controllerWorkers) {
+      // KWOK plays every node's pods with a few workers in all, where each node has a kubelet of its own. A
+      // configuration file is not defaulted: KWOK's other defaults are given too.
+      const config = path.join(d, 'kwok.yaml');
+      fs.writeFileSync(config, ['apiVersion: config.kwok.x-k8s.io/v1alpha1', 'kind: KwokConfiguration', 'options:',
+        `  podPlayStageParallelism: ${controllerWorkers}`, '  nodePlayStageParallelism: 4', '  nodeLeaseParallelism: 4',
+        '  podsOnNodeSyncParallelism: 1', '  enablePodsOnNodeSyncListPager: true', ''].join('\n'));
+      stages.push(`--config=${config}`);
+    }
     this.spawn('kwok', [
       `--kubeconfig=${this.kubeconfig}`, '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
