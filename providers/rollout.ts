@@ -7,6 +7,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
+import { canonicalJson as canonicalText } from '../src';
 import type { RolloutSet } from '../src';
 import type { OnFailure } from './rollout-executor';
 
@@ -32,7 +33,8 @@ export interface RolloutArgs {
 }
 
 interface Inputs {
-  sets: RolloutSet[];
+  /** The sets as canonical JSON text (an array in states written by earlier versions). */
+  sets: string | RolloutSet[];
   kubeconfigs: Record<string, string>;
   progressDeadlineSeconds?: number;
   onFailure?: OnFailure;
@@ -44,6 +46,17 @@ const KUBE_MODULE = path.join(__dirname, '_kube');
 const CORE_MODULE = path.join(__dirname, '..', 'src');
 const ENGINE_LOG_MODULE = path.join(__dirname, '_engine-log');
 
+/** The sets of the inputs or state. */
+function setsOf(inputs: Pick<Inputs, 'sets'>): RolloutSet[] {
+  return typeof inputs.sets === 'string' ? JSON.parse(inputs.sets) : inputs.sets ?? [];
+}
+
+/** The sets as the text diff compares, whether the state holds text or (written by an earlier version) an array. */
+function setsText(inputs: Pick<Inputs, 'sets'>): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the provider runs (see the top)
+  return typeof inputs.sets === 'string' ? inputs.sets : (require(CORE_MODULE) as typeof import('../src')).canonicalJson(inputs.sets ?? []);
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
 async function run(inputs: Inputs, previous: readonly RolloutSet[]): Promise<void> {
   const executor = require(EXECUTOR_MODULE) as typeof import('./rollout-executor');
@@ -52,7 +65,7 @@ async function run(inputs: Inputs, previous: readonly RolloutSet[]): Promise<voi
   try {
     (require(ENGINE_LOG_MODULE) as typeof import('./_engine-log')).connectEngineLog();
     for (const warning of [...new Set([...clients.values()].flatMap(c => c.warnings))]) void pulumi.log.warn(warning);
-    for (const set of inputs.sets) {
+    for (const set of setsOf(inputs)) {
       await executor.executeRollout(clients, set, {
         progressDeadlineMs: (inputs.progressDeadlineSeconds ?? 1800) * 1000,
         onFailure: inputs.onFailure ?? 'Halt',
@@ -70,8 +83,10 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const core = require(CORE_MODULE) as typeof import('../src');
     const failures: pulumi.dynamic.CheckFailure[] = [];
+    // Pulumi's placeholder for a value not known at preview.
+    const known = (v: unknown) => v !== undefined && v !== (require('@pulumi/pulumi/runtime/rpc') as { unknownValue: string }).unknownValue;
     // At preview the sets may be unknown (they depend on a placement): checked once known.
-    for (const set of (Array.isArray(news.sets) ? news.sets : []) as RolloutSet[]) {
+    for (const set of (known(news.sets) ? setsOf(news as Inputs) : []) as RolloutSet[]) {
       if (!set || typeof set !== 'object' || !set.strategy || typeof set.strategy !== 'object') continue;
       try {
         core.expectedWaves(set.strategy);
@@ -79,8 +94,6 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
         failures.push({ property: 'set', reason: `Unable to roll ${set.namespace}/${set.set}: ${(e as Error).message}` });
       }
     }
-    // Pulumi's placeholder for a value not known at preview.
-    const known = (v: unknown) => v !== undefined && v !== (require('@pulumi/pulumi/runtime/rpc') as { unknownValue: string }).unknownValue;
     const deadline = news.progressDeadlineSeconds;
     if (known(deadline) && !(Number.isInteger(deadline) && deadline > 0)) {
       failures.push({ property: 'progressDeadlineSeconds', reason: `progressDeadlineSeconds ${JSON.stringify(deadline)} is not a positive whole number of seconds. Give, for example, 1800.` });
@@ -93,19 +106,20 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id, olds: Inputs, news: Inputs) {
     const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
-    const changed = (['sets', 'progressDeadlineSeconds', 'onFailure'] as const).filter(k => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
+    const changed: string[] = (['progressDeadlineSeconds', 'onFailure'] as const).filter(k => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
+    if (setsText(olds) !== setsText(news)) changed.push('sets');
     const hash = (k: Record<string, string>) => createHash('sha256').update(canonicalJson(k)).digest('hex');
-    if (hash(olds.kubeconfigs ?? {}) !== hash(news.kubeconfigs ?? {})) changed.push('kubeconfigs' as never);
+    if (hash(olds.kubeconfigs ?? {}) !== hash(news.kubeconfigs ?? {})) changed.push('kubeconfigs');
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
 
   async create(inputs: Inputs) {
     await run(inputs, []);
-    return { id: createHash('sha256').update(inputs.sets.map(s => `${s.namespace}/${s.set}`).join(',')).digest('hex').slice(0, 16), outs: inputs };
+    return { id: createHash('sha256').update(setsOf(inputs).map(s => `${s.namespace}/${s.set}`).join(',')).digest('hex').slice(0, 16), outs: inputs };
   },
 
   async update(_id, olds: Inputs, news: Inputs) {
-    await run(news, olds.sets ?? []);
+    await run(news, setsOf(olds));
     // Once the new sets are rolled: units of sets no longer given, or now in another cluster (a cluster removed from
     // the fleet included, reached through the old kubeconfig), are deleted where they were.
     await remove(olds, news);
@@ -127,15 +141,16 @@ async function remove(olds: Inputs, kept?: Inputs): Promise<void> {
   const executor = require(EXECUTOR_MODULE) as typeof import('./rollout-executor');
   const kube = require(KUBE_MODULE) as typeof import('./_kube');
   const single = (i: Inputs) => Object.keys(i.kubeconfigs).length === 1;
+  const keptSets = kept ? setsOf(kept) : [];
   const stays = (set: RolloutSet, index: number, cluster: string): boolean => {
-    const now = kept?.sets.find(s => s.set === set.set && s.namespace === set.namespace);
+    const now = keptSets.find(s => s.set === set.set && s.namespace === set.namespace);
     const unit = now?.units.find(u => u.index === index);
     return !!unit && (single(kept!) && single(olds) ? true : (unit.cluster ?? '') === cluster);
   };
   for (const [cluster, kubeconfig] of Object.entries(olds.kubeconfigs)) {
     const client = kube.KubeClient.fromKubeconfigYaml(kubeconfig);
     try {
-      for (const set of olds.sets) {
+      for (const set of setsOf(olds)) {
         const here = new Set(set.units.filter(u => single(olds) || (u.cluster ?? '') === cluster).map(u => u.index));
         for (let i = 0; i < set.strategy.replicas + set.strategy.maxSurge; i++) {
           if ((here.has(i) || i >= set.strategy.replicas) && !stays(set, i, cluster)) await executor.deleteUnit(client, set, i);
@@ -156,12 +171,15 @@ async function remove(olds: Inputs, kept?: Inputs): Promise<void> {
  * wave. Each run starts from what the cluster runs, so an interrupted `pulumi up` resumes where it stopped.
  */
 export class Rollout extends pulumi.dynamic.Resource {
-  /** The sets as last rolled. */
-  public readonly sets!: pulumi.Output<RolloutSet[]>;
+  /**
+   * The sets as last rolled, as canonical JSON text: one string property, which the engine passes and compares at once
+   * where hundreds of objects as nested properties cost seconds of every preview.
+   */
+  public readonly sets!: pulumi.Output<string>;
 
   constructor(name: string, args: RolloutArgs, opts?: pulumi.CustomResourceOptions) {
     super(rolloutProvider, name, {
-      sets: args.sets,
+      sets: pulumi.output(args.sets).apply(sets => canonicalText(sets)),
       // Secret whatever the caller passed: inputs are kept in the state.
       kubeconfigs: pulumi.secret(args.kubeconfigs),
       progressDeadlineSeconds: args.progressDeadlineSeconds,

@@ -7,7 +7,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
-import { groupWorkloads } from '../src';
+import { canonicalJson as canonicalText, groupWorkloads } from '../src';
 import type { K8sObject, ObservedStatus, WorkloadRef } from '../src';
 
 /** Inputs of a {@link WorkloadStatus}. */
@@ -30,8 +30,11 @@ export interface WorkloadStatusArgs {
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
 
+type Workloads = Array<{ ref: WorkloadRef; objects: K8sObject[] }>;
+
 interface Inputs {
-  workloads: Array<{ ref: WorkloadRef; objects: K8sObject[] }>;
+  /** The workloads as canonical JSON text (an array in states written by earlier versions). */
+  workloads: string | Workloads;
   kubeconfigs: Record<string, string>;
   skipAwait?: boolean;
   timeoutSeconds?: number;
@@ -42,14 +45,24 @@ const OBSERVE_MODULE = path.join(__dirname, 'observe');
 const KUBE_MODULE = path.join(__dirname, '_kube');
 const CORE_MODULE = path.join(__dirname, '..', 'src');
 
+/** The workloads of the inputs or state. */
+function workloadsOf(inputs: Pick<Inputs, 'workloads'>): Workloads {
+  return typeof inputs.workloads === 'string' ? JSON.parse(inputs.workloads) : inputs.workloads ?? [];
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
+/** The workloads as the text diff compares, whether the state holds text or (written by an earlier version) an array. */
+function workloadsText(inputs: Pick<Inputs, 'workloads'>): string {
+  return typeof inputs.workloads === 'string' ? inputs.workloads : (require(CORE_MODULE) as typeof import('../src')).canonicalJson(inputs.workloads ?? []);
+}
+
 /** Observes every workload once. */
 async function observe(inputs: Inputs): Promise<ObservedStatus[]> {
   const observer = require(OBSERVE_MODULE) as typeof import('./observe');
   const kube = require(KUBE_MODULE) as typeof import('./_kube');
   const clients = new Map(Object.entries(inputs.kubeconfigs).map(([c, k]) => [c, kube.KubeClient.fromKubeconfigYaml(k)]));
   try {
-    const statuses = await Promise.all(inputs.workloads.map(w => observer.workloadStatus(clients, w.ref, w.objects)));
+    const statuses = await Promise.all(workloadsOf(inputs).map(w => observer.workloadStatus(clients, w.ref, w.objects)));
     // Plain JSON for the state: no undefined fields.
     return JSON.parse(JSON.stringify(statuses));
   } finally {
@@ -87,15 +100,16 @@ export function statusProvider(pollMs = 2000): pulumi.dynamic.ResourceProvider {
 
     async diff(_id, olds: Inputs, news: Inputs) {
       const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
-      const changed = (['workloads', 'skipAwait', 'timeoutSeconds'] as const).filter(k => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
+      const changed: string[] = (['skipAwait', 'timeoutSeconds'] as const).filter(k => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
+      if (workloadsText(olds) !== workloadsText(news)) changed.push('workloads');
       const hash = (k: Record<string, string>) => createHash('sha256').update(canonicalJson(k)).digest('hex');
-      if (hash(olds.kubeconfigs ?? {}) !== hash(news.kubeconfigs ?? {})) changed.push('kubeconfigs' as never);
+      if (hash(olds.kubeconfigs ?? {}) !== hash(news.kubeconfigs ?? {})) changed.push('kubeconfigs');
       return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
 
     async create(inputs: Inputs) {
       const statuses = await observeReady(inputs, pollMs);
-      const id = createHash('sha256').update(inputs.workloads.map(w => `${w.ref.kind}/${w.ref.namespace}/${w.ref.name}`).join(',')).digest('hex').slice(0, 16);
+      const id = createHash('sha256').update(workloadsOf(inputs).map(w => `${w.ref.kind}/${w.ref.namespace}/${w.ref.name}`).join(',')).digest('hex').slice(0, 16);
       return { id, outs: { ...inputs, statuses } };
     },
 
@@ -127,7 +141,9 @@ export class WorkloadStatus extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: WorkloadStatusArgs, opts?: pulumi.CustomResourceOptions) {
     super(statusProvider(), name, {
-      workloads: args.workloads,
+      // One string property: the engine passes and compares it at once, where hundreds of objects as nested
+      // properties cost seconds of every preview.
+      workloads: pulumi.output(args.workloads).apply(w => canonicalText(w)),
       // Secret whatever the caller passed: inputs are kept in the state.
       kubeconfigs: pulumi.secret(args.kubeconfigs),
       skipAwait: args.skipAwait,

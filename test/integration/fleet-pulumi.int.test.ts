@@ -85,7 +85,8 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
       // The kubeconfigs' credentials are in the state file only encrypted (exportStack would decrypt them).
       const state = fs.readdirSync(`${s.dir}/state`, { recursive: true, withFileTypes: true })
         .filter(f => f.isFile() && f.name.endsWith('.json')).map(f => fs.readFileSync(`${f.parentPath}/${f.name}`, 'utf8')).join('\n');
-      expect(state).toContain('"kind":"Deployment"');
+      // The file was read: it holds the rolled objects (as the Rollout's JSON text, so quoted once more).
+      expect(state).toContain('\\"kind\\":\\"Deployment\\"');
       for (const { kubeconfig } of Object.values(clusters)) expect(state).not.toContain(/token: (\S+)/.exec(kubeconfig)![1]);
 
       const again = await s.stack.up();
