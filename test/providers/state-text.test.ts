@@ -5,7 +5,11 @@ import { statusProvider } from '../../providers/status';
 import { canonicalJson, RolloutSet } from '../../src';
 
 const set = (image: string): RolloutSet => ({
-  set: 'modelinfer.llm', namespace: 'ml', prefix: 'llm', revision: image, unitKind: 'group',
+  set: 'modelinfer.llm',
+  namespace: 'ml',
+  prefix: 'llm',
+  revision: image,
+  unitKind: 'group',
   strategy: { replicas: 1, maxUnavailable: 1, maxSurge: 0, partition: 0 },
   units: [{ index: 0, objects: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'llm-0' }, spec: { template: { spec: { containers: [{ name: 'e', image }] } } } }] }],
 } as unknown as RolloutSet);
