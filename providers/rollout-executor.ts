@@ -21,7 +21,7 @@ export interface ExecuteOptions {
   readonly previous?: RolloutSet;
   /** One line per wave and per outcome. @default - nothing */
   readonly log?: (line: string) => void;
-  /** Time between observations while waiting, raised to twice the time an observation takes. @default 1000 */
+  /** Time between looks while waiting, raised to twice the time a look takes. @default 1000 */
   readonly pollMs?: number;
   /** Field manager of the applies. @default 'inferkit' */
   readonly fieldManager?: string;
@@ -53,6 +53,9 @@ const DEFAULT_DEADLINE_MS = 30 * 60_000;
  * hundreds stays within what an API server takes without throttling (each unit makes a few requests at a time).
  */
 const UNITS_AT_ONCE = 32;
+
+/** Longest wait on the units of a wave alone before the whole set is observed again. */
+const FULL_LOOK_MS = 30_000;
 
 /** The clients of a set's clusters, by cluster name ('' for a single cluster). */
 export type Clients = ReadonlyMap<string, KubeClient>;
@@ -136,10 +139,43 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
   const desiredOf = (i: number) => units.get(i)?.revision ?? set.revision;
   let lastWaveAt = started;
 
+  /**
+   * Waits until the units waited for look Ready, looking at their pods only (one small list per cluster and look,
+   * against the workloads of the last observation), so that the end of a wave is seen within a look of it however
+   * large the set; then the loop observes everything again and plans from that. Returns at `latest`, and after
+   * {@link FULL_LOOK_MS} at the latest (a change outside the rollout is seen then). Looks are `pollMs` apart, and at
+   * least twice as long as a look takes: the lists never load the API server more than a third of the time.
+   */
+  const untilReady = async (waitingFor: readonly number[], latest: number): Promise<void> => {
+    const byCluster = new Map<string, number[]>();
+    for (const i of waitingFor) {
+      const cluster = clients.size === 1 ? [...clients.keys()][0] : clusterOf(i) ?? '';
+      byCluster.set(cluster, [...byCluster.get(cluster) ?? [], i]);
+    }
+    const until = Math.min(latest, Date.now() + FULL_LOOK_MS);
+    for (let took = 0; ;) {
+      await sleep(Math.max(10, Math.min(Math.max(pollMs, 2 * took), until - Date.now())));
+      if (Date.now() >= until) return;
+      const start = Date.now();
+      let ready = true;
+      for (const [cluster, indices] of byCluster) {
+        const kube = clients.get(cluster);
+        const workloads = live.get(cluster)?.workloads;
+        if (!kube || !workloads) return;
+        const pods = await retrying(() => kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${indices.join(',')})`));
+        const seen = new Map(observeUnits(workloads, pods, () => started).map(o => [o.index, o]));
+        ready &&= indices.every(i => seen.get(i)?.ready === true);
+      }
+      if (ready) return;
+      took = Date.now() - start;
+    }
+  };
+
+  const live = new Map<string, Awaited<ReturnType<typeof readLive>>>();
   for (;;) {
     const now = Date.now();
     const observed: UnitObservation[] = [];
-    const live = new Map<string, Awaited<ReturnType<typeof readLive>>>();
+    live.clear();
     // Units found in a cluster other than their own (a replica placed elsewhere): deleted once the rollout is done.
     const misplaced: Array<[string, number]> = [];
     for (const [cluster, kube] of clients) {
@@ -170,8 +206,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       return { ...result, elapsedMs: Date.now() - started };
     }
     if (step.kind === 'Wait') {
-      // At least twice as long as the observation took: a large set's lists never load the API server more than a third of the time.
-      await sleep(Math.max(50, Math.min(Math.max(pollMs, 2 * (Date.now() - now)), step.deadline - now)));
+      await untilReady(step.waitingFor, step.deadline);
       continue;
     }
     if (step.kind === 'Stuck') {
