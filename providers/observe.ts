@@ -15,14 +15,15 @@ export const UNIT_KINDS: ReadonlyArray<readonly [string, string]> = [
 /** Everything live of a rollout set in one cluster: its workloads and pods by the set label, and the namespace's events when asked. */
 export async function readLive(kube: KubeClient, set: RolloutSet, withEvents: boolean) {
   const selector = `${RolloutLabels.SET}=${set.set}`;
-  const workloads: K8sObject[] = [];
-  // Only the kinds the set's units are made of: a cluster need not serve the others.
+  // Only the kinds the set's units are made of: a cluster need not serve the others. The lists are read at once.
   const kinds = new Set(set.units.flatMap(u => u.objects.map(o => o.kind)));
-  for (const [apiVersion, kind] of UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k) && kinds.has(k))) {
-    workloads.push(...(await retrying(() => kube.list(apiVersion, kind, set.namespace, selector))).map(o => ({ ...o, apiVersion, kind })));
-  }
-  const pods = await retrying(() => kube.list('v1', 'Pod', set.namespace, selector));
-  const events = withEvents ? await retrying(() => kube.list('v1', 'Event', set.namespace)) : [];
+  const ofKind = async ([apiVersion, kind]: readonly [string, string]): Promise<K8sObject[]> =>
+    (await retrying(() => kube.list(apiVersion, kind, set.namespace, selector))).map(o => ({ ...o, apiVersion, kind }));
+  const [workloads, pods, events] = await Promise.all([
+    Promise.all(UNIT_KINDS.filter(([, k]) => UNIT_WORKLOAD_KINDS.includes(k) && kinds.has(k)).map(ofKind)).then(lists => lists.flat()),
+    retrying(() => kube.list('v1', 'Pod', set.namespace, selector)),
+    withEvents ? retrying(() => kube.list('v1', 'Event', set.namespace)) : Promise.resolve([]),
+  ]);
   return { workloads, pods, events };
 }
 

@@ -93,7 +93,8 @@ async function replacePods(
   const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${units.map(u => u.index).join(',')})`;
   let waiting = units;
   // Short steps: the controller usually observes within tens of milliseconds, and the wave's pods wait for it.
-  for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+  for (let wait = 20; waiting.length > 0; wait = Math.min(wait * 2, 200)) {
+    await sleep(wait);
     const seen = waiting.some(u => u.statefulSets.length > 0)
       ? new Map((await retrying(() => kube.list('apps/v1', 'StatefulSet', set.namespace, selector))).map(w => [w.metadata.name, w]))
       : new Map<string, K8sObject>();
@@ -101,8 +102,6 @@ async function replacePods(
     const late = Date.now() > until;
     for (const u of waiting.filter(x => late || x.statefulSets.every(observed))) deletes.push(...u.pods.map(p => deletePod(kube, p)));
     waiting = late ? [] : waiting.filter(x => !x.statefulSets.every(observed));
-    if (waiting.length === 0) break;
-    await sleep(wait);
   }
   await Promise.all(deletes);
 }
@@ -178,8 +177,10 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     live.clear();
     // Units found in a cluster other than their own (a replica placed elsewhere): deleted once the rollout is done.
     const misplaced: Array<[string, number]> = [];
-    for (const [cluster, kube] of clients) {
-      const l = await readLive(kube, set, false);
+    // Every cluster at once; then each one's units, in the clients' order.
+    const read = await Promise.all([...clients].map(([, kube]) => readLive(kube, set, false)));
+    for (const [n, [cluster]] of [...clients].entries()) {
+      const l = read[n];
       live.set(cluster, l);
       const liveNames = new Set(l.workloads.map(w => `${w.kind}/${w.metadata?.name}`));
       for (const o of observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)) {
@@ -232,20 +233,26 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       log(message);
       throw new RolloutError(message, stuck, report);
     }
-    // Act: the units of a step at once (a bounded number at a time), each unit's other objects before its workloads
-    // (its Service and PodGroup exist before its pods), so that every pod of the wave starts as early as it can.
+    // Act: the units of a step at once (a bounded number at a time), so that every pod of the wave starts as early as it
+    // can. A new (or broken) unit's other objects go before its workloads (its Service and PodGroup exist before its
+    // pods); a running unit's all at once, since its pods are replaced only once every apply is done.
     const replaced = new Map<string, Array<{ index: number; statefulSets: K8sObject[]; pods: K8sObject[] }>>();
     await inParallel([...step.create, ...step.update], async i => {
       const unit = objectsOf(i);
       const kube = clientOf(clients, unit);
+      const cluster = clients.size === 1 ? [...clients.keys()][0] : unit.cluster ?? '';
       const isWorkload = (o: K8sObject) => UNIT_WORKLOAD_KINDS.includes(o.kind);
       const applyAll = (objs: K8sObject[]) => Promise.all(objs.map(o => retrying(() => kube.apply(o, { fieldManager }))));
-      await applyAll(unit.objects.filter(o => !isWorkload(o)));
-      const applied = await applyAll(unit.objects.filter(isWorkload));
+      const liveNames = new Set((live.get(cluster)?.workloads ?? []).map(w => `${w.kind}/${w.metadata?.name}`));
+      const workloads = unit.objects.filter(isWorkload);
+      const running = step.update.includes(i) && workloads.every(o => liveNames.has(`${o.kind}/${o.metadata?.name}`));
+      const others = unit.objects.filter(o => !isWorkload(o));
+      const applied = running
+        ? (await Promise.all([applyAll(others), applyAll(workloads)]))[1]
+        : await applyAll(others).then(() => applyAll(workloads));
       actedAt.set(i, Date.now());
       if (!step.update.includes(i)) return;
       // OnDelete workloads keep their pods: the ones that run another revision are replaced.
-      const cluster = clients.size === 1 ? [...clients.keys()][0] : unit.cluster ?? '';
       const pods = (live.get(cluster)?.pods ?? []).filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
         && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp);
       replaced.set(cluster, [...replaced.get(cluster) ?? [], { index: i, statefulSets: applied.filter(a => a.kind === 'StatefulSet'), pods }]);
