@@ -7,7 +7,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
-import { canonicalJson as canonicalText } from '../src';
+import { canonicalJson } from '../src';
 import type { RolloutSet } from '../src';
 import type { OnFailure } from './rollout-executor';
 
@@ -48,13 +48,8 @@ const ENGINE_LOG_MODULE = path.join(__dirname, '_engine-log');
 
 /** The sets of the inputs or state. */
 function setsOf(inputs: Pick<Inputs, 'sets'>): RolloutSet[] {
-  return typeof inputs.sets === 'string' ? JSON.parse(inputs.sets) : inputs.sets ?? [];
-}
-
-/** The sets as the text diff compares, whether the state holds text or (written by an earlier version) an array. */
-function setsText(inputs: Pick<Inputs, 'sets'>): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the provider runs (see the top)
-  return typeof inputs.sets === 'string' ? inputs.sets : (require(CORE_MODULE) as typeof import('../src')).canonicalJson(inputs.sets ?? []);
+  return (require(CORE_MODULE) as typeof import('../src')).fromStoredText(inputs.sets, []);
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
@@ -105,11 +100,8 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: Inputs, news: Inputs) {
-    const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
-    const changed: string[] = (['progressDeadlineSeconds', 'onFailure'] as const).filter(k => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
-    if (setsText(olds) !== setsText(news)) changed.push('sets');
-    const hash = (k: Record<string, string>) => createHash('sha256').update(canonicalJson(k)).digest('hex');
-    if (hash(olds.kubeconfigs ?? {}) !== hash(news.kubeconfigs ?? {})) changed.push('kubeconfigs');
+    const { changedInputs } = require(CORE_MODULE) as typeof import('../src');
+    const changed = changedInputs({ ...olds }, { ...news }, ['progressDeadlineSeconds', 'onFailure', 'kubeconfigs'], ['sets']);
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
 
@@ -179,7 +171,7 @@ export class Rollout extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RolloutArgs, opts?: pulumi.CustomResourceOptions) {
     super(rolloutProvider, name, {
-      sets: pulumi.output(args.sets).apply(sets => canonicalText(sets)),
+      sets: pulumi.output(args.sets).apply(sets => canonicalJson(sets)),
       // Secret whatever the caller passed: inputs are kept in the state.
       kubeconfigs: pulumi.secret(args.kubeconfigs),
       progressDeadlineSeconds: args.progressDeadlineSeconds,

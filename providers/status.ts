@@ -7,7 +7,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
-import { canonicalJson as canonicalText, groupWorkloads } from '../src';
+import { canonicalJson, groupWorkloads } from '../src';
 import type { K8sObject, ObservedStatus, WorkloadRef } from '../src';
 
 /** Inputs of a {@link WorkloadStatus}. */
@@ -45,15 +45,10 @@ const OBSERVE_MODULE = path.join(__dirname, 'observe');
 const KUBE_MODULE = path.join(__dirname, '_kube');
 const CORE_MODULE = path.join(__dirname, '..', 'src');
 
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
 /** The workloads of the inputs or state. */
 function workloadsOf(inputs: Pick<Inputs, 'workloads'>): Workloads {
-  return typeof inputs.workloads === 'string' ? JSON.parse(inputs.workloads) : inputs.workloads ?? [];
-}
-
-/* eslint-disable @typescript-eslint/no-require-imports -- loaded when the provider runs, by absolute path (see the top) */
-/** The workloads as the text diff compares, whether the state holds text or (written by an earlier version) an array. */
-function workloadsText(inputs: Pick<Inputs, 'workloads'>): string {
-  return typeof inputs.workloads === 'string' ? inputs.workloads : (require(CORE_MODULE) as typeof import('../src')).canonicalJson(inputs.workloads ?? []);
+  return (require(CORE_MODULE) as typeof import('../src')).fromStoredText(inputs.workloads, []);
 }
 
 /** Observes every workload once. */
@@ -99,11 +94,8 @@ export function statusProvider(pollMs = 2000): pulumi.dynamic.ResourceProvider {
     },
 
     async diff(_id, olds: Inputs, news: Inputs) {
-      const { canonicalJson } = require(CORE_MODULE) as typeof import('../src');
-      const changed: string[] = (['skipAwait', 'timeoutSeconds'] as const).filter(k => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
-      if (workloadsText(olds) !== workloadsText(news)) changed.push('workloads');
-      const hash = (k: Record<string, string>) => createHash('sha256').update(canonicalJson(k)).digest('hex');
-      if (hash(olds.kubeconfigs ?? {}) !== hash(news.kubeconfigs ?? {})) changed.push('kubeconfigs');
+      const { changedInputs } = require(CORE_MODULE) as typeof import('../src');
+      const changed = changedInputs({ ...olds }, { ...news }, ['skipAwait', 'timeoutSeconds', 'kubeconfigs'], ['workloads']);
       return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
 
@@ -143,7 +135,7 @@ export class WorkloadStatus extends pulumi.dynamic.Resource {
     super(statusProvider(), name, {
       // One string property: the engine passes and compares it at once, where hundreds of objects as nested
       // properties cost seconds of every preview.
-      workloads: pulumi.output(args.workloads).apply(w => canonicalText(w)),
+      workloads: pulumi.output(args.workloads).apply(w => canonicalJson(w)),
       // Secret whatever the caller passed: inputs are kept in the state.
       kubeconfigs: pulumi.secret(args.kubeconfigs),
       skipAwait: args.skipAwait,

@@ -46,3 +46,25 @@ function withoutReplicaCounts(value: unknown): unknown {
 export function revisionHash(groupTemplate: unknown): string {
   return stableHash(withoutReplicaCounts(groupTemplate));
 }
+
+/**
+ * A value a dynamic resource keeps as canonical JSON text (one string property: hundreds of objects as nested
+ * properties cost the engine seconds to pass and compare), parsed; a state written before it was text holds the value
+ * itself, which is returned as it is.
+ */
+export function fromStoredText<T>(stored: string | T | undefined, empty: T): T {
+  return typeof stored === 'string' ? JSON.parse(stored) as T : stored ?? empty;
+}
+
+/**
+ * The inputs of a dynamic resource whose canonical JSON differs between its state and its new inputs, for its `diff`.
+ * Those in `texts` are kept as canonical JSON text ({@link fromStoredText}), so that a value stored before as itself
+ * equals the same value as text.
+ */
+export function changedInputs(
+  olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[], texts: readonly string[] = [],
+): string[] {
+  const canonical = (inputs: Record<string, unknown>, k: string) => (texts.includes(k) && typeof inputs[k] === 'string'
+    ? inputs[k] as string : canonicalJson(inputs[k] ?? (texts.includes(k) ? [] : null)));
+  return [...keys, ...texts].filter(k => canonical(olds, k) !== canonical(news, k));
+}

@@ -2,7 +2,7 @@
 // earlier version (arrays) reads as the same value, so upgrading inferkit rolls nothing.
 import { rolloutProvider } from '../../providers/rollout';
 import { statusProvider } from '../../providers/status';
-import { canonicalJson, RolloutSet } from '../../src';
+import { canonicalJson, changedInputs, RolloutSet } from '../../src';
 
 const set = (image: string): RolloutSet => ({
   set: 'modelinfer.llm',
@@ -43,5 +43,13 @@ describe('WorkloadStatus state', () => {
     const provider = statusProvider();
     expect((await provider.diff!('id', { workloads: workloads('v1'), kubeconfigs }, { workloads: canonicalJson(workloads('v1')), kubeconfigs })).changes).toBe(false);
     expect((await provider.diff!('id', { workloads: workloads('v1'), kubeconfigs }, { workloads: canonicalJson(workloads('v2')), kubeconfigs })).changes).toBe(true);
+  });
+});
+
+describe('changedInputs', () => {
+  test('names the inputs that differ, a text input equal to the same value stored as itself', () => {
+    const olds = { sets: [{ a: 1, b: 2 }], kubeconfigs: { '': 'a' }, onFailure: 'Halt' };
+    const news = { sets: canonicalJson([{ b: 2, a: 1 }]), kubeconfigs: { '': 'b' }, onFailure: 'Halt' };
+    expect(changedInputs(olds, news, ['onFailure', 'kubeconfigs'], ['sets'])).toEqual(['kubeconfigs']);
   });
 });
