@@ -67,10 +67,12 @@ async function rolloutRows(cluster: TestCluster, kube: Kube): Promise<{ rows: st
       await kube.apply(restrictedNamespace(ns));
       const client = CountingClient.fromKubeconfigYaml(fs.readFileSync(cluster.kubeconfig, 'utf8')) as CountingClient;
       const clients = new Map([['', client as KubeClient]]);
-      await executeRollout(clients, set(ns, n, 'vllm:v1', delayMs), { pollMs: 200 });
+      const first = set(ns, n, 'vllm:v1', delayMs);
+      await executeRollout(clients, first, { pollMs: 200 });
       client.requests = 0;
       const target = set(ns, n, 'vllm:v2', delayMs);
-      const result = await executeRollout(clients, target, { pollMs: 200 });
+      // As the Rollout resource runs it: with the set it replaces, so that each wave is prepared during the one before.
+      const result = await executeRollout(clients, target, { pollMs: 200, previous: first });
       const waves = expectedWaves(target.strategy);
       const bound = waves * delayMs;
       const ratio = result.elapsedMs / bound;

@@ -3,8 +3,8 @@
 // Pulumi resource; it never loads Pulumi. Everything it decides comes from a fresh observation, so an interrupted
 // rollout resumes where the cluster is.
 import {
-  describeUnits, K8sObject, observeUnits, planRollout, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, UNIT_WORKLOAD_KINDS,
-  UnitObservation,
+  describeUnits, K8sObject, observeUnits, planRollout, podTemplateOf, renameUnit, RolloutLabels, RolloutSet, RolloutStep, RolloutUnit, selfRolling,
+  UNIT_WORKLOAD_KINDS, UnitObservation,
 } from '../src';
 import { KubeClient, KubeError, retrying } from './_kube';
 import { readLive, UNIT_KINDS } from './observe';
@@ -17,7 +17,11 @@ export interface ExecuteOptions {
   readonly progressDeadlineMs?: number;
   /** Halt: keep every not-yet-updated unit on its revision and fail. Rollback: also return the failed wave to `previous`. @default 'Halt' */
   readonly onFailure?: OnFailure;
-  /** The set as it was before (its objects), for Rollback. @default - none: Rollback acts as Halt */
+  /**
+   * The set as it was before (its objects). It lets Rollback return a failed wave, and lets the next wave's templates
+   * be applied while the current wave becomes Ready (a halt puts them back).
+   * @default - none: Rollback acts as Halt, and each wave's templates are applied when it starts
+   */
   readonly previous?: RolloutSet;
   /** One line per wave and per outcome. @default - nothing */
   readonly log?: (line: string) => void;
@@ -79,29 +83,35 @@ async function deletePod(kube: KubeClient, pod: K8sObject): Promise<void> {
   if (status >= 300 && status !== 404 && status !== 409) throw new KubeError(status, answer, `delete Pod/${pod.metadata.name}`);
 }
 
+/** An updated unit whose pods are replaced: its StatefulSets as applied, and its pods that run another revision. */
+interface Replaced {
+  readonly index: number;
+  readonly statefulSets: readonly K8sObject[];
+  readonly pods: readonly K8sObject[];
+}
+
 /**
  * Replaces the pods of updated units that run another revision, each unit's as soon as the StatefulSet controller has
  * observed its new spec (`status.observedGeneration`): it recreates a deleted pod from the spec it has seen, so an
- * earlier delete could bring the old revision back (and the unit would be rolled twice). One list of the units'
- * StatefulSets per look, however many units; past `forMs` the pods are replaced anyway.
+ * earlier delete could bring the old revision back (and the unit would be rolled twice). Units whose StatefulSets the
+ * last observation (`known`) shows observed already (their templates were applied ahead) are replaced at once; then
+ * one list of the units' StatefulSets per look, however many units. Past `forMs` the pods are replaced anyway.
  */
-async function replacePods(
-  kube: KubeClient, set: RolloutSet, units: ReadonlyArray<{ index: number; statefulSets: K8sObject[]; pods: K8sObject[] }>, forMs: number,
-): Promise<void> {
+async function replacePods(kube: KubeClient, set: RolloutSet, units: readonly Replaced[], known: readonly K8sObject[], forMs: number): Promise<void> {
   const until = Date.now() + forMs;
   const deletes: Array<Promise<void>> = [];
   const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${units.map(u => u.index).join(',')})`;
+  let seen = new Map(known.filter(w => w.kind === 'StatefulSet').map(w => [w.metadata.name, w]));
   let waiting = units;
   // Short steps: the controller usually observes within tens of milliseconds, and the wave's pods wait for it.
-  for (let wait = 20; waiting.length > 0; wait = Math.min(wait * 2, 200)) {
-    await sleep(wait);
-    const seen = waiting.some(u => u.statefulSets.length > 0)
-      ? new Map((await retrying(() => kube.list('apps/v1', 'StatefulSet', set.namespace, selector))).map(w => [w.metadata.name, w]))
-      : new Map<string, K8sObject>();
+  for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
     const observed = (w: K8sObject) => (seen.get(w.metadata.name)?.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
     const late = Date.now() > until;
     for (const u of waiting.filter(x => late || x.statefulSets.every(observed))) deletes.push(...u.pods.map(p => deletePod(kube, p)));
     waiting = late ? [] : waiting.filter(x => !x.statefulSets.every(observed));
+    if (waiting.length === 0) break;
+    await sleep(wait);
+    seen = new Map((await retrying(() => kube.list('apps/v1', 'StatefulSet', set.namespace, selector))).map(w => [w.metadata.name, w]));
   }
   await Promise.all(deletes);
 }
@@ -124,6 +134,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
   const actedAt = new Map<number, number>();
   const units = new Map(set.units.map(u => [u.index, u]));
   const clusterOf = (i: number) => units.get(i)?.cluster ?? set.units[set.units.length - 1]?.cluster;
+  const clusterName = (i: number) => (clients.size === 1 ? [...clients.keys()][0] : clusterOf(i) ?? '');
   const result = { waves: 0, updated: [] as number[], created: [] as number[], deleted: [] as number[] };
   const name = set.unitKind ?? 'unit';
   const unitName = (i: number) => `${set.prefix}-${i}${i >= set.strategy.replicas ? ' (surge)' : ''}`;
@@ -134,9 +145,57 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     const from = set.units[set.units.length - 1];
     return { index: i, cluster: from.cluster, objects: renameUnit(from.objects, set.prefix, from.index, i) };
   };
+  const applyAll = (kube: KubeClient, objs: readonly K8sObject[]) => Promise.all(objs.map(o => retrying(() => kube.apply(o, { fieldManager }))));
   // Each unit's own desired revision (fleet replicas differ by pool); the planner compares against the set's.
   const desiredOf = (i: number) => units.get(i)?.revision ?? set.revision;
   let lastWaveAt = started;
+  const live = new Map<string, Awaited<ReturnType<typeof readLive>>>();
+  const workloadsOf = (i: number) => (live.get(clusterName(i))?.workloads ?? []).filter(w => w.metadata?.labels?.[RolloutLabels.UNIT] === String(i));
+
+  // The next wave, prepared while the current one becomes Ready: its units' templates (OnDelete StatefulSets, which
+  // restart nothing) applied ahead, so that when the wave starts its pods are replaced at once. Only units that run
+  // the previous set's revision are prepared, so that a halt can put their templates back exactly.
+  const prepared = new Map<number, readonly K8sObject[]>();
+  let preparing: Promise<void> | undefined;
+  const previousOf = (i: number) => options.previous?.units.find(u => u.index === i && (u.cluster ?? '') === (objectsOf(i).cluster ?? ''));
+  const prepare = async (observed: readonly UnitObservation[], waitingFor: readonly number[]): Promise<void> => {
+    const waited = new Set(waitingFor);
+    // The step that follows once the units waited for are Ready, as the planner will then decide it.
+    const next = planRollout({
+      desiredRevision: set.revision,
+      strategy: set.strategy,
+      units: observed.map(o => (waited.has(o.index) ? { ...o, revision: set.revision, ready: true } : o)),
+      now: Date.now(),
+      progressDeadlineMs: deadline,
+    });
+    if (next.kind !== 'Act' || next.create.length > 0 || next.delete.length > 0) return;
+    const ahead = next.update.filter(i => {
+      const before = previousOf(i);
+      const running = observed.find(o => o.index === i)?.revision;
+      const own = workloadsOf(i);
+      const expected = objectsOf(i).objects.filter(o => UNIT_WORKLOAD_KINDS.includes(o.kind));
+      return !prepared.has(i) && before !== undefined && running === (before.revision ?? options.previous!.revision)
+        && own.length === expected.length && own.every(w => !selfRolling(w));
+    });
+    await inParallel(ahead, async i => {
+      const kube = clientOf(clients, objectsOf(i));
+      prepared.set(i, (await applyAll(kube, objectsOf(i).objects)).filter(a => a.kind === 'StatefulSet'));
+    }, UNITS_AT_ONCE);
+    if (ahead.length > 0) {
+      log(`${set.namespace}/${set.set}: next wave prepared: templates of ${name}s ${ahead.map(unitName).join(', ')} applied; `
+        + 'their pods are replaced once the current wave is Ready');
+    }
+  };
+  /** Puts the templates of prepared units back to the previous set's (their pods never left it); the units put back. */
+  const unprepare = async (): Promise<number[]> => {
+    await preparing?.catch(() => undefined);
+    const back = [...prepared.keys()].sort((a, b) => a - b);
+    await inParallel(back, async i => {
+      await applyAll(clientOf(clients, objectsOf(i)), previousOf(i)!.objects);
+      prepared.delete(i);
+    }, UNITS_AT_ONCE);
+    return back;
+  };
 
   /**
    * Waits until the units waited for look Ready, looking at their pods only (one small list per cluster and look,
@@ -144,19 +203,18 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
    * large the set; then the loop observes everything again and plans from that. Returns at `latest`, and after
    * {@link FULL_LOOK_MS} at the latest (a change outside the rollout is seen then). Looks are `pollMs` apart, and at
    * least twice as long as a look takes: the lists never load the API server more than a third of the time.
+   * `whenMade` is called once every pod of those units exists and is scheduled.
    */
-  const untilReady = async (waitingFor: readonly number[], latest: number): Promise<void> => {
+  const untilReady = async (waitingFor: readonly number[], latest: number, whenMade: () => void): Promise<void> => {
     const byCluster = new Map<string, number[]>();
-    for (const i of waitingFor) {
-      const cluster = clients.size === 1 ? [...clients.keys()][0] : clusterOf(i) ?? '';
-      byCluster.set(cluster, [...byCluster.get(cluster) ?? [], i]);
-    }
+    for (const i of waitingFor) byCluster.set(clusterName(i), [...byCluster.get(clusterName(i)) ?? [], i]);
     const until = Math.min(latest, Date.now() + FULL_LOOK_MS);
     for (let took = 0; ;) {
       await sleep(Math.max(10, Math.min(Math.max(pollMs, 2 * took), until - Date.now())));
       if (Date.now() >= until) return;
       const start = Date.now();
       let ready = true;
+      let made = true;
       for (const [cluster, indices] of byCluster) {
         const kube = clients.get(cluster);
         const workloads = live.get(cluster)?.workloads;
@@ -164,117 +222,159 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
         const pods = await retrying(() => kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${indices.join(',')})`));
         const seen = new Map(observeUnits(workloads, pods, () => started).map(o => [o.index, o]));
         ready &&= indices.every(i => seen.get(i)?.ready === true);
+        made &&= indices.every(i => seen.get(i)?.pods === seen.get(i)?.desiredPods) && pods.every(p => p.spec?.nodeName);
       }
       if (ready) return;
+      if (made) whenMade();
       took = Date.now() - start;
     }
   };
 
-  const live = new Map<string, Awaited<ReturnType<typeof readLive>>>();
-  for (;;) {
-    const now = Date.now();
-    const observed: UnitObservation[] = [];
-    live.clear();
-    // Units found in a cluster other than their own (a replica placed elsewhere): deleted once the rollout is done.
-    const misplaced: Array<[string, number]> = [];
-    // Every cluster at once; then each one's units, in the clients' order.
-    const read = await Promise.all([...clients].map(([, kube]) => readLive(kube, set, false)));
-    for (const [n, [cluster]] of [...clients].entries()) {
-      const l = read[n];
-      live.set(cluster, l);
-      const liveNames = new Set(l.workloads.map(w => `${w.kind}/${w.metadata?.name}`));
-      for (const o of observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)) {
-        if (clients.size > 1 && (clusterOf(o.index) ?? '') !== cluster) {
-          misplaced.push([cluster, o.index]);
-          continue;
+  try {
+    for (;;) {
+      // A preparation still applying finishes before the cluster is observed (its failure fails the rollout).
+      await preparing;
+      preparing = undefined;
+      const now = Date.now();
+      const observed: UnitObservation[] = [];
+      live.clear();
+      // Units found in a cluster other than their own (a replica placed elsewhere): deleted once the rollout is done.
+      const misplaced: Array<[string, number]> = [];
+      // Every cluster at once; then each one's units, in the clients' order.
+      const read = await Promise.all([...clients].map(([, kube]) => readLive(kube, set, false)));
+      for (const [n, [cluster]] of [...clients].entries()) {
+        const l = read[n];
+        live.set(cluster, l);
+        const liveNames = new Set(l.workloads.map(w => `${w.kind}/${w.metadata?.name}`));
+        for (const o of observeUnits(l.workloads, l.pods, u => actedAt.get(u) ?? started)) {
+          if (clients.size > 1 && (clusterOf(o.index) ?? '') !== cluster) {
+            misplaced.push([cluster, o.index]);
+            continue;
+          }
+          // A unit missing one of its workloads (deleted outside the rollout) is broken: updated, which re-applies it.
+          const incomplete = (units.get(o.index)?.objects ?? [])
+            .some(x => UNIT_WORKLOAD_KINDS.includes(x.kind) && !liveNames.has(`${x.kind}/${x.metadata?.name}`));
+          if (incomplete) observed.push({ ...o, revision: undefined, ready: false });
+          else observed.push({ ...o, revision: o.revision !== undefined && o.revision === desiredOf(o.index) ? set.revision : o.revision });
         }
-        // A unit missing one of its workloads (deleted outside the rollout) is broken: updated, which re-applies it.
-        const incomplete = (units.get(o.index)?.objects ?? [])
-          .some(x => UNIT_WORKLOAD_KINDS.includes(x.kind) && !liveNames.has(`${x.kind}/${x.metadata?.name}`));
-        if (incomplete) observed.push({ ...o, revision: undefined, ready: false });
-        else observed.push({ ...o, revision: o.revision !== undefined && o.revision === desiredOf(o.index) ? set.revision : o.revision });
       }
-    }
-    const step: RolloutStep = planRollout({
-      desiredRevision: set.revision, strategy: set.strategy, units: observed, now, progressDeadlineMs: deadline,
-    });
-    if (step.kind === 'Done') {
-      for (const [cluster, i] of misplaced) {
-        await deleteUnit(clients.get(cluster)!, set, i);
-        log(`${set.namespace}/${set.set}: deleted ${unitName(i)} from ${cluster}, where it no longer runs`);
+      const step: RolloutStep = planRollout({
+        desiredRevision: set.revision, strategy: set.strategy, units: observed, now, progressDeadlineMs: deadline,
+      });
+      if (step.kind === 'Done') {
+        await applyStaleTemplates(observed);
+        for (const [cluster, i] of misplaced) {
+          await deleteUnit(clients.get(cluster)!, set, i);
+          log(`${set.namespace}/${set.set}: deleted ${unitName(i)} from ${cluster}, where it no longer runs`);
+        }
+        log(`${set.namespace}/${set.set}: done, ${result.waves} wave(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return { ...result, elapsedMs: Date.now() - started };
       }
-      log(`${set.namespace}/${set.set}: done, ${result.waves} wave(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return { ...result, elapsedMs: Date.now() - started };
-    }
-    if (step.kind === 'Wait') {
-      await untilReady(step.waitingFor, step.deadline);
-      continue;
-    }
-    if (step.kind === 'Stuck') {
-      // The whole wave, not only the unit that passed the deadline first.
-      const stuck = observed.filter(o => o.revision === set.revision && !o.ready).map(o => o.index).sort((a, b) => a - b);
-      const report: string[] = [];
-      for (const [cluster, kube] of clients) {
-        const l = await readLive(kube, set, true);
-        const mine = stuck.filter(u => clients.size === 1 || (clusterOf(u) ?? '') === cluster);
-        report.push(...describeUnits(mine, l.workloads, l.pods, l.events, unitName));
+      if (step.kind === 'Wait') {
+        await untilReady(step.waitingFor, step.deadline, () => {
+          if (options.previous && !preparing) {
+            preparing = prepare(observed, step.waitingFor);
+            // Awaited before the next observation; until then a failure is held, not reported as unhandled.
+            preparing.catch(() => undefined);
+          }
+        });
+        continue;
       }
-      const waitedS = Math.round(step.waitedMs / 1000);
-      const names = stuck.map(unitName).join(', ');
-      let rolledBack = '';
-      if (options.onFailure === 'Rollback' && options.previous) {
-        const failed = stuck.filter(u => u < set.strategy.replicas);
-        await rollback(clients, set, options.previous, failed, { ...options, progressDeadlineMs: deadline, log });
-        rolledBack = ` ${name[0].toUpperCase()}${name.slice(1)}s ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
+      if (step.kind === 'Stuck') {
+        // The whole wave, not only the unit that passed the deadline first.
+        const stuck = observed.filter(o => o.revision === set.revision && !o.ready).map(o => o.index).sort((a, b) => a - b);
+        const report: string[] = [];
+        for (const [cluster, kube] of clients) {
+          const l = await readLive(kube, set, true);
+          const mine = stuck.filter(u => clients.size === 1 || (clusterOf(u) ?? '') === cluster);
+          report.push(...describeUnits(mine, l.workloads, l.pods, l.events, unitName));
+        }
+        const back = await unprepare();
+        if (back.length > 0) log(`${set.namespace}/${set.set}: templates of ${name}s ${back.map(unitName).join(', ')}, prepared for the next wave, put back`);
+        const waitedS = Math.round(step.waitedMs / 1000);
+        const names = stuck.map(unitName).join(', ');
+        let rolledBack = '';
+        if (options.onFailure === 'Rollback' && options.previous) {
+          const failed = stuck.filter(u => u < set.strategy.replicas);
+          await rollback(clients, set, options.previous, failed, { ...options, progressDeadlineMs: deadline, log });
+          rolledBack = ` ${name[0].toUpperCase()}${name.slice(1)}s ${names} were rolled back to revision ${options.previous.revision} and are Ready.`;
+        }
+        const message = `Unable to roll ${set.namespace}/${set.set} to revision ${set.revision}: ${names} not Ready after ${waitedS} s `
+          + `(progress deadline ${Math.round(deadline / 1000)} s). ${report.join('. ')}.${rolledBack} `
+          + 'Every other unit keeps its revision. Fix the cause and run again, or raise the progress deadline.';
+        log(message);
+        throw new RolloutError(message, stuck, report);
       }
-      const message = `Unable to roll ${set.namespace}/${set.set} to revision ${set.revision}: ${names} not Ready after ${waitedS} s `
-        + `(progress deadline ${Math.round(deadline / 1000)} s). ${report.join('. ')}.${rolledBack} `
-        + 'Every other unit keeps its revision. Fix the cause and run again, or raise the progress deadline.';
-      log(message);
-      throw new RolloutError(message, stuck, report);
+      // Act: the units of a step at once (a bounded number at a time), so that every pod of the wave starts as early as
+      // it can. A new (or broken) unit's other objects go before its workloads (its Service and PodGroup exist before
+      // its pods); a running unit's all at once, since its pods are replaced only once every apply is done. A prepared
+      // unit's objects are applied already.
+      const replaced = new Map<string, Replaced[]>();
+      await inParallel([...step.create, ...step.update], async i => {
+        const unit = objectsOf(i);
+        const kube = clientOf(clients, unit);
+        const cluster = clusterName(i);
+        let statefulSets = prepared.get(i);
+        prepared.delete(i);
+        if (!statefulSets) {
+          const isWorkload = (o: K8sObject) => UNIT_WORKLOAD_KINDS.includes(o.kind);
+          const liveNames = new Set((live.get(cluster)?.workloads ?? []).map(w => `${w.kind}/${w.metadata?.name}`));
+          const workloads = unit.objects.filter(isWorkload);
+          const running = step.update.includes(i) && workloads.every(o => liveNames.has(`${o.kind}/${o.metadata?.name}`));
+          const others = unit.objects.filter(o => !isWorkload(o));
+          const applied = running
+            ? (await Promise.all([applyAll(kube, others), applyAll(kube, workloads)]))[1]
+            : await applyAll(kube, others).then(() => applyAll(kube, workloads));
+          statefulSets = applied.filter(a => a.kind === 'StatefulSet');
+        }
+        actedAt.set(i, Date.now());
+        if (!step.update.includes(i)) return;
+        // OnDelete workloads keep their pods: the ones that run another revision are replaced.
+        const pods = (live.get(cluster)?.pods ?? []).filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
+          && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp);
+        replaced.set(cluster, [...replaced.get(cluster) ?? [], { index: i, statefulSets, pods }]);
+      }, UNITS_AT_ONCE);
+      await Promise.all([...replaced].map(([cluster, us]) => replacePods(clients.get(cluster)!, set, us, live.get(cluster)?.workloads ?? [],
+        deadline)));
+      for (const i of step.delete) {
+        const kube = clientOf(clients, { cluster: clusterOf(i) });
+        await deleteUnit(kube, set, i);
+        actedAt.delete(i);
+      }
+      if (step.update.length > 0) {
+        result.waves++;
+        const ready = observed.filter(o => o.ready).length;
+        log(`${set.namespace}/${set.set}: wave ${result.waves}: updating ${name}s ${step.update.map(unitName).join(', ')} `
+          + `(${ready}/${set.strategy.replicas} ready, previous wave ${((Date.now() - lastWaveAt) / 1000).toFixed(1)} s)`);
+        lastWaveAt = Date.now();
+      } else if (step.create.length > 0 || step.delete.length > 0) {
+        log(`${set.namespace}/${set.set}: ${step.reason}`);
+      }
+      result.updated.push(...step.update);
+      result.created.push(...step.create);
+      result.deleted.push(...step.delete);
     }
-    // Act: the units of a step at once (a bounded number at a time), so that every pod of the wave starts as early as it
-    // can. A new (or broken) unit's other objects go before its workloads (its Service and PodGroup exist before its
-    // pods); a running unit's all at once, since its pods are replaced only once every apply is done.
-    const replaced = new Map<string, Array<{ index: number; statefulSets: K8sObject[]; pods: K8sObject[] }>>();
-    await inParallel([...step.create, ...step.update], async i => {
-      const unit = objectsOf(i);
-      const kube = clientOf(clients, unit);
-      const cluster = clients.size === 1 ? [...clients.keys()][0] : unit.cluster ?? '';
-      const isWorkload = (o: K8sObject) => UNIT_WORKLOAD_KINDS.includes(o.kind);
-      const applyAll = (objs: K8sObject[]) => Promise.all(objs.map(o => retrying(() => kube.apply(o, { fieldManager }))));
-      const liveNames = new Set((live.get(cluster)?.workloads ?? []).map(w => `${w.kind}/${w.metadata?.name}`));
-      const workloads = unit.objects.filter(isWorkload);
-      const running = step.update.includes(i) && workloads.every(o => liveNames.has(`${o.kind}/${o.metadata?.name}`));
-      const others = unit.objects.filter(o => !isWorkload(o));
-      const applied = running
-        ? (await Promise.all([applyAll(others), applyAll(workloads)]))[1]
-        : await applyAll(others).then(() => applyAll(workloads));
-      actedAt.set(i, Date.now());
-      if (!step.update.includes(i)) return;
-      // OnDelete workloads keep their pods: the ones that run another revision are replaced.
-      const pods = (live.get(cluster)?.pods ?? []).filter(p => p.metadata?.labels?.[RolloutLabels.UNIT] === String(i)
-        && p.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(i) && !p.metadata?.deletionTimestamp);
-      replaced.set(cluster, [...replaced.get(cluster) ?? [], { index: i, statefulSets: applied.filter(a => a.kind === 'StatefulSet'), pods }]);
-    }, UNITS_AT_ONCE);
-    await Promise.all([...replaced].map(([cluster, us]) => replacePods(clients.get(cluster)!, set, us, deadline)));
-    for (const i of step.delete) {
-      const kube = clientOf(clients, { cluster: clusterOf(i) });
-      await deleteUnit(kube, set, i);
-      actedAt.delete(i);
+  } catch (e) {
+    // Whatever stopped the rollout, prepared units keep running their revision under its template (best effort: the
+    // cluster may be what failed; a later run re-applies a template its pods do not run).
+    if (!(e instanceof RolloutError)) await unprepare().catch(() => undefined);
+    throw e;
+  }
+
+  /**
+   * Units whose pods run the desired revision under a template of another one (a run interrupted between the apply of
+   * a template and the replacement of its pods, then run again at the revision the pods have) get their template
+   * applied: nothing restarts, and a pod made again later runs the revision its unit is at.
+   */
+  async function applyStaleTemplates(observed: readonly UnitObservation[]): Promise<void> {
+    const stale = observed.filter(o => o.revision === set.revision && units.has(o.index)
+      && workloadsOf(o.index).some(w => !selfRolling(w) && podTemplateOf(w)?.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(o.index)))
+      .map(o => o.index);
+    await inParallel(stale, async i => { await applyAll(clientOf(clients, objectsOf(i)), objectsOf(i).objects); }, UNITS_AT_ONCE);
+    if (stale.length > 0) {
+      log(`${set.namespace}/${set.set}: ${name}s ${stale.map(unitName).join(', ')} run revision ${set.revision} under another template: `
+        + 'their templates applied again (no pod restarts)');
     }
-    if (step.update.length > 0) {
-      result.waves++;
-      const ready = observed.filter(o => o.ready).length;
-      log(`${set.namespace}/${set.set}: wave ${result.waves}: updating ${name}s ${step.update.map(unitName).join(', ')} `
-        + `(${ready}/${set.strategy.replicas} ready, previous wave ${((Date.now() - lastWaveAt) / 1000).toFixed(1)} s)`);
-      lastWaveAt = Date.now();
-    } else if (step.create.length > 0 || step.delete.length > 0) {
-      log(`${set.namespace}/${set.set}: ${step.reason}`);
-    }
-    result.updated.push(...step.update);
-    result.created.push(...step.create);
-    result.deleted.push(...step.delete);
   }
 }
 

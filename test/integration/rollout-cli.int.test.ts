@@ -144,4 +144,26 @@ describe('inferkit rollout', () => {
     expect(again.out).toMatch(/wave 1: updating groups llm-1 /);
     await waitAllReady(kube, ns3, 'llm', 2);
   });
+
+  test('a group whose pods run the given revision under another template gets that template back, with no restart', async () => {
+    const ns4 = 'rollout-template';
+    await kube.apply(restrictedNamespace(ns4));
+    const props: GroupsProps = { namespace: ns4, name: 'llm', replicas: 2, image: 'registry.example/vllm:v1' };
+    const out = synthOutput(props);
+    expect((await run('-f', out, '--kubeconfig', kubeconfig)).code).toBe(0);
+    const uids = (await waitAllReady(kube, ns4, 'llm', 2)).map(p => p.metadata.uid).sort();
+    // A run stopped between the apply of group 1's new templates and the replacement of its pods (OnDelete: they keep
+    // running v1), then run again at v1.
+    const template = (o: any) => o.spec.template.spec.containers[0].image;
+    for (const o of groupsObjects({ ...props, image: 'registry.example/vllm:v2' })) {
+      if (o.kind === 'StatefulSet' && o.metadata.labels['rollout.inferkit.dev/unit'] === '1') await kube.apply(o);
+    }
+    expect(template(await kube.get('apps/v1', 'StatefulSet', ns4, 'llm-1-serve-0-w'))).toBe('registry.example/vllm:v2');
+    const again = await run('-f', out, '--kubeconfig', kubeconfig);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/rollout-template\/modelinfer\.llm: groups llm-1 run revision \w+ under another template: their templates applied again \(no pod restarts\)/);
+    expect(again.out).not.toMatch(/wave \d+:/);
+    for (const sts of await kube.list('apps/v1', 'StatefulSet', ns4)) expect(template(sts)).toBe('registry.example/vllm:v1');
+    expect((await waitAllReady(kube, ns4, 'llm', 2)).map(p => p.metadata.uid).sort()).toEqual(uids);
+  });
 });

@@ -15,10 +15,13 @@ afterAll(() => kube.close());
 const program = (p: GroupsProps, extra: { onFailure?: 'Halt' | 'Rollback'; progressDeadlineSeconds?: number } = {}) => modelInferProgram(kubeconfigFile, p, extra);
 
 describe('ModelInfer component: rolling InferGroups in pulumi up', () => {
-  test('an image change rolls 5 of 6 groups in 3 waves, never fewer than 4 Ready; a second up changes nothing', async () => {
+  test('an image change rolls 5 of 6 groups in 3 waves, never fewer than 4 Ready, each wave prepared during the one before; a second up changes nothing', async () => {
     const ns = 'rollout-pulumi';
     await kube.apply(restrictedNamespace(ns));
-    const base: GroupsProps = { namespace: ns, name: 'llm', replicas: 6, image: 'registry.example/vllm:v1', maxUnavailable: 2, partition: 1 };
+    // Ready 3 s after they start: the executor sees each wave's pods made before they are Ready.
+    const base: GroupsProps = {
+      namespace: ns, name: 'llm', replicas: 6, image: 'registry.example/vllm:v1', maxUnavailable: 2, partition: 1, podAnnotations: { 'test.inferkit.dev/ready-delay': '3s' },
+    };
     const s = await PulumiStack.create({ stackName: 'dev', projectName: 'rollout', program: program(base) });
     try {
       expect((await s.stack.up()).summary.result).toBe('succeeded');
@@ -36,6 +39,11 @@ describe('ModelInfer component: rolling InferGroups in pulumi up', () => {
       // One line per wave, shown by `pulumi up` (as it happens, and again in the summary's diagnostics).
       expect([...new Set(output.match(/wave \d+: updating groups [^(]*/g)?.map(l => l.trim()))]).toEqual([
         'wave 1: updating groups llm-1, llm-2', 'wave 2: updating groups llm-3, llm-4', 'wave 3: updating groups llm-5',
+      ]);
+      // Waves 2 and 3 had their templates applied while the wave before became Ready (restarting nothing: each group
+      // restarted once, above).
+      expect([...new Set(output.match(/next wave prepared: templates of groups [^;]*/g))]).toEqual([
+        'next wave prepared: templates of groups llm-3, llm-4 applied', 'next wave prepared: templates of groups llm-5 applied',
       ]);
 
       const preview = await next.preview();
@@ -85,12 +93,19 @@ describe('ModelInfer component: rolling InferGroups in pulumi up', () => {
       await waitAllReady(kube, ns, 'llm', 3);
       const bad = { ...base, image: 'registry.example/vllm:v2', podAnnotations: { 'test.inferkit.dev/fail': 'CrashLoopBackOff' } };
       const next = await s.withProgram(program(bad, { onFailure: 'Rollback', progressDeadlineSeconds: 5 }));
-      const failure = await next.up().then(() => undefined, (e: Error) => e.message);
+      let output = '';
+      const failure = await next.up({ onOutput: o => { output += o; } }).then(() => undefined, (e: Error) => e.message);
       expect(failure).toMatch(/Unable to roll rollout-fail\/modelinfer\.llm to revision \w+: llm-0 not Ready after \d+ s \(progress deadline 5 s\)/);
       expect(failure).toMatch(/pod llm-0-serve-0-0: container engine CrashLoopBackOff/);
       expect(failure).toMatch(/Groups llm-0 were rolled back to revision \w+ and are Ready/);
       const pods = await waitAllReady(kube, ns, 'llm', 3);
       expect(new Set(pods.map(p => p.spec.containers[0].image))).toEqual(new Set(['registry.example/vllm:v1']));
+      // llm-1's templates were applied ahead while llm-0 was awaited; the halt put them back, so a pod of llm-1 made
+      // again later runs v1 too.
+      expect(output).toMatch(/next wave prepared: templates of groups llm-1 applied/);
+      expect(output).toMatch(/templates of groups llm-1, prepared for the next wave, put back/);
+      const templates = (await kube.list('apps/v1', 'StatefulSet', ns)).map(o => o.spec.template.spec.containers[0].image);
+      expect(new Set(templates)).toEqual(new Set(['registry.example/vllm:v1']));
     } finally {
       s.dispose();
     }
