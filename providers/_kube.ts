@@ -492,11 +492,18 @@ export class KubeClient {
     return fresh ? this.send(method, path, body, contentType, fresh) : res;
   }
 
-  private send(method: string, path: string, body: unknown, contentType: string, credential: Credential): Promise<KubeResponse> {
+  /** The URL of a path (with its query) on the server, under the server URL's own path. */
+  private url(path: string): URL {
     const url = new URL(this.server);
     const [pathname, query] = path.split('?', 2);
     url.pathname = `${url.pathname.replace(/\/$/, '')}${pathname}`;
     url.search = query ? `?${query}` : '';
+    return url;
+  }
+
+  private send(method: string, path: string, body: unknown, contentType: string, credential: Credential): Promise<KubeResponse> {
+    const url = this.url(path);
+    const pathname = url.pathname;
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = https.request(url, {
@@ -602,8 +609,16 @@ export class KubeClient {
    * time (at most {@link MAX_LIST_PAGES} pages).
    */
   public async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string, fieldSelector?: string): Promise<KubeObject[]> {
+    return (await this.listAt(apiVersion, kind, namespace, labelSelector, fieldSelector)).items;
+  }
+
+  /** {@link list}, with the resource version the list was read at (of its first page), for a {@link watch} from there. */
+  public async listAt(
+    apiVersion: string, kind: string, namespace?: string, labelSelector?: string, fieldSelector?: string,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const path = await this.path(apiVersion, kind, namespace);
     const items: KubeObject[] = [];
+    let resourceVersion = '';
     let next: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const params = new URLSearchParams({
@@ -615,8 +630,9 @@ export class KubeClient {
       const { status, body } = await this.request('GET', `${path}?${params}`);
       if (status !== 200 || !Array.isArray(body?.items)) throw new KubeError(status, body, `list ${kind}`);
       items.push(...body.items);
+      if (page === 0) resourceVersion = String(body.metadata?.resourceVersion ?? '');
       next = body.metadata?.continue;
-      if (typeof next !== 'string' || next === '') return items;
+      if (typeof next !== 'string' || next === '') return { items, resourceVersion };
     }
     throw new Error(`list ${kind} from ${this.server}: the server still had more after ${MAX_LIST_PAGES} pages of ${this.pageSize}, the client's limit`);
   }
@@ -638,6 +654,101 @@ export class KubeClient {
   public async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<void> {
     const { status, body } = await this.request('DELETE', await this.path(apiVersion, kind, namespace, name), { propagationPolicy: 'Background' });
     if (status >= 300 && status !== 404) throw new KubeError(status, body, `delete ${kind}/${name}`);
+  }
+
+  /**
+   * Watches the objects of a kind in a namespace from `resourceVersion` (a {@link listAt}'s): the server sends every
+   * change after it (`ADDED`, `MODIFIED`, `DELETED`) as it happens, and `onEvent` gets them in order. It ends when
+   * `onEvent` returns true, when `signal` aborts, after `forMs` (the server's `timeoutSeconds`, and a deadline of the
+   * client's own a little later), or when the server ends the stream or sends an `ERROR` event (a resource version
+   * too old, for one); the caller reads the state again then. Rejects when the watch cannot start (any status other
+   * than 200, after one new credential on a 401) or the connection fails.
+   * @see https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+   */
+  public async watch(
+    apiVersion: string, kind: string, namespace: string, labelSelector: string, resourceVersion: string, forMs: number,
+    onEvent: (type: string, object: KubeObject) => boolean, signal?: AbortSignal,
+  ): Promise<void> {
+    const params = new URLSearchParams({
+      watch: '1', labelSelector, resourceVersion, timeoutSeconds: String(Math.max(1, Math.ceil(forMs / 1000))),
+    });
+    const path = `${await this.path(apiVersion, kind, namespace)}?${params}`;
+    const credential = await this.credentials.get();
+    let refused = await this.stream(path, credential, forMs, onEvent, signal);
+    if (refused?.status === 401) {
+      // As a request: one new credential and one more try.
+      const fresh = await this.credentials.refresh(credential);
+      if (fresh) refused = await this.stream(path, fresh, forMs, onEvent, signal);
+    }
+    if (refused) throw new KubeError(refused.status, refused.body, `watch ${kind}`);
+  }
+
+  /** One watch request: undefined once the stream ends, or the answer when its status is not 200. */
+  private stream(
+    path: string, credential: Credential, forMs: number, onEvent: (type: string, object: KubeObject) => boolean, signal?: AbortSignal,
+  ): Promise<{ status: number; body: KubeObject | string } | undefined> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return resolve(undefined);
+      let ended = false;
+      const end = (answer?: { status: number; body: KubeObject | string }) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', abort);
+        req.destroy();
+        resolve(answer);
+      };
+      const abort = () => end();
+      const req = https.request(this.url(path), {
+        method: 'GET',
+        agent: this.agentFor(credential),
+        headers: { Accept: 'application/json', ...(credential.token ? { Authorization: `Bearer ${credential.token}` } : {}) },
+      }, res => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (res.statusCode !== 200) {
+            if (text.length > this.maxResponseBytes) end({ status: res.statusCode ?? 0, body: text.slice(0, 1000) });
+            return;
+          }
+          for (let nl = text.indexOf('\n'); nl >= 0 && !ended; nl = text.indexOf('\n')) {
+            const line = text.slice(0, nl);
+            text = text.slice(nl + 1);
+            if (!line.trim()) continue;
+            let event: { type?: string; object?: KubeObject };
+            try {
+              event = JSON.parse(line);
+            } catch {
+              return end();
+            }
+            if (event.type === 'ERROR' || !event.object) return end();
+            if (event.type !== 'BOOKMARK' && onEvent(event.type ?? '', event.object)) return end();
+          }
+          // One event is never larger than the largest answer.
+          if (text.length > this.maxResponseBytes) end();
+        });
+        res.on('error', () => end());
+        res.on('end', () => {
+          if (res.statusCode === 200) return end();
+          let body: KubeObject | string = text;
+          try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+          end({ status: res.statusCode ?? 0, body });
+        });
+      });
+      // No idle timeout: a watch is quiet while nothing changes. The server ends it at timeoutSeconds; the client, a
+      // little later, whatever the server does.
+      const deadline = setTimeout(() => end(), forMs + 5_000);
+      signal?.addEventListener('abort', abort);
+      req.on('error', e => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', abort);
+        reject(e);
+      });
+      req.end();
+    });
   }
 
   /** Closes the client's connections. */

@@ -25,7 +25,10 @@ export interface ExecuteOptions {
   readonly previous?: RolloutSet;
   /** One line per wave and per outcome. @default - nothing */
   readonly log?: (line: string) => void;
-  /** Time between looks while waiting, raised to twice the time a look takes. @default 1000 */
+  /**
+   * Time between observations when the pods cannot be watched (a watch refused, or ended by the server early), and
+   * between looks while a rolled-back wave becomes Ready. @default 1000
+   */
   readonly pollMs?: number;
   /** Field manager of the applies. @default 'inferkit' */
   readonly fieldManager?: string;
@@ -198,36 +201,59 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
   };
 
   /**
-   * Waits until the units waited for look Ready, looking at their pods only (one small list per cluster and look,
-   * against the workloads of the last observation), so that the end of a wave is seen within a look of it however
-   * large the set; then the loop observes everything again and plans from that. Returns at `latest`, and after
-   * {@link FULL_LOOK_MS} at the latest (a change outside the rollout is seen then). Looks are `pollMs` apart, and at
-   * least twice as long as a look takes: the lists never load the API server more than a third of the time.
+   * Waits until the units waited for look Ready: their pods only, listed and then watched per cluster (each change as
+   * it happens), folded against the workloads of the last observation, so that the end of a wave is seen the moment it
+   * comes however large the set; then the loop observes everything again and plans from that. Returns at `latest`,
+   * and after {@link FULL_LOOK_MS} at the latest (a change outside the rollout is seen then). When a watch is refused
+   * or ends early (a resource version too old), returns `pollMs` later, and the loop observes again.
    * `whenMade` is called once every pod of those units exists and is scheduled.
    */
+  let watchRefused = false;
   const untilReady = async (waitingFor: readonly number[], latest: number, whenMade: () => void): Promise<void> => {
+    const until = Math.min(latest, Date.now() + FULL_LOOK_MS);
     const byCluster = new Map<string, number[]>();
     for (const i of waitingFor) byCluster.set(clusterName(i), [...byCluster.get(clusterName(i)) ?? [], i]);
-    const until = Math.min(latest, Date.now() + FULL_LOOK_MS);
-    for (let took = 0; ;) {
-      await sleep(Math.max(10, Math.min(Math.max(pollMs, 2 * took), until - Date.now())));
-      if (Date.now() >= until) return;
-      const start = Date.now();
-      let ready = true;
-      let made = true;
-      for (const [cluster, indices] of byCluster) {
-        const kube = clients.get(cluster);
-        const workloads = live.get(cluster)?.workloads;
-        if (!kube || !workloads) return;
-        const pods = await retrying(() => kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${indices.join(',')})`));
-        const seen = new Map(observeUnits(workloads, pods, () => started).map(o => [o.index, o]));
-        ready &&= indices.every(i => seen.get(i)?.ready === true);
-        made &&= indices.every(i => seen.get(i)?.pods === seen.get(i)?.desiredPods) && pods.every(p => p.spec?.nodeName);
+    const watched = [...byCluster].map(([cluster, indices]) => {
+      const mine = new Set(indices.map(String));
+      const workloads = (live.get(cluster)?.workloads ?? []).filter(w => mine.has(w.metadata?.labels?.[RolloutLabels.UNIT]));
+      return { cluster, indices, workloads, pods: new Map<string, K8sObject>(), ready: false, made: false };
+    });
+    const stop = new AbortController();
+    const judge = (w: typeof watched[number]) => {
+      const pods = [...w.pods.values()];
+      const seen = new Map(observeUnits(w.workloads, pods, () => started).map(o => [o.index, o]));
+      w.ready = w.indices.every(i => seen.get(i)?.ready === true);
+      w.made = w.indices.every(i => seen.get(i)?.pods === seen.get(i)?.desiredPods) && pods.every(p => p.spec?.nodeName);
+      if (watched.every(x => x.ready)) stop.abort();
+      else if (watched.every(x => x.made)) whenMade();
+    };
+    // A list that fails (after its retries) fails the rollout; the other clusters' watches end with it.
+    await Promise.all(watched.map(async w => {
+      const kube = clients.get(w.cluster);
+      if (!kube || Date.now() >= until) return stop.abort();
+      const selector = `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT} in (${w.indices.join(',')})`;
+      const { items, resourceVersion } = await retrying(() => kube.listAt('v1', 'Pod', set.namespace, selector));
+      for (const p of items) w.pods.set(p.metadata.name, p);
+      judge(w);
+      try {
+        await kube.watch('v1', 'Pod', set.namespace, selector, resourceVersion, until - Date.now(), (type, pod) => {
+          if (type === 'DELETED') w.pods.delete(pod.metadata.name);
+          else w.pods.set(pod.metadata.name, pod);
+          judge(w);
+          return false;
+        }, stop.signal);
+      } catch (e) {
+        // Refused (or the connection failed): the loop's next observation reads the state instead.
+        if (!watchRefused) {
+          log(`${set.namespace}/${set.set}: cannot watch pods (${(e as Error).message}); observing every ${pollMs} ms instead `
+            + '(grant watch on pods to see the end of each wave as it comes)');
+        }
+        watchRefused = true;
       }
-      if (ready) return;
-      if (made) whenMade();
-      took = Date.now() - start;
-    }
+      // Whatever ended this cluster's watch ends the others': the loop plans from a full observation next.
+      stop.abort();
+    })).finally(() => stop.abort());
+    if (!watched.every(x => x.ready)) await sleep(Math.max(0, Math.min(pollMs, until - Date.now())));
   };
 
   try {

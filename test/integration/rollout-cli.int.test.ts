@@ -145,6 +145,35 @@ describe('inferkit rollout', () => {
     await waitAllReady(kube, ns3, 'llm', 2);
   });
 
+  test('a service account that may read pods but not watch them still rolls: the executor observes every second instead', async () => {
+    const ns5 = 'rollout-nowatch';
+    await kube.apply(restrictedNamespace(ns5));
+    await kube.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'deployer', namespace: ns5 } });
+    const rbac = (kind: string) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'deployer', namespace: ns5 } });
+    // Everything in the namespace but watch.
+    await kube.apply({ ...rbac('Role'), rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] }] });
+    await kube.apply({
+      ...rbac('RoleBinding'),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'deployer' },
+      subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: ns5 }],
+    });
+    const { body } = await kube.request('POST', `/api/v1/namespaces/${ns5}/serviceaccounts/deployer/token`,
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferkit-sa-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(file, fs.readFileSync(kubeconfig, 'utf8').replace(/token: .*/, `token: ${body.status.token}`));
+    const props: GroupsProps = { namespace: ns5, name: 'llm', replicas: 2, image: 'registry.example/vllm:v1' };
+    expect((await run('-f', synthOutput(props), '--kubeconfig', file)).code).toBe(0);
+    await waitAllReady(kube, ns5, 'llm', 2);
+    const rolled = await run('-f', synthOutput({ ...props, image: 'registry.example/vllm:v2' }), '--kubeconfig', file);
+    expect(rolled.code).toBe(0);
+    expect(rolled.out).toMatch(/rollout-nowatch\/modelinfer\.llm: cannot watch pods \(.*403.*cannot watch resource "pods".*\); observing every 1000 ms instead \(grant watch on pods/);
+    expect(rolled.out).toMatch(/done, 2 wave\(s\)/);
+    const pods = await waitAllReady(kube, ns5, 'llm', 2);
+    expect(new Set(pods.map(p => p.spec.containers[0].image))).toEqual(new Set(['registry.example/vllm:v2']));
+  });
+
   test('a group whose pods run the given revision under another template gets that template back, with no restart', async () => {
     const ns4 = 'rollout-template';
     await kube.apply(restrictedNamespace(ns4));

@@ -118,6 +118,90 @@ describe('the Kubernetes client', () => {
     }
   });
 
+  test('listAt gives the resource version of the first page, which a watch starts from', async () => {
+    handler = apiServer(url => ({ items: [{ metadata: { name: 'p' } }], metadata: url.searchParams.get('continue') ? { resourceVersion: '9' } : { resourceVersion: '7', continue: 'x' } }));
+    const client = KubeClient.fromKubeconfigYaml(kubeconfig());
+    try {
+      expect(await client.listAt('v1', 'Pod', 'ns')).toEqual({ items: [{ metadata: { name: 'p' } }, { metadata: { name: 'p' } }], resourceVersion: '7' });
+    } finally {
+      client.close();
+    }
+  });
+
+  describe('watch', () => {
+    /** A watch endpoint that writes `chunks` (a chunk at a time) and then ends the stream, or keeps it open. */
+    const watching = (chunks: string[], keepOpen = false, asked: string[] = []): Handler => {
+      const base = apiServer();
+      return (req, res) => {
+        const url = new URL(req.url!, 'https://x');
+        if (url.searchParams.get('watch') !== '1') return base(req, res);
+        asked.push(url.search);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        let i = 0;
+        const next = () => {
+          if (i < chunks.length) {
+            res.write(chunks[i++]);
+            setTimeout(next, 5);
+          } else if (!keepOpen) {
+            res.end();
+          }
+        };
+        next();
+      };
+    };
+    const event = (type: string, name: string) => `${JSON.stringify({ type, object: { metadata: { name } } })}\n`;
+
+    test('events cut anywhere by the stream come whole and in order, with the selector, resource version and timeout asked', async () => {
+      const asked: string[] = [];
+      const text = event('ADDED', 'a') + event('MODIFIED', 'a') + event('DELETED', 'a');
+      handler = watching([text.slice(0, 7), text.slice(7, 40), text.slice(40, 41), text.slice(41)], false, asked);
+      const client = KubeClient.fromKubeconfigYaml(kubeconfig());
+      const seen: string[] = [];
+      try {
+        await client.watch('v1', 'Pod', 'ns', 'app=x', '42', 2500, (type, o) => { seen.push(`${type} ${o.metadata.name}`); return false; });
+        expect(seen).toEqual(['ADDED a', 'MODIFIED a', 'DELETED a']);
+        expect(asked).toEqual(['?watch=1&labelSelector=app%3Dx&resourceVersion=42&timeoutSeconds=3']);
+      } finally {
+        client.close();
+      }
+    });
+
+    test('it ends when the callback says so, at an ERROR event (a resource version too old), or when aborted', async () => {
+      const client = KubeClient.fromKubeconfigYaml(kubeconfig());
+      try {
+        const seen: string[] = [];
+        handler = watching([event('ADDED', 'a'), event('ADDED', 'b'), event('ADDED', 'c')], true);
+        await client.watch('v1', 'Pod', 'ns', 'app=x', '1', 60_000, (_t, o) => { seen.push(o.metadata.name); return o.metadata.name === 'b'; });
+        expect(seen).toEqual(['a', 'b']);
+
+        seen.length = 0;
+        const gone = JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+        handler = watching([event('ADDED', 'a'), `${gone}\n`, event('ADDED', 'b')], true);
+        await client.watch('v1', 'Pod', 'ns', 'app=x', '1', 60_000, (_t, o) => { seen.push(o.metadata.name); return false; });
+        expect(seen).toEqual(['a']);
+
+        const stop = new AbortController();
+        handler = watching([event('ADDED', 'a')], true);
+        await client.watch('v1', 'Pod', 'ns', 'app=x', '1', 60_000, () => { stop.abort(); return false; }, stop.signal);
+      } finally {
+        client.close();
+      }
+    });
+
+    test('a watch the server refuses rejects with its status and message', async () => {
+      const base = apiServer();
+      handler = (req, res) => (new URL(req.url!, 'https://x').searchParams.get('watch') === '1'
+        ? json(res, 403, { kind: 'Status', code: 403, message: 'pods is forbidden: cannot watch resource "pods"' })
+        : base(req, res));
+      const client = KubeClient.fromKubeconfigYaml(kubeconfig());
+      try {
+        await expect(client.watch('v1', 'Pod', 'ns', 'app=x', '1', 1000, () => false)).rejects.toThrow(/403.*cannot watch resource "pods"/);
+      } finally {
+        client.close();
+      }
+    });
+  });
+
   test('a server that never ends a list is refused after the page limit', async () => {
     handler = apiServer(() => ({ items: [], metadata: { continue: 'again' } }));
     const client = KubeClient.fromKubeconfigYaml(kubeconfig());
