@@ -142,23 +142,33 @@ abstract class CachedCredentials implements CredentialSource {
 /** How long a token read from a file is used before the file is read again (client-go: one minute). */
 export const TOKEN_FILE_REREAD_MS = 60_000;
 
-/** A bearer token in a file (a projected ServiceAccount token, rotated by the kubelet): read again every minute and after a 401. */
+/**
+ * A bearer token in a file (a projected ServiceAccount token, rotated by the kubelet): read again every minute and
+ * after a 401. When a read fails (the file rewritten, gone for a moment) the last token read is used, and the file is
+ * read again on the next request, as client-go does; with no token read yet, the request fails.
+ */
 export class TokenFileCredentials extends CachedCredentials {
+  private lastToken?: string;
+
   constructor(private readonly file: string, private readonly owner: CredentialOwner) {
     super();
   }
 
   protected async load(): Promise<Fetched> {
-    let text: string;
+    let problem: string;
     try {
-      text = await fsp.readFile(this.file, 'utf8');
+      const token = (await fsp.readFile(this.file, 'utf8')).trim();
+      if (token) {
+        this.lastToken = token;
+        return { credential: { token }, staleAt: Date.now() + TOKEN_FILE_REREAD_MS };
+      }
+      problem = `the tokenFile ${this.file} is empty. Write the bearer token into it.`;
     } catch (e) {
-      throw new KubeCredentialError(this.owner, `the tokenFile ${this.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
-        'Give the path of a file holding a bearer token, readable by this process.');
+      problem = `the tokenFile ${this.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). `
+        + 'Give the path of a file holding a bearer token, readable by this process.';
     }
-    const token = text.trim();
-    if (!token) throw new KubeCredentialError(this.owner, `the tokenFile ${this.file} is empty. Write the bearer token into it.`);
-    return { credential: { token }, staleAt: Date.now() + TOKEN_FILE_REREAD_MS };
+    if (this.lastToken) return { credential: { token: this.lastToken }, staleAt: Date.now() };
+    throw new KubeCredentialError(this.owner, problem);
   }
 }
 

@@ -47,7 +47,8 @@ export interface ClusterAccess {
   readonly token?: string;
   /**
    * A file holding the bearer token (kubeconfig `tokenFile`), read when the first request needs it, again every
-   * minute (the kubelet rotates projected ServiceAccount tokens) and after a 401.
+   * minute (the kubelet rotates projected ServiceAccount tokens) and after a 401. A read that fails after a first one
+   * keeps the last token, as client-go does.
    *
    * @default - none
    */

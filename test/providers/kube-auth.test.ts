@@ -387,6 +387,20 @@ describe('a token file', () => {
     expect((await creds.refresh(second))?.token).toBe('three');
   });
 
+  test('one that cannot be read after a first read keeps its last token, and is read again at the next request', async () => {
+    const file = path.join(dir, 'flaky-token');
+    fs.writeFileSync(file, 'one');
+    const creds = new TokenFileCredentials(file, OWNER);
+    expect((await creds.get()).token).toBe('one');
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + TOKEN_FILE_REREAD_MS + 1);
+    fs.rmSync(file);
+    expect((await creds.get()).token).toBe('one');
+    fs.writeFileSync(file, '\n');
+    expect((await creds.get()).token).toBe('one');
+    fs.writeFileSync(file, 'two');
+    expect((await creds.get()).token).toBe('two');
+  });
+
   test('one removed after the parse fails the request naming the user, the context and the cluster', async () => {
     const file = path.join(dir, 'gone-token');
     fs.writeFileSync(file, 'secret-token');
