@@ -62,6 +62,14 @@ export interface ModelDeploymentArgs extends Omit<ModelDeploymentProps, 'placeme
   /** The clusters replicas may go to. Removing one places its replicas again on the others. */
   readonly clusters: FleetClusterArgs[];
   /**
+   * The namespaces whose labelled workloads count in each cluster's ledger (replicas not yet scheduled): those of all
+   * the ModelDeployments that share the fleet, so that this one places around theirs. Workloads of any other
+   * namespace are not read; devices already allocated count wherever they are.
+   *
+   * @default - this deployment's namespace
+   */
+  readonly ledgerNamespaces?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
    * Replicas that may be unavailable at once across the whole fleet while a new revision rolls out: replicas are
    * updated in waves of this many, each awaited until Ready, whatever cluster they run in.
    *
@@ -124,7 +132,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
     const namespace = args.namespace ?? 'default';
     const path = `ModelDeployment/${namespace}/${deployment}`;
     const {
-      clusters: _c, images: _i, replicas: _r, maxUnavailable: _m, progressDeadlineSeconds: _p, onFailure: _o, skipAwait: _s, ...props
+      clusters: _c, images: _i, replicas: _r, maxUnavailable: _m, progressDeadlineSeconds: _p, onFailure: _o, skipAwait: _s, ledgerNamespaces: _l,
+      ...props
     } = args;
     // Everything synth would refuse is refused first, before anything is registered with the engine (and so at preview).
     // A replica count that is an Output is judged once resolved by the Placement's check, which runs the same rules on
@@ -139,6 +148,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
       // Secret whatever the caller passed: the resource's inputs are kept in the state, encrypted only when secret.
       clusters: args.clusters.map(c => pulumi.secret(pulumi.all([c.kubeconfig, c.labels, c.taints, c.nodePools]))
         .apply(([kubeconfig, labels, taints, nodePools]) => ({ name: c.name, labels, taints, nodePools, kubeconfig }))),
+      ledgerNamespaces: args.ledgerNamespaces,
     }, { parent: this });
 
     // Rendered once per placement, for every cluster's ConfigGroup and the outputs.

@@ -116,9 +116,10 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
 
   test('two stacks do not overcommit a pool: the second reads the first one\'s devices from the ledger', async () => {
     /** A deployment of one replica whose pod claims `gpus` GPUs, on the named clusters. */
-    const deployment = (name: string, gpus: number, fleet: string[]) => async () => {
+    const deployment = (name: string, gpus: number, fleet: string[], ledgerNamespaces?: string[]) => async () => {
       const md = new ModelDeployment(name, {
         namespace: NAMESPACE,
+        ledgerNamespaces,
         replicas: 1,
         engines: [{ name: 'e', members: [{ deviceRequests: [{ name: 'gpu', count: gpus }], template: { spec: { containers: [{ name: 'engine', image: 'vllm/vllm-openai:v0.11.0' }] } } }] }],
         clusters: fleet.map(c => ({ name: c, kubeconfig: clusters[c].kubeconfig })),
@@ -126,13 +127,16 @@ describe('ModelDeployment across three clusters with the real Pulumi engine', ()
       return { replicas: md.replicas };
     };
     const first = await PulumiStack.create({ stackName: 'dev', projectName: 'first', program: deployment('first', 3, ['east']) });
-    const second = await PulumiStack.create({ stackName: 'dev', projectName: 'second', program: deployment('second', 2, ['east', 'west']) });
+    const second = await PulumiStack.create({ stackName: 'dev', projectName: 'second', program: deployment('second', 2, ['east', 'west'], [NAMESPACE, 'team-b']) });
     try {
       expect((await first.stack.up()).outputs.replicas.value[0].cluster).toBe('east');
       // east's only L4 node has 4 GPUs, 3 held by the first stack: by name east would come first, but the ledger says
       // 1 GPU is left there, so the second stack's 2-GPU pod goes to west, where the scheduler can run it.
       const up = await second.stack.up();
       expect(up.outputs.replicas.value[0]).toMatchObject({ cluster: 'west', state: 'Placed' });
+      // The component hands its ledgerNamespaces to its Placement, which keeps them with its decision.
+      const placement = (await second.stack.exportStack()).deployment.resources.find((r: KubeObject) => r.urn.endsWith('::second-placement'));
+      expect(placement.outputs.ledgerNamespaces).toEqual([NAMESPACE, 'team-b']);
       await readyPod('west', 0, 'second');
       await second.stack.destroy();
       await first.stack.destroy();
