@@ -691,13 +691,15 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return resolve(undefined);
       let ended = false;
-      const end = (answer?: { status: number; body: KubeObject | string }) => {
+      /** Ends the watch once: resolves with `answer`, or rejects with `error`. */
+      const end = (answer?: { status: number; body: KubeObject | string }, error?: Error) => {
         if (ended) return;
         ended = true;
         clearTimeout(deadline);
         signal?.removeEventListener('abort', abort);
         req.destroy();
-        resolve(answer);
+        if (error) reject(error);
+        else resolve(answer);
       };
       const abort = () => end();
       const req = https.request(this.url(path), {
@@ -705,6 +707,8 @@ export class KubeClient {
         agent: this.agentFor(credential),
         headers: { Accept: 'application/json', ...(credential.token ? { Authorization: `Bearer ${credential.token}` } : {}) },
       }, res => {
+        // Connected and answered: from here a quiet stream is a quiet cluster, not a dead server.
+        req.setTimeout(0);
         res.setEncoding('utf8');
         let text = '';
         res.on('data', (chunk: string) => {
@@ -724,7 +728,11 @@ export class KubeClient {
               return end();
             }
             if (event.type === 'ERROR' || !event.object) return end();
-            if (event.type !== 'BOOKMARK' && onEvent(event.type ?? '', event.object)) return end();
+            try {
+              if (event.type !== 'BOOKMARK' && onEvent(event.type ?? '', event.object)) return end();
+            } catch (e) {
+              return end(undefined, e as Error);
+            }
           }
           // One event is never larger than the largest answer.
           if (text.length > this.maxResponseBytes) end();
@@ -737,17 +745,13 @@ export class KubeClient {
           end({ status: res.statusCode ?? 0, body });
         });
       });
-      // No idle timeout: a watch is quiet while nothing changes. The server ends it at timeoutSeconds; the client, a
-      // little later, whatever the server does.
+      // Connecting and the answer's first bytes have the client's idle timeout, as a request has. Then the stream may be
+      // quiet as long as nothing changes: the server ends it at timeoutSeconds, the client a little later whatever the
+      // server does.
+      req.setTimeout(this.timeoutMs, () => end(undefined, new Error(`no answer from ${this.server} in ${this.timeoutMs} ms`)));
       const deadline = setTimeout(() => end(), forMs + 5_000);
       signal?.addEventListener('abort', abort);
-      req.on('error', e => {
-        if (ended) return;
-        ended = true;
-        clearTimeout(deadline);
-        signal?.removeEventListener('abort', abort);
-        reject(e);
-      });
+      req.on('error', e => end(undefined, e));
       req.end();
     });
   }

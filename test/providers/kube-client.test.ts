@@ -188,6 +188,19 @@ describe('the Kubernetes client', () => {
       }
     });
 
+    test('a callback that throws ends the watch with its error; a server that never answers fails at the idle timeout', async () => {
+      handler = watching([event('ADDED', 'a')], true);
+      const client = KubeClient.fromKubeconfigYaml(kubeconfig(), { timeoutMs: 300 });
+      try {
+        await expect(client.watch('v1', 'Pod', 'ns', 'app=x', '1', 60_000, () => { throw new Error('bad pod'); })).rejects.toThrow('bad pod');
+        const base = apiServer();
+        handler = (req, res) => (new URL(req.url!, 'https://x').searchParams.get('watch') === '1' ? undefined : base(req, res));
+        await expect(client.watch('v1', 'Pod', 'ns', 'app=x', '1', 60_000, () => false)).rejects.toThrow(`no answer from https://127.0.0.1:${port} in 300 ms`);
+      } finally {
+        client.close();
+      }
+    });
+
     test('a watch the server refuses rejects with its status and message', async () => {
       const base = apiServer();
       handler = (req, res) => (new URL(req.url!, 'https://x').searchParams.get('watch') === '1'
