@@ -185,7 +185,8 @@ function collect<T>(load: (doc: Manifest) => T, written: (ctx: LoadContext) => M
   };
 }
 
-const scaleKey = (kind: string, namespace: unknown, name: unknown) => `${kind}/${modelKey(namespace, name)}`;
+/** The key of a scalable object; an object without namespace is in `default`, as the messages say. */
+const scaleKey = (kind: string, namespace: unknown, name: unknown) => `${kind}/${modelKey(typeof namespace === 'string' && namespace ? namespace : 'default', name)}`;
 
 /** Registers the Deployments of a Kthena Model as the ModelInfer and ModelServing its controller would make, `<model>-<backend>`. */
 function kthenaScaleTargets(ctx: LoadContext, model: KthenaModel): void {
@@ -208,6 +209,39 @@ function renderPolicy(
   const released = found(manifestRef(doc));
   if (!('deployment' in released)) throw new Error(`${where}: its target ${t.kind} '${t.name}' ${released.cause}. ${released.fix}.`);
   AutoscalingPolicy.fromManifest(target.chart(), 'policy', policy, { name, deployment: released.deployment, minReplicas: t.minReplicas, maxReplicas: t.maxReplicas });
+}
+
+/** Kubernetes' and KEDA's autoscalers: their `spec.scaleTargetRef` may name a seed kind that inferkit compiles away. */
+const SCALER_KINDS = [
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject' },
+];
+
+/**
+ * An HPA or a KEDA ScaledObject. One that scales a Deployment or any other plain kind passes through. One that scales a
+ * ModelInfer, ModelServing or Kthena Model backend of the input scales the Deployment inferkit renders for it (the
+ * workload its controller would scale), or is refused when there is none; one that scales another seed kind is
+ * refused: nothing of that kind exists in the cluster.
+ */
+function loadScaler(target: LoadTarget, doc: Manifest, ctx: LoadContext): void {
+  const ref = ((doc.spec as Manifest | undefined)?.scaleTargetRef ?? {}) as Manifest;
+  // KEDA's scaleTargetRef defaults to apps/v1 Deployment; an HPA's names both.
+  const apiVersion = typeof ref.apiVersion === 'string' ? ref.apiVersion : 'apps/v1';
+  const system = seedSystemOf(apiVersion);
+  if (!system) return PASS_THROUGH.load(target, doc, ctx);
+  const namespace = ((doc.metadata ?? {}) as Manifest).namespace;
+  const what = `spec.scaleTargetRef ${String(ref.kind)} '${String(ref.name)}' (${apiVersion})`;
+  const found = ctx.scaleTargets.get(scaleKey(String(ref.kind), namespace, ref.name));
+  if (!found) {
+    throw new Error(`Unable to synthesize ${manifestRef(doc)}: ${what} is none of the ModelInfers, ModelServings or Kthena Model backends in the given `
+      + `files, and inferkit compiles ${system} kinds into plain Kubernetes objects: nothing of that kind would exist to scale. `
+      + `Add the ${String(ref.kind)} (in namespace ${typeof namespace === 'string' ? namespace : 'default'}) to the input, or scale a workload that exists.`);
+  }
+  const released = found(manifestRef(doc));
+  if (!('deployment' in released)) throw new Error(`Unable to synthesize ${manifestRef(doc)}: ${what} ${released.cause}. ${released.fix}.`);
+  const spec = { ...doc.spec as Manifest, scaleTargetRef: { ...ref, apiVersion: 'apps/v1', kind: 'Deployment', name: released.deployment } };
+  new ApiObject(target.chart(), 'object', { ...doc, spec } as unknown as ApiObjectProps);
 }
 
 const LOADERS: readonly Loader[] = [
@@ -235,6 +269,8 @@ const LOADERS: readonly Loader[] = [
       if (policy.target) renderPolicy(target, ctx, doc, doc, policy.name, policy.target, policy.namespace);
     },
   },
+  // After the workloads they may scale, in any order.
+  { kinds: SCALER_KINDS, rank: 2, load: loadScaler },
   {
     kinds: [AUTOSCALING_POLICY_BINDING_KIND],
     rank: 3,

@@ -311,3 +311,71 @@ describe('inferkit synth -f of Kthena\'s registry, autoscaling and networking ki
     expect(err).toContain(message);
   });
 });
+
+describe('inferkit synth -f of HPAs and KEDA ScaledObjects that scale a seed kind', () => {
+  const triggers = [{ type: 'prometheus', metadata: { serverAddress: 'http://prometheus.monitoring.svc:9090', query: 'sum(x)', threshold: '100' } }];
+  const scaler = (scaleTargetRef: object) => ({
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: 's', namespace: 'default' },
+    spec: { scaleTargetRef, minReplicaCount: 1, maxReplicaCount: 10, triggers },
+  });
+  const servingRef = (name: string) => ({ apiVersion: 'workload.serving.volcano.sh/v1alpha1', kind: 'ModelServing', name });
+
+  test('one that scales the ModelServing of a ModelBooster scales the Deployment inferkit renders for it, given before or after it', () => {
+    const ds = booster({ workers: [{ type: 'server', image: 'vllm/vllm-openai:v0.11.0' }] });
+    for (const docs of [[scaler(servingRef('ds-vllm')), ds], [ds, scaler(servingRef('ds-vllm'))]]) {
+      const result = synthDocs(docs);
+      expect(result.err).toBe('');
+      expect(find(result.docs, 'ScaledObject', 's').spec).toEqual({
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ds-vllm' }, minReplicaCount: 1, maxReplicaCount: 10, triggers,
+      });
+      expect(find(result.docs, 'Deployment', 'ds-vllm').spec.replicas).toBeUndefined();
+    }
+  });
+
+  test('one that scales a Deployment passes through unchanged', () => {
+    const hpa = {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 3 },
+    };
+    const result = synthDocs([hpa]);
+    expect(result.code).toBe(0);
+    expect(result.docs).toEqual([hpa]);
+  });
+
+  test.each([
+    // volcano-sh/kthena examples/model-serving/autoscaling-with-keda.yaml (placeholders filled in, workerReplicas added as the CRD requires).
+    ['a ModelServing of roles (Kthena\'s KEDA example)', () => [{
+      apiVersion: 'workload.serving.volcano.sh/v1alpha1',
+      kind: 'ModelServing',
+      metadata: { name: 'deepseek-r1', namespace: 'default' },
+      spec: {
+        schedulerName: 'volcano',
+        replicas: 1,
+        template: {
+          restartGracePeriodSeconds: 60,
+          roles: ['prefill', 'decode'].map(name => ({
+            name,
+            replicas: 2,
+            workerReplicas: 0,
+            entryTemplate: { metadata: { labels: { 'model-name': 'deepseek-r1' } }, spec: { containers: [{ name: 'leader', image: 'nginx', ports: [{ containerPort: 8080 }] }] } },
+          })),
+        },
+      },
+    }, scaler(servingRef('deepseek-r1'))], "Unable to synthesize ScaledObject/s: spec.scaleTargetRef ModelServing 'deepseek-r1' (workload.serving.volcano.sh/v1alpha1) "
+      + 'runs its groups as workloads fixed at synth, which no autoscaler can scale. Scale it by its replicas in a new synth, or autoscale a simple-form ModelInfer.'],
+    ['a ModelServing not in the files', () => [scaler(servingRef('gone'))], "Unable to synthesize ScaledObject/s: spec.scaleTargetRef ModelServing 'gone' "
+      + '(workload.serving.volcano.sh/v1alpha1) is none of the ModelInfers, ModelServings or Kthena Model backends in the given files, and inferkit compiles '
+      + 'Kthena kinds into plain Kubernetes objects: nothing of that kind would exist to scale. Add the ModelServing (in namespace default) to the input, or scale a workload that exists.'],
+    // The ScaledObject claims the ModelInfer first (autoscalers load before bindings); the binding is refused.
+    ['a ModelInfer that an AutoscalingPolicyBinding scales too', () => [model(), simpleInfer(), policy(), binding(), scaler({ apiVersion: 'workload.matrixinfer.ai/v1alpha1', kind: 'ModelInfer', name: 'infer' })],
+      "Unable to synthesize AutoscalingPolicyBinding/b: its target ModelInfer 'infer' is scaled by ScaledObject/s already. Scale it from one place."],
+  ])('one that scales %s is refused', (_, docs, message) => {
+    const result = synthDocs(docs());
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(message);
+  });
+});
