@@ -266,14 +266,18 @@ function readCache(value: unknown, x: CacheContext): LoadedFlexInferModel['cache
         'forbids hostPath volumes, so each new pod compiles its kernels again', 'Set spec.cache.compilationCache.enabled: false');
     }
   }
-  if (c.flashLoader !== undefined || strategy === 'Local' || (strategy === 'SharedPVC' && x.shared !== undefined)) {
+  // FlexInfer's controller turns the flash-loader on by itself only for a shared model on a Local cache without a flashLoader
+  // block, and runs it only from a persistent volume (SharedPVC, Local, a pvc:// source), whatever the block says.
+  const autoFlash = c.flashLoader === undefined && strategy === 'Local' && x.shared !== undefined;
+  const persistent = x.pvcSource || strategy === 'SharedPVC' || strategy === 'Local';
+  if (c.flashLoader !== undefined || autoFlash) {
     const f = r.obj(c.flashLoader, 'spec.cache.flashLoader', ['bufferSizeKB', 'concurrency', 'enabled', 'image', 'tmpfsSizeLimit', 'verifyIntegrity']);
     x.ranged(f.bufferSizeKB, 'spec.cache.flashLoader.bufferSizeKB', 32, 16384);
     x.ranged(f.concurrency, 'spec.cache.flashLoader.concurrency', 1, 32);
     r.str(f.image, 'spec.cache.flashLoader.image');
     r.str(f.tmpfsSizeLimit, 'spec.cache.flashLoader.tmpfsSizeLimit');
     x.bool(f.verifyIntegrity, 'spec.cache.flashLoader.verifyIntegrity');
-    const on = x.bool(f.enabled, 'spec.cache.flashLoader.enabled') ?? (strategy === 'Local' || (strategy === 'SharedPVC' && x.shared !== undefined));
+    const on = (x.bool(f.enabled, 'spec.cache.flashLoader.enabled') ?? autoFlash) && persistent;
     if (on && !x.pvcSource && x.modelVolume) {
       issues.warn('spec.cache.flashLoader.enabled', true, 'FlexInfer copies the model files into a tmpfs before the backend starts; inferkit runs no flash-loader, ' +
         'so the backend reads them from the cache volume', 'Use spec.cache.strategy Memory to serve from RAM, or set spec.cache.flashLoader.enabled: false');

@@ -282,6 +282,30 @@ spec:
     expect(load(doc(spec)).warnings).toContain(warning);
   });
 
+  // FlexInfer's controller (controllers/flash_loader.go resolveFlashLoaderConfig) turns the flash-loader on by itself only for a
+  // shared model on a Local cache without a flashLoader block, and never without a persistent volume (SharedPVC, Local, pvc://).
+  test.each<[string, Record<string, unknown>, boolean]>([
+    // Trimmed from flexinfer/flexinfer examples/v1alpha2/qwen3-30b-a3b-abliterated-llamacpp-amd.yaml.
+    ['a shared model on a SharedPVC cache, as FlexInfer\'s qwen3-30b example', {
+      backend: 'llamacpp',
+      source: 'HF://mradermacher/Qwen3-30B-A3B-abliterated-i1-GGUF',
+      cache: { strategy: 'SharedPVC', storageClass: 'nvme-cache-1r', size: '25Gi' },
+      gpu: { vendor: 'amd', shared: 'amd-gpu-pool', priority: 120, vramEstimateMB: 20000 },
+      config: { ggufFile: 'Qwen3-30B-A3B-abliterated.i1-Q4_K_M.gguf' },
+    }, false],
+    ['a model on a Local cache alone', { backend: 'vllm', source: 'HF://org/m', gpu: { vendor: 'nvidia' }, cache: { strategy: 'Local' } }, false],
+    ['a shared model on a Local cache', { backend: 'vllm', source: 'HF://org/m', gpu: { vendor: 'nvidia', shared: 'g' }, cache: { strategy: 'Local' } }, true],
+    ['a shared model on a Local cache with a flashLoader block that leaves enabled out',
+      { backend: 'vllm', source: 'HF://org/m', gpu: { vendor: 'nvidia', shared: 'g' }, cache: { strategy: 'Local', flashLoader: { concurrency: 8 } } }, false],
+    ['an enabled flash-loader on a Memory cache',
+      { backend: 'vllm', source: 'HF://org/m', gpu: { vendor: 'nvidia' }, cache: { strategy: 'Memory', flashLoader: { enabled: true } } }, false],
+  ])('the flash-loader for %s is warned about only when FlexInfer would run it', (_, spec, warned) => {
+    const flash = load(doc(spec)).warnings.filter(w => w.includes('spec.cache.flashLoader.enabled'));
+    expect(flash).toEqual(warned ? ['Warning: Model/qwen spec.cache.flashLoader.enabled true: FlexInfer copies the model files into a tmpfs before the ' +
+      'backend starts; inferkit runs no flash-loader, so the backend reads them from the cache volume. Use spec.cache.strategy Memory to serve from RAM, ' +
+      'or set spec.cache.flashLoader.enabled: false.'] : []);
+  });
+
   test.each<[string, Record<string, unknown>, string]>([
     ['an unknown field', { backend: 'vllm', source: 'hf://a/b', replicas: 2 },
       'Unable to synthesize Model/qwen: spec.replicas 2 is not a field of ai.flexinfer/v1alpha2 Model.'],
