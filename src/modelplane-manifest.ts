@@ -142,12 +142,15 @@ export interface LoadedModelDeployment extends ManifestMetadata {
   readonly engines: ReadonlyArray<LoadedEngineOf<LoadedDeploymentMember>>;
 }
 
+/** The fields of a ModelDeployment's `spec.template.spec`. */
+const TEMPLATE_SPEC_FIELDS = ['clusterSelector', 'modelCacheRef', 'serving', 'tolerations', 'engines'];
+
 /** Objects read from values that are not mappings (already reported): their fields are not reported missing. */
 const NOT_A_MAPPING = new WeakSet<Obj>();
 
 /** Reads a mapping strictly (see {@link ManifestReader.obj}). */
-function obj(r: ManifestReader, value: unknown, field: string, known: readonly string[]): Obj {
-  const o = r.obj(value, field, known);
+function obj(r: ManifestReader, value: unknown, field: string, known: readonly string[], ignored: readonly string[] = []): Obj {
+  const o = r.obj(value, field, known, ignored);
   if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) NOT_A_MAPPING.add(o);
   return o;
 }
@@ -338,14 +341,19 @@ export function loadModelReplica(doc: Manifest): LoadedModelReplica {
  */
 export function loadModelDeployment(doc: Manifest): LoadedModelDeployment {
   const { issues, r, meta } = readManifest(doc);
-  const s = obj(r, doc.spec, 'spec', ['replicas', 'template']);
+  const s = obj(r, doc.spec, 'spec', ['replicas', 'template'], TEMPLATE_SPEC_FIELDS);
+  // Modelplane's own demo manifests once wrote these beside spec.replicas; its CRD has them in the replica template only.
+  for (const key of TEMPLATE_SPEC_FIELDS.filter(k => s[k] !== undefined)) {
+    issues.add(`spec.${key}`, s[key], 'is a field of the ModelReplica template, not of the ModelDeployment spec: the CRD keeps everything but ' +
+      'replicas under spec.template.spec', `Move it to spec.template.spec.${key}`);
+  }
   required(issues, s, 'replicas', 'spec.replicas', 'Give the number of replicas, 1 to 10');
   const replicas = intIn(r, issues, s.replicas, 'spec.replicas', 1, 10, 'Give 1 to 10 replicas, as the ModelDeployment CRD allows');
   const t = obj(r, s.template, 'spec.template', ['metadata', 'spec']);
   const templateLabels = r.stringMap(obj(r, t.metadata, 'spec.template.metadata', ['labels']).labels, 'spec.template.metadata.labels');
   checkLabels(issues, 'spec.template.metadata.labels', templateLabels);
   const f = 'spec.template.spec';
-  const ts = obj(r, t.spec, f, ['clusterSelector', 'modelCacheRef', 'serving', 'tolerations', 'engines']);
+  const ts = obj(r, t.spec, f, TEMPLATE_SPEC_FIELDS);
   const modelCacheRef = ts.modelCacheRef === undefined ? undefined
     : requiredStr(r, issues, obj(r, ts.modelCacheRef, `${f}.modelCacheRef`, ['name']), 'name', `${f}.modelCacheRef.name`, 'Name the ModelCache');
   let servingMode: LoadedModelDeployment['servingMode'];

@@ -218,6 +218,32 @@ describe('loading Modelplane ModelDeployments', () => {
     expect(messageOf(() => loadModelDeployment(doc))).toContain(message);
   });
 
+  test('template fields written beside replicas are refused with a message that moves each one into spec.template.spec', () => {
+    // Trimmed from modelplaneai/modelplane demo/prefill-decode/manifests/11-qwen-pd.yaml, which its CRD refuses.
+    const flat = {
+      apiVersion: 'modelplane.ai/v1alpha1',
+      kind: 'ModelDeployment',
+      metadata: { name: 'qwen-pd', namespace: 'ml-team' },
+      spec: {
+        replicas: 1,
+        modelCacheRef: { name: 'qwen' },
+        serving: { mode: 'PrefillDecode' },
+        engines: [{
+          name: 'prefill',
+          phase: 'Prefill',
+          members: [{ role: 'Standalone', template: { spec: { containers: [{ name: 'engine', image: 'docker.io/vllm/vllm-openai:v0.19.1-x86_64-cu130' }] } } }],
+        }],
+      },
+    };
+    const moved = (field: string, value: string) => `Unable to synthesize ModelDeployment/qwen-pd: spec.${field} ${value} is a field of the ModelReplica `
+      + `template, not of the ModelDeployment spec: the CRD keeps everything but replicas under spec.template.spec. Move it to spec.template.spec.${field}.`;
+    const lines = messageOf(() => loadModelDeployment(flat)).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(moved('modelCacheRef', '{"name":"qwen"}'));
+    expect(lines[1]).toBe(moved('serving', '{"mode":"PrefillDecode"}'));
+    expect(lines[2]).toMatch(/spec\.engines \[.* is a field of the ModelReplica template, .* Move it to spec\.template\.spec\.engines\.$/);
+  });
+
   test('every problem is reported at once', () => {
     const doc = example()['ModelDeployment/qwen3-8b'];
     doc.spec.replicas = 0;
