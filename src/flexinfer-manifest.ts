@@ -67,8 +67,9 @@ export function durationSeconds(text: string): number | undefined {
 /**
  * Reads a FlexInfer `ai.flexinfer/v1alpha2` Model against its published CRD, applying the CRD's defaults (scale-to-zero
  * on, the cache strategy from `gpu.shared`, a 50Gi `longhorn` claim, priority 100 in a shared group) and its
- * controller's (the GPU toleration). Unknown fields are errors; so are fields inferkit cannot honour at all
- * (`spec.quantize`). Fields it honours only approximately are warnings.
+ * controller's (the GPU toleration; for vendor auto, the vendor whose nodes the nodeSelector matches). Unknown fields
+ * are errors; so are fields inferkit cannot honour at all (`spec.quantize`, a built-in image on a GPU architecture it
+ * is not built for). Fields it honours only approximately are warnings.
  *
  * @throws SpecError listing every problem found
  */
@@ -129,8 +130,12 @@ export function loadFlexInferModel(doc: Manifest): LoadedFlexInferModel {
       issues.check(labelled === vendor, `spec.nodeSelector.${FLEXINFER_GPU_VENDOR_LABEL}`, labelled, `does not match spec.gpu.vendor ${vendor}`,
         `Select ${FLEXINFER_GPU_VENDOR_LABEL}: ${vendor}, or change spec.gpu.vendor`);
     }
+    const selected = selectedVendor(nodeSelector);
     if (vendor === 'auto' && (labelled === 'nvidia' || labelled === 'amd')) {
       vendor = labelled;
+    } else if (vendor === 'auto' && selected !== undefined) {
+      // Only nodes of that vendor match the selector, so FlexInfer's run-time choice is known at synth.
+      vendor = selected;
     } else if (vendor === 'auto') {
       issues.warn('spec.gpu.vendor', 'auto', 'FlexInfer picks the vendor of the GPU nodes it finds at run time; inferkit decides at synth and, ' +
         'without a product, runs the NVIDIA image on NVIDIA nodes', 'Set spec.gpu.vendor to nvidia or amd');
@@ -138,6 +143,13 @@ export function loadFlexInferModel(doc: Manifest): LoadedFlexInferModel {
     if (swapCooldown !== undefined) {
       issues.warn('spec.gpu.swapCooldown', g.swapCooldown, 'inferkit runs no controller that swaps the models of a shared group, so there is no cooldown ' +
         'between swaps: a higher-priority pod preempts a lower one as soon as the scheduler needs the node', 'Remove spec.gpu.swapCooldown');
+    }
+    const arch = gpuArchitecture(nodeSelector);
+    const targets = engine?.amdGfxTargets;
+    if (vendor === 'amd' && arch?.value.startsWith('gfx') && s.image === undefined && engine?.images.amd !== undefined && targets !== undefined) {
+      issues.check(targets.includes(arch.value), `spec.nodeSelector.${arch.key}`, arch.value, `selects ${arch.value} GPUs, but inferkit's ${engine.name} image ` +
+        `for AMD, ${engine.images.amd}, is built for ${targets.join(', ')} only (FlexInfer runs an image of its own build there)`,
+      `Set spec.image to a ${engine.name} image built for ${arch.value}`);
     }
     // Priority ranks the models of a shared group; alone, a model has the GPU to itself and FlexInfer ignores it.
     gpu = { vendor, count, shared, priority: shared === undefined ? undefined : priority ?? 100, vramEstimateMB };
@@ -330,6 +342,33 @@ function readKvCache(
     'Size maxModelLen and maxNumSeqs in spec.config for the load, and set spec.kvCache.pressurePolicy: Observe');
   }
   return { ...(blockSize === undefined ? {} : { blockSize }), ...(swapSpace === undefined ? {} : { swapSpace }) };
+}
+
+/** Node labels that name a GPU architecture (gfx1100, sm_89), in the order FlexInfer reads them. */
+const GPU_ARCH_LABELS = ['flexinfer.ai/gpu.arch', 'amd.com/gpu.arch', 'gpu.amd.com/gpu-architecture', 'nvidia.com/gpu.arch'];
+
+/** The GPU architecture a nodeSelector asks for, and the label it is read from. */
+function gpuArchitecture(selector?: Record<string, string>): { key: string; value: string } | undefined {
+  const key = GPU_ARCH_LABELS.find(k => (selector?.[k] ?? '').trim() !== '');
+  return key === undefined ? undefined : { key, value: selector![key].trim().toLowerCase() };
+}
+
+/**
+ * The one GPU vendor whose nodes a nodeSelector can match, by FlexInfer's node-agent vendor label, a gfx or sm_
+ * architecture, or an `amd.com/`, `gpu.amd.com/` or `nvidia.com/` label; undefined when it names none or both.
+ */
+function selectedVendor(selector?: Record<string, string>): 'nvidia' | 'amd' | undefined {
+  const found = new Set<'nvidia' | 'amd'>();
+  const agent = selector?.['flexinfer.ai/gpu.vendor']?.trim().toLowerCase();
+  if (agent === 'nvidia' || agent === 'amd') found.add(agent);
+  const arch = gpuArchitecture(selector)?.value;
+  if (arch?.startsWith('gfx')) found.add('amd');
+  if (arch?.startsWith('sm_')) found.add('nvidia');
+  for (const key of Object.keys(selector ?? {})) {
+    if (key.startsWith('amd.com/') || key.startsWith('gpu.amd.com/')) found.add('amd');
+    if (key.startsWith('nvidia.com/')) found.add('nvidia');
+  }
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 function readToleration(r: ReturnType<typeof readManifest>['r'], value: unknown, field: string): LoadedToleration {

@@ -114,15 +114,16 @@ spec:
     expect(objs.some(o => o.kind === 'PriorityClass')).toBe(false);
   });
 
-  test.each<[string, string, string]>([
-    ['vllm', 'HF://meta-llama/Llama-3.1-8B', 'rocm/vllm:'],
-    ['ollama', 'ollama://llama3:8b', 'ollama/ollama:0.12.6-rocm'],
-    ['llamacpp', 'HF://mradermacher/Stable-DiffCoder-8B-Instruct-i1-GGUF', 'ghcr.io/ggml-org/llama.cpp:server-rocm-'],
-  ])('AMD GPUs get the ROCm image of %s (FlexInfer\'s AMD example)', (backend, source, image) => {
+  // The ROCm vLLM image is built for Instinct GPUs (gfx90a, gfx942) only: an RX 7900 XTX (gfx1100) needs an image of its own.
+  test.each<[string, string, string, string]>([
+    ['vllm', 'HF://meta-llama/Llama-3.1-8B', 'gfx942', 'rocm/vllm:'],
+    ['ollama', 'ollama://llama3:8b', 'gfx1100', 'ollama/ollama:0.12.6-rocm'],
+    ['llamacpp', 'HF://mradermacher/Stable-DiffCoder-8B-Instruct-i1-GGUF', 'gfx1100', 'ghcr.io/ggml-org/llama.cpp:server-rocm-'],
+  ])('AMD GPUs get the ROCm image of %s (FlexInfer\'s AMD example)', (backend, source, arch, image) => {
     const objs = fromManifest(doc({
       backend,
       source,
-      nodeSelector: { 'gpu.amd.com/gpu-architecture': 'gfx1100' },
+      nodeSelector: { 'gpu.amd.com/gpu-architecture': arch },
       gpu: { vendor: 'amd', count: 1, vramEstimateMB: 6000 },
       ...(backend === 'llamacpp' ? { config: { ggufFile: 'Stable-DiffCoder-8B-Instruct.Q4_K_M.gguf' } } : {}),
     }));
@@ -174,6 +175,49 @@ spec:
       "Warning: Model/qwen spec.gpu.vendor 'auto': FlexInfer picks the vendor of the GPU nodes it finds at run time; inferkit decides at synth and, " +
       'without a product, runs the NVIDIA image on NVIDIA nodes. Set spec.gpu.vendor to nvidia or amd.',
     ]);
+  });
+
+  // Trimmed from flexinfer/flexinfer examples/v1alpha2/model-amd-rocm.yaml ("GPU vendor is auto-detected from node labels"), with an image of
+  // its own, as FlexInfer runs there: FlexInfer's controller picks the vendor whose GPU nodes match the selector.
+  test.each<[string, Record<string, string>, string]>([
+    ['an AMD architecture label', { 'gpu.amd.com/gpu-architecture': 'gfx1100' }, 'amd.com/gpu'],
+    ['FlexInfer\'s node-agent architecture label', { 'flexinfer.ai/gpu.arch': 'sm_89' }, 'nvidia.com/gpu'],
+    ['FlexInfer\'s node-agent vendor label', { 'flexinfer.ai/gpu.vendor': 'AMD' }, 'amd.com/gpu'],
+  ])('vendor auto follows %s of the nodeSelector, without a warning', (_, nodeSelector, resource) => {
+    const { objs, warnings } = load(doc({
+      backend: 'vllm',
+      source: 'HF://mistralai/Mistral-7B-Instruct-v0.2',
+      image: 'registry.example.com/vllm:rocm-gfx1100',
+      nodeSelector,
+      gpu: { shared: 'amd-gpu-pool', priority: 80 },
+      config: { dtype: 'float16', trustRemoteCode: true },
+    }));
+    expect(Object.keys(podOf(objs).containers[0].resources.limits)).toEqual([resource]);
+    expect(warnings.filter(w => w.includes('spec.gpu.vendor'))).toEqual([]);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    // Trimmed from flexinfer/flexinfer examples/v1alpha2/model-vllm-gfx906.yaml.
+    ['a Radeon VII', {
+      backend: 'vllm',
+      source: 'HF://TheBloke/Mistral-7B-Instruct-v0.2-AWQ',
+      nodeSelector: { 'flexinfer.ai/gpu.arch': 'gfx906' },
+      gpu: { vendor: 'amd', count: 1 },
+      config: { maxModelLen: 8192, dtype: 'auto', gpuMemoryUtilization: '0.90' },
+    },
+    "Unable to synthesize Model/qwen: spec.nodeSelector.flexinfer.ai/gpu.arch 'gfx906' selects gfx906 GPUs, but inferkit's vllm image for AMD, " +
+      'rocm/vllm:rocm6.4.1_vllm_0.9.0.1_20250605, is built for gfx90a, gfx942 only (FlexInfer runs an image of its own build there). ' +
+      'Set spec.image to a vllm image built for gfx906.'],
+    // Trimmed from flexinfer/flexinfer examples/v1alpha2/model-amd-rocm.yaml: vendor auto, AMD by the selector.
+    ['an RX 7900 XTX, vendor auto', {
+      backend: 'vllm',
+      source: 'HF://mistralai/Mistral-7B-Instruct-v0.2',
+      nodeSelector: { 'gpu.amd.com/gpu-architecture': 'gfx1100' },
+      gpu: { shared: 'amd-gpu-pool', priority: 80 },
+    },
+    "Unable to synthesize Model/qwen: spec.nodeSelector.gpu.amd.com/gpu-architecture 'gfx1100' selects gfx1100 GPUs, but inferkit's vllm image for AMD"],
+  ])('a built-in AMD image on %s, which it is not built for, is refused with the architecture and the fix', (_, spec, message) => {
+    expect(errorOf(doc(spec))).toContain(message);
   });
 
   test('every spec field maps to the construct', () => {
