@@ -416,25 +416,35 @@ export async function deleteUnit(kube: KubeClient, set: Pick<RolloutSet, 'set' |
   }
 }
 
-/** Returns units to the previous set's objects and waits until they are Ready again. */
+/**
+ * Returns units to the previous set's objects and waits until they are Ready again: their pods replaced as a wave's
+ * are (once the StatefulSet controller has observed the template put back), then one observation per cluster and look.
+ */
 async function rollback(clients: Clients, set: RolloutSet, previous: RolloutSet, indices: readonly number[], options: ExecuteOptions): Promise<void> {
   options.log?.(`${set.namespace}/${set.set}: rolling back ${indices.map(i => `${set.prefix}-${i}`).join(', ')} to revision ${previous.revision}`);
+  const fieldManager = options.fieldManager ?? 'inferkit';
   // Only the failed units move back; the others were not updated (or keep theirs below the partition).
   const failed = previous.units.filter(u => indices.includes(u.index));
-  for (const u of failed) {
-    const kube = clientOf(clients, u);
-    for (const o of u.objects) await kube.apply(o, { fieldManager: options.fieldManager ?? 'inferkit' });
-    for (const p of await kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${u.index}`)) {
-      if (p.metadata?.labels?.[RolloutLabels.REVISION] !== (u.revision ?? previous.revision)) await deletePod(kube, p);
-    }
-  }
+  const revisionOf = (u: RolloutUnit) => u.revision ?? previous.revision;
+  const clusterOf = (u: RolloutUnit) => (clients.size === 1 ? [...clients.keys()][0] : u.cluster ?? '');
   const deadline = Date.now() + (options.progressDeadlineMs ?? DEFAULT_DEADLINE_MS);
+  const replaced = new Map<string, Replaced[]>();
+  await inParallel(failed, async u => {
+    const kube = clientOf(clients, u);
+    const applied = await Promise.all(u.objects.map(o => retrying(() => kube.apply(o, { fieldManager }))));
+    const pods = (await retrying(() => kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${u.index}`)))
+      .filter(p => p.metadata?.labels?.[RolloutLabels.REVISION] !== revisionOf(u) && !p.metadata?.deletionTimestamp);
+    replaced.set(clusterOf(u), [...replaced.get(clusterOf(u)) ?? [], { index: u.index, statefulSets: applied.filter(a => a.kind === 'StatefulSet'), pods }]);
+  }, UNITS_AT_ONCE);
+  await Promise.all([...replaced].map(([cluster, us]) => replacePods(clients.get(cluster)!, set, us, [], Math.max(0, deadline - Date.now()))));
   for (;;) {
     let ready = true;
-    for (const u of failed) {
-      const l = await readLive(clientOf(clients, u), set, false);
-      const o = observeUnits(l.workloads, l.pods, () => Date.now()).find(x => x.index === u.index);
-      ready &&= !!o?.ready && o.revision === (u.revision ?? previous.revision);
+    for (const [cluster, kube] of clients) {
+      const mine = failed.filter(u => clusterOf(u) === cluster);
+      if (mine.length === 0) continue;
+      const l = await readLive(kube, set, false);
+      const seen = new Map(observeUnits(l.workloads, l.pods, () => Date.now()).map(o => [o.index, o]));
+      ready &&= mine.every(u => seen.get(u.index)?.ready === true && seen.get(u.index)?.revision === revisionOf(u));
     }
     if (ready) return;
     if (Date.now() > deadline) throw new RolloutError(`Unable to roll back ${set.namespace}/${set.set}: the previous revision did not become Ready either.`, indices, []);
