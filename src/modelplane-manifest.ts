@@ -343,11 +343,13 @@ export function loadModelDeployment(doc: Manifest): LoadedModelDeployment {
   const { issues, r, meta } = readManifest(doc);
   const s = obj(r, doc.spec, 'spec', ['replicas', 'template'], TEMPLATE_SPEC_FIELDS);
   // Modelplane's own demo manifests once wrote these beside spec.replicas; its CRD has them in the replica template only.
-  for (const key of TEMPLATE_SPEC_FIELDS.filter(k => s[k] !== undefined)) {
+  const misplaced = TEMPLATE_SPEC_FIELDS.filter(k => s[k] !== undefined);
+  for (const key of misplaced) {
     issues.add(`spec.${key}`, s[key], 'is a field of the ModelReplica template, not of the ModelDeployment spec: the CRD keeps everything but ' +
       'replicas under spec.template.spec', `Move it to spec.template.spec.${key}`);
   }
   required(issues, s, 'replicas', 'spec.replicas', 'Give the number of replicas, 1 to 10');
+  if (misplaced.length === 0) required(issues, s, 'template', 'spec.template', 'Give the template of the replicas, with their engines in spec.template.spec.engines');
   const replicas = intIn(r, issues, s.replicas, 'spec.replicas', 1, 10, 'Give 1 to 10 replicas, as the ModelDeployment CRD allows');
   const t = obj(r, s.template, 'spec.template', ['metadata', 'spec']);
   const templateLabels = r.stringMap(obj(r, t.metadata, 'spec.template.metadata', ['labels']).labels, 'spec.template.metadata.labels');

@@ -244,6 +244,22 @@ describe('loading Modelplane ModelDeployments', () => {
     expect(lines[2]).toMatch(/spec\.engines \[.* is a field of the ModelReplica template, .* Move it to spec\.template\.spec\.engines\.$/);
   });
 
+  test('a deployment of an older schema, without spec.template, is refused naming the missing template', () => {
+    // Trimmed from modelplaneai/modelplane examples/qwen-cached-demo/02-deployment.yaml, written for an earlier ModelDeployment schema.
+    const old = {
+      apiVersion: 'modelplane.ai/v1alpha1',
+      kind: 'ModelDeployment',
+      metadata: { name: 'qwen-cached-demo', namespace: 'ml-team' },
+      spec: { replicas: 2, engine: { image: 'vllm/vllm-openai:v0.7.3', args: ['--served-model-name=qwen'] } },
+    };
+    expect(messageOf(() => loadModelDeployment(old)).split('\n')).toEqual([
+      'Unable to synthesize ModelDeployment/qwen-cached-demo: spec.engine {"image":"vllm/vllm-openai:v0.7.3","args":["--served-model-name=qwen"]} is not a '
+      + 'field of modelplane.ai/v1alpha1 ModelDeployment. Remove it; spec accepts replicas, template.',
+      'Unable to synthesize ModelDeployment/qwen-cached-demo: spec.template is missing. Give the template of the replicas, with their engines in '
+      + 'spec.template.spec.engines.',
+    ]);
+  });
+
   test('every problem is reported at once', () => {
     const doc = example()['ModelDeployment/qwen3-8b'];
     doc.spec.replicas = 0;
