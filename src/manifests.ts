@@ -47,7 +47,8 @@ export function withoutServerFields(doc: Manifest): Manifest {
 const SEED_API_GROUPS: ReadonlyArray<{ readonly system: string; readonly groups: readonly string[] }> = [
   { system: 'Kthena', groups: ['matrixinfer.ai', 'serving.volcano.sh'] },
   { system: 'KubeDL', groups: ['kubedl.io'] },
-  { system: 'FlexInfer', groups: ['ai.flexinfer', 'flexinfer.ai'] },
+  // `ai.flexinfer.io` is not FlexInfer's group, but several of its published examples write it: refused, not passed through.
+  { system: 'FlexInfer', groups: ['ai.flexinfer', 'flexinfer.ai', 'flexinfer.io'] },
   { system: 'Modelplane', groups: ['modelplane.ai'] },
 ];
 

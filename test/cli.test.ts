@@ -302,6 +302,8 @@ describe('inferkit synth', () => {
       ['a Kthena ExternalModelProvider', 'networking.serving.volcano.sh/v1alpha1', 'ExternalModelProvider', 'Kthena'],
       ['a KubeDL PyTorchJob', 'training.kubedl.io/v1alpha1', 'PyTorchJob', 'KubeDL'],
       ['a Modelplane ModelService', 'modelplane.ai/v1alpha1', 'ModelService', 'Modelplane'],
+      // flexinfer/flexinfer examples/v1alpha2/gpu-sharing.yaml and others write this group; FlexInfer's CRD is ai.flexinfer.
+      ['a FlexInfer Model of the wrong group', 'ai.flexinfer.io/v1alpha2', 'Model', 'FlexInfer'],
     ])('%s is refused, not passed through', (_, apiVersion, kind, system) => withDir(dir => {
       const file = writeDocs(dir, [{ apiVersion, kind, metadata: { name: 'llama' }, spec: {} }]);
       const { code, out, err } = run('synth', '-f', file);
