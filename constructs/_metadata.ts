@@ -34,3 +34,10 @@ export interface ManifestSource {
 export function manifestSource(kind: string, name: string): ManifestSource {
   return { path: `${kind}/${name}`, fieldName: f => (f === 'name' ? 'metadata.name' : `spec.${f}`) };
 }
+
+/**
+ * What a PrefillDecode Modelplane manifest gets from Modelplane's controller and not from inferkit: the route to each
+ * replica (the text of the warning that says so).
+ */
+export const PREFILL_DECODE_ROUTE = 'is routed by Modelplane through an HTTPRoute per replica on its Gateway modelplane-system/inference-gateway '
+  + '(path /<namespace>/<replica>/); inferkit renders the InferencePool and its endpoint picker, but no HTTPRoute';

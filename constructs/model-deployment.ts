@@ -6,13 +6,14 @@ import {
   describeRejections, loadModelDeploymentWithFleet, matchingDevice, ModelDeploymentFleetManifests, place, PlacementDemand, ReplicaAssignment,
   validateDemand,
 } from '../src';
-import { ManifestSource, objectMeta } from './_metadata';
+import { ManifestSource, objectMeta, PREFILL_DECODE_ROUTE } from './_metadata';
 import { GatewayParentProps, InferencePool, SchedulingMode } from './inference-pool';
 import { ModelCache, modelCacheProps, ModelCacheProps } from './model-cache';
 import {
   DeviceRequestProps, EnginePhase, MemberRole, ModelReplica, ModelReplicaLabels, phaseScheduling, ServingMode,
 } from './model-replica';
 import { PodDefaults } from './pod-defaults';
+import { recordWarnings } from './warnings';
 
 /** A device request of a deployment's member: what each pod needs from its node. */
 export interface DeploymentDeviceRequestProps {
@@ -415,6 +416,11 @@ export class ModelDeployment extends Construct {
     ModelDeployment.checkProps(issues, demand, props);
     issues.throwIfAny();
     const mode = props.serving?.mode ?? ServingMode.UNIFIED;
+    if (props._source && mode === ServingMode.PREFILL_DECODE && !props.serving?.gateway) {
+      // A Modelplane manifest: its controller routes every replica through its own Gateway, which inferkit has no say in.
+      issues.warn('servingMode', ServingMode.PREFILL_DECODE, PREFILL_DECODE_ROUTE, `Route to the InferencePool ${this.name} with an HTTPRoute on your Gateway`);
+      recordWarnings(this, issues);
+    }
 
     const outcome = props.placement.resolve(demand, issues);
     issues.throwIfAny();

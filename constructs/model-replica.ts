@@ -6,7 +6,7 @@ import {
   NameRule, NODE_POOL_LABEL, ReplicaAssignment, RoleEnv, validateDemand,
 } from '../src';
 import { addedContainerResources } from './_hf-download';
-import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps } from './_metadata';
+import { ManifestSource, manifestSource, objectMeta, ObjectMetadataProps, PREFILL_DECODE_ROUTE } from './_metadata';
 import { renderPodTemplate, resolvePodDefaults, sharedMemorySize } from './_pod-template';
 import { readPodTemplate } from './_pod-template-json';
 import { GangScheduling } from './gang-scheduling';
@@ -395,6 +395,13 @@ export class ModelReplica extends Construct {
         mode: phaseScheduling(),
         metadata: { labels: m.labels, annotations: m.annotations },
       });
+      recordWarnings(replica, [{
+        path: `ModelReplica/${m.name}`,
+        field: 'spec.serving.mode',
+        value: ServingMode.PREFILL_DECODE,
+        cause: PREFILL_DECODE_ROUTE,
+        fix: `Route to the InferencePool ${m.name} with an HTTPRoute on your Gateway`,
+      }]);
     }
     return replica;
   }

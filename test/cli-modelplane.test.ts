@@ -110,3 +110,23 @@ describe('a ModelCache is staged on every cluster it selects', () => {
     expect(result.outputs.map(o => o.file).filter(f => f.startsWith('eu-west-h100/'))).toEqual(['eu-west-h100/modelcache-qwen3-8b.k8s.yaml']);
   });
 });
+
+describe('a PrefillDecode ModelDeployment', () => {
+  test('gets its InferencePool and a warning that Modelplane\'s per-replica HTTPRoute is not rendered', () => {
+    const docs = withDeployments([{ name: 'qwen-pd', replicas: 1 }]);
+    const d = named(docs, 'ModelDeployment', 'qwen-pd');
+    const [engine] = d.spec.template.spec.engines;
+    d.spec.template.spec.serving = { mode: 'PrefillDecode' };
+    d.spec.template.spec.engines = [{ ...engine, name: 'prefill', phase: 'Prefill' }, { ...engine, name: 'decode', phase: 'Decode' }];
+    const result = run(docs);
+    expect(result.outputs.flatMap(o => o.chart.toJson()).filter(o => o.kind === 'InferencePool').map(o => o.metadata.name)).toEqual(['qwen-pd']);
+    expect(result.warnings.map(w => w.warning)).toContainEqual({
+      path: 'ModelDeployment/qwen-pd',
+      field: 'spec.template.spec.serving.mode',
+      value: 'PrefillDecode',
+      cause: 'is routed by Modelplane through an HTTPRoute per replica on its Gateway modelplane-system/inference-gateway (path /<namespace>/<replica>/); '
+        + 'inferkit renders the InferencePool and its endpoint picker, but no HTTPRoute',
+      fix: 'Route to the InferencePool qwen-pd with an HTTPRoute on your Gateway',
+    });
+  });
+});

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { Manifest, MemberRole, ModelReplica } from '../../index';
+import { Manifest, MemberRole, ModelReplica, Warnings } from '../../index';
 import { messageOf } from '../_helpers';
 
 const seed = (): any => parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'manifests', 'modelreplica-seed.yaml'), 'utf8'));
@@ -76,6 +76,19 @@ describe('loading Modelplane ModelReplicas', () => {
     const objs = fromManifest(doc);
     expect(objs.find(o => o.kind === 'InferencePool')!.spec.selector.matchLabels).toEqual({ 'modelplane.ai/replica': 'qwen3-8b-eks-l4-0', 'modelplane.ai/serving': 'true' });
     expect(objs.filter(o => o.kind === 'Service').map(o => o.metadata.name)).toEqual(['qwen3-8b-eks-l4-0-epp']);
+    expect(objs.filter(o => o.kind === 'HTTPRoute')).toEqual([]);
+  });
+
+  test('PrefillDecode serving warns that Modelplane\'s HTTPRoute to the replica is not rendered', () => {
+    const doc = seed();
+    const engine = doc.spec.engines[0];
+    doc.spec.serving = { mode: 'PrefillDecode' };
+    doc.spec.engines = [{ ...engine, name: 'prefill', phase: 'Prefill' }, { ...engine, name: 'decode', phase: 'Decode' }];
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'ml-team' });
+    ModelReplica.fromManifest(chart, 'r', doc);
+    expect(Warnings.of(chart).all).toContain("Warning: ModelReplica/qwen3-8b-eks-l4-0 spec.serving.mode 'PrefillDecode': is routed by Modelplane through an "
+      + 'HTTPRoute per replica on its Gateway modelplane-system/inference-gateway (path /<namespace>/<replica>/); inferkit renders the InferencePool and its '
+      + 'endpoint picker, but no HTTPRoute. Route to the InferencePool qwen3-8b-eks-l4-0 with an HTTPRoute on your Gateway.');
   });
 
   describe('Modelplane\'s runtime contract, from ModelReplica CRs', () => {
