@@ -73,6 +73,16 @@ function clientOf(clients: Clients, unit: { cluster?: string } | undefined): Kub
   return c;
 }
 
+/** The client key of a unit's cluster: the one client when there is one, else the unit's cluster name. */
+function clusterKey(clients: Clients, cluster: string | undefined): string {
+  return clients.size === 1 ? [...clients.keys()][0] : cluster ?? '';
+}
+
+/** Server-side applies of objects, all at once, each retried on a transient failure; the objects as applied. */
+function applyAll(kube: KubeClient, objs: readonly K8sObject[], fieldManager: string): Promise<K8sObject[]> {
+  return Promise.all(objs.map(o => retrying(() => kube.apply(o, { fieldManager }))));
+}
+
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /**
@@ -137,7 +147,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
   const actedAt = new Map<number, number>();
   const units = new Map(set.units.map(u => [u.index, u]));
   const clusterOf = (i: number) => units.get(i)?.cluster ?? set.units[set.units.length - 1]?.cluster;
-  const clusterName = (i: number) => (clients.size === 1 ? [...clients.keys()][0] : clusterOf(i) ?? '');
+  const clusterName = (i: number) => clusterKey(clients, clusterOf(i));
   const result = { waves: 0, updated: [] as number[], created: [] as number[], deleted: [] as number[] };
   const name = set.unitKind ?? 'unit';
   const unitName = (i: number) => `${set.prefix}-${i}${i >= set.strategy.replicas ? ' (surge)' : ''}`;
@@ -148,7 +158,6 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     const from = set.units[set.units.length - 1];
     return { index: i, cluster: from.cluster, objects: renameUnit(from.objects, set.prefix, from.index, i) };
   };
-  const applyAll = (kube: KubeClient, objs: readonly K8sObject[]) => Promise.all(objs.map(o => retrying(() => kube.apply(o, { fieldManager }))));
   // Each unit's own desired revision (fleet replicas differ by pool); the planner compares against the set's.
   const desiredOf = (i: number) => units.get(i)?.revision ?? set.revision;
   let lastWaveAt = started;
@@ -182,7 +191,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     });
     await inParallel(ahead, async i => {
       const kube = clientOf(clients, objectsOf(i));
-      prepared.set(i, (await applyAll(kube, objectsOf(i).objects)).filter(a => a.kind === 'StatefulSet'));
+      prepared.set(i, (await applyAll(kube, objectsOf(i).objects, fieldManager)).filter(a => a.kind === 'StatefulSet'));
     }, UNITS_AT_ONCE);
     if (ahead.length > 0) {
       log(`${set.namespace}/${set.set}: next wave prepared: templates of ${name}s ${ahead.map(unitName).join(', ')} applied; `
@@ -194,7 +203,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     await preparing?.catch(() => undefined);
     const back = [...prepared.keys()].sort((a, b) => a - b);
     await inParallel(back, async i => {
-      await applyAll(clientOf(clients, objectsOf(i)), previousOf(i)!.objects);
+      await applyAll(clientOf(clients, objectsOf(i)), previousOf(i)!.objects, fieldManager);
       prepared.delete(i);
     }, UNITS_AT_ONCE);
     return back;
@@ -253,7 +262,8 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
       // Whatever ended this cluster's watch ends the others': the loop plans from a full observation next.
       stop.abort();
     })).finally(() => stop.abort());
-    if (!watched.every(x => x.ready)) await sleep(Math.max(0, Math.min(pollMs, until - Date.now())));
+    // Nothing to watch (the units waited for are in no cluster of the clients) is not Ready either: the loop looks again later.
+    if (watched.length === 0 || !watched.every(x => x.ready)) await sleep(Math.max(0, Math.min(pollMs, until - Date.now())));
   };
 
   try {
@@ -312,7 +322,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
         const report: string[] = [];
         for (const [cluster, kube] of clients) {
           const l = await readLive(kube, set, true);
-          const mine = stuck.filter(u => clients.size === 1 || (clusterOf(u) ?? '') === cluster);
+          const mine = stuck.filter(u => clusterName(u) === cluster);
           report.push(...describeUnits(mine, l.workloads, l.pods, l.events, unitName));
         }
         const back = await unprepare();
@@ -349,8 +359,8 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
           const running = step.update.includes(i) && workloads.every(o => liveNames.has(`${o.kind}/${o.metadata?.name}`));
           const others = unit.objects.filter(o => !isWorkload(o));
           const applied = running
-            ? (await Promise.all([applyAll(kube, others), applyAll(kube, workloads)]))[1]
-            : await applyAll(kube, others).then(() => applyAll(kube, workloads));
+            ? (await Promise.all([applyAll(kube, others, fieldManager), applyAll(kube, workloads, fieldManager)]))[1]
+            : await applyAll(kube, others, fieldManager).then(() => applyAll(kube, workloads, fieldManager));
           statefulSets = applied.filter(a => a.kind === 'StatefulSet');
         }
         actedAt.set(i, Date.now());
@@ -396,7 +406,7 @@ export async function executeRollout(clients: Clients, set: RolloutSet, options:
     const stale = observed.filter(o => o.revision === set.revision && units.has(o.index)
       && workloadsOf(o.index).some(w => !selfRolling(w) && podTemplateOf(w)?.metadata?.labels?.[RolloutLabels.REVISION] !== desiredOf(o.index)))
       .map(o => o.index);
-    await inParallel(stale, async i => { await applyAll(clientOf(clients, objectsOf(i)), objectsOf(i).objects); }, UNITS_AT_ONCE);
+    await inParallel(stale, async i => { await applyAll(clientOf(clients, objectsOf(i)), objectsOf(i).objects, fieldManager); }, UNITS_AT_ONCE);
     if (stale.length > 0) {
       log(`${set.namespace}/${set.set}: ${name}s ${stale.map(unitName).join(', ')} run revision ${set.revision} under another template: `
         + 'their templates applied again (no pod restarts)');
@@ -426,12 +436,12 @@ async function rollback(clients: Clients, set: RolloutSet, previous: RolloutSet,
   // Only the failed units move back; the others were not updated (or keep theirs below the partition).
   const failed = previous.units.filter(u => indices.includes(u.index));
   const revisionOf = (u: RolloutUnit) => u.revision ?? previous.revision;
-  const clusterOf = (u: RolloutUnit) => (clients.size === 1 ? [...clients.keys()][0] : u.cluster ?? '');
+  const clusterOf = (u: RolloutUnit) => clusterKey(clients, u.cluster);
   const deadline = Date.now() + (options.progressDeadlineMs ?? DEFAULT_DEADLINE_MS);
   const replaced = new Map<string, Replaced[]>();
   await inParallel(failed, async u => {
     const kube = clientOf(clients, u);
-    const applied = await Promise.all(u.objects.map(o => retrying(() => kube.apply(o, { fieldManager }))));
+    const applied = await applyAll(kube, u.objects, fieldManager);
     const pods = (await retrying(() => kube.list('v1', 'Pod', set.namespace, `${RolloutLabels.SET}=${set.set},${RolloutLabels.UNIT}=${u.index}`)))
       .filter(p => p.metadata?.labels?.[RolloutLabels.REVISION] !== revisionOf(u) && !p.metadata?.deletionTimestamp);
     replaced.set(clusterOf(u), [...replaced.get(clusterOf(u)) ?? [], { index: u.index, statefulSets: applied.filter(a => a.kind === 'StatefulSet'), pods }]);
